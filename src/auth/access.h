@@ -1,0 +1,54 @@
+/*
+ * access.h: the need-to-know gate (SPEC §2). Every handler asks here, and
+ * only here, whether the caller may read or act on a record. The answer is
+ * FX_OK, FX_ENOTFOUND (the caller may not even learn that the record exists:
+ * the API answers 404) or FX_EFORBIDDEN (the caller may read it but not do
+ * this: 403). List queries take their scope from here too, and every listed
+ * row is passed through the same check before it is shown.
+ */
+#ifndef FX_ACCESS_H
+#define FX_ACCESS_H
+
+#include "auth/principal.h"
+#include "common/fx.h"
+
+#include <stdbool.h>
+
+enum fx_rec_kind { FX_REC_ORG, FX_REC_USER, FX_REC_NOTICE, FX_REC_AUDIT };
+
+enum fx_act {
+    FX_ACT_READ,
+    FX_ACT_CREATE,     /* create a record of this kind (in subject->org_id for users) */
+    FX_ACT_EDIT,       /* amend, submit, withdraw, release: the owner's own actions */
+    FX_ACT_MANAGE,     /* users and tokens: admin actions */
+    FX_ACT_ACCESS_LOG, /* who read the record */
+};
+
+/* The record as the gate sees it. Strings are borrowed. */
+struct fx_subject {
+    enum fx_rec_kind kind;
+    const char *org_id;   /* the owning org */
+    const char *user_id;  /* for users and tokens: the user */
+    const char *status;   /* for notices: drafts are the developer's alone */
+    bool agency_assigned; /* for notices: the caller's agency is assigned to the assessment */
+};
+
+enum fx_err fx_access_check(const struct fx_principal *p, enum fx_act act,
+                            const struct fx_subject *s);
+
+/* What a notice list may contain for this caller. */
+enum fx_scope {
+    FX_SCOPE_NONE,           /* nothing */
+    FX_SCOPE_OWN_ORG,        /* the caller's org's records */
+    FX_SCOPE_ALL_SUBMITTED,  /* every record but other orgs' drafts */
+    FX_SCOPE_ASSIGNED,       /* records the caller's agency is assigned to */
+};
+enum fx_scope fx_access_notice_scope(const struct fx_principal *p);
+
+/* Audit trail: FX_OK with *all true (coordinator admin) or false (own org only); FX_EFORBIDDEN. */
+enum fx_err fx_access_audit_scope(const struct fx_principal *p, bool *all_out);
+
+/* True when a read by p of a record owned by org_id is a read from outside (SPEC §10). */
+bool fx_access_is_outside_read(const struct fx_principal *p, const char *org_id);
+
+#endif

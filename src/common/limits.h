@@ -1,0 +1,51 @@
+/*
+ * limits.h: every limit on outside input, each with the reason for its value.
+ * Code uses these names, never the numbers.
+ */
+#ifndef FX_LIMITS_H
+#define FX_LIMITS_H
+
+/* A notice with long evaluations fits many times over; a bigger body is a mistake or an attack. */
+#define FX_MAX_BODY (1024 * 1024)
+/* Before authentication nothing needs more than a small JSON object. */
+#define FX_MAX_BODY_UNAUTH (16 * 1024)
+/* TAXII envelopes carry many STIX objects at once. */
+#define FX_MAX_TAXII_BODY (10 * 1024 * 1024)
+/* Our documents nest four levels; 32 leaves room and stops stack-hungry input early. */
+#define FX_MAX_JSON_DEPTH 32
+/* Names, titles, references. */
+#define FX_MAX_SHORT_STRING 256
+/* Descriptions, safeguards, rationales. */
+#define FX_MAX_LONG_STRING (64 * 1024)
+/* Items in any list field (evaluations, modalities, indicators). */
+#define FX_MAX_LIST_ITEMS 256
+/* Query string parameters per request. */
+#define FX_MAX_QUERY_ARGS 32
+/* One query parameter value. */
+#define FX_MAX_QUERY_VALUE 512
+/* Page sizes of lists. */
+#define FX_DEFAULT_PAGE 50
+#define FX_MAX_PAGE 500
+/* Errors listed in one problem document; past this the list says it was cut. */
+#define FX_MAX_PROBLEM_ERRORS 64
+/* Length of an Idempotency-Key header. */
+#define FX_MAX_IDEMPOTENCY_KEY 128
+/* Length of an If-Match header. */
+#define FX_MAX_ETAG 128
+/* URL path, before routing. */
+#define FX_MAX_PATH 1024
+/* Path segments the router looks at. */
+#define FX_MAX_PATH_PARAMS 4
+/* Token lifetime when the request names none, and the longest one may ask for (days). */
+#define FX_DEFAULT_TOKEN_DAYS 90
+#define FX_MAX_TOKEN_DAYS 366
+/* Idempotency keys are remembered this long (seconds). */
+#define FX_IDEMPOTENCY_TTL (24 * 3600)
+/* Requests allowed per token (and per address before auth) per second, and burst. */
+#define FX_DEFAULT_RATE 2000
+#define FX_DEFAULT_BURST 4000
+/* Rules in one policy document, and how deep all/any groups may nest. */
+#define FX_MAX_POLICY_RULES 256
+#define FX_MAX_POLICY_DEPTH 8
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * main.c: fxd's commands: init, serve, rotate-master-key. Fatal errors end
+ * fxd only here, before it serves; once it listens, errors go to the client
+ * and the log.
+ */
+#include "auth/token.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "crypto/keyring.h"
+#include "http/ratelimit.h"
+#include "http/server.h"
+#include "ledger/signer.h"
+#include "policy/policy.h"
+#include "records/audit.h"
+#include "records/org.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct opts {
+    const char *data, *db, *listen, *master_key, *ledger_key, *tls_cert, *tls_key;
+    const char *test_clock, *org_name, *admin_email;
+    int json, quiet;
+    unsigned threads;
+    double rate;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: fxd init --data DIR [--json] [--db URL] [--org-name NAME] [--admin-email E]\n"
+          "       fxd serve --data DIR [--listen HOST:PORT] [--db URL] [--threads N]\n"
+          "                 [--tls-cert F --tls-key F] [--rate-limit N] [--quiet]\n"
+          "                 [--master-key-file F] [--test-clock FILE]\n"
+          "       fxd rotate-master-key --data DIR [--master-key-file F]\n"
+          "\n"
+          "--test-clock FILE pins the clock to the RFC 3339 time in FILE (read on every\n"
+          "use); for tests only, refused unless fxd listens on loopback.\n"
+          "--rate-limit N: requests per second per token and per address (burst 2N;\n"
+          "0 disables; default 2000).\n",
+          f);
+}
+
+static _Noreturn void fatal(const char *msg, const char *detail)
+{
+    fx_log("fatal", msg, detail ? json_pack("{s:s}", "detail", detail) : NULL);
+    exit(1);
+}
+
+static void path_in(char *out, size_t n, const char *dir, const char *file, const char *given)
+{
+    if (given)
+        snprintf(out, n, "%s", given);
+    else
+        snprintf(out, n, "%s/%s", dir, file);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"db", required_argument, NULL, 'D'},
+        {"listen", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"master-key-file", required_argument, NULL, 'm'},
+        {"ledger-key-file", required_argument, NULL, 'L'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'},
+        {"rate-limit", required_argument, NULL, 'r'},
+        {"test-clock", required_argument, NULL, 'T'},
+        {"org-name", required_argument, NULL, 'o'},
+        {"admin-email", required_argument, NULL, 'e'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->listen = "127.0.0.1:8080";
+    o->threads = 8;
+    o->rate = FX_DEFAULT_RATE;
+    o->org_name = "Coordinator";
+    o->admin_email = "admin@coordinator.invalid";
+    o->db = getenv("FX_DB");
+    int c;
+    int64_t v;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->data = optarg; break;
+        case 'D': o->db = optarg; break;
+        case 'l': o->listen = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'm': o->master_key = optarg; break;
+        case 'L': o->ledger_key = optarg; break;
+        case 'c': o->tls_cert = optarg; break;
+        case 'k': o->tls_key = optarg; break;
+        case 'T': o->test_clock = optarg; break;
+        case 'o': o->org_name = optarg; break;
+        case 'e': o->admin_email = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 't':
+            if (fx_parse_i64(optarg, strlen(optarg), 1, 256, &v) != FX_OK)
+                return -1;
+            o->threads = (unsigned)v;
+            break;
+        case 'r':
+            if (fx_parse_i64(optarg, strlen(optarg), 0, 10000000, &v) != FX_OK)
+                return -1;
+            o->rate = (double)v;
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (o->data == NULL || optind != argc || (o->tls_cert == NULL) != (o->tls_key == NULL))
+        return -1;
+    return 0;
+}
+
+struct init_arg {
+    struct fx_keyring *kr;
+    const struct opts *o;
+    int64_t now;
+    json_t *org, *user, *token;
+};
+
+static enum fx_err init_fn(struct fx_db *db, void *arg)
+{
+    struct init_arg *a = arg;
+    enum fx_err err = fx_keyring_verify(a->kr, db);
+    if (err != FX_OK)
+        return err;
+    struct fx_policy pol;
+    struct fx_problem pb;
+    fx_problem_init(&pb);
+    err = fx_policy_parse(fx_policy_default, strlen(fx_policy_default), &pol, &pb);
+    fx_problem_cleanup(&pb);
+    if (err != FX_OK)
+        return err;
+    err = fx_policy_activate(db, a->now, &pol);
+    fx_policy_cleanup(&pol);
+    if (err != FX_OK)
+        return err;
+    struct fx_org_input oi = {.name = a->o->org_name, .kind = "coordinator"};
+    err = fx_org_create(db, a->kr, a->now, &oi, &a->org);
+    if (err != FX_OK)
+        return err;
+    const char *org_id = json_string_value(json_object_get(a->org, "id"));
+    struct fx_user_input ui = {.email = a->o->admin_email, .name = "Administrator",
+                               .role = "admin"};
+    err = fx_user_create(db, a->now, org_id, &ui, &a->user);
+    if (err != FX_OK)
+        return err;
+    const char *user_id = json_string_value(json_object_get(a->user, "id"));
+    err = fx_token_create(db, a->now, user_id, "initial admin token", FX_MAX_TOKEN_DAYS,
+                          &a->token);
+    if (err != FX_OK)
+        return err;
+    struct fx_principal p = {.role = FX_ROLE_ADMIN, .kind = FX_ORG_COORDINATOR};
+    snprintf(p.user_id, sizeof(p.user_id), "%s", user_id);
+    snprintf(p.org_id, sizeof(p.org_id), "%s", org_id);
+    return fx_audit_write(db, a->now, &p, "fxd.init", org_id, org_id, "ok");
+}
+
+static int cmd_init(const struct opts *o)
+{
+    char mk[4096], lk[4096], vkey[256];
+    struct stat sb;
+    if (stat(o->data, &sb) == 0) {
+        char probe[4096];
+        snprintf(probe, sizeof(probe), "%s/fx.db", o->data);
+        if (access(probe, F_OK) == 0)
+            fatal("the data directory is already initialised", o->data);
+    } else if (mkdir(o->data, 0700) != 0) {
+        fatal("cannot create the data directory", strerror(errno));
+    }
+    path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
+    path_in(lk, sizeof(lk), o->data, "ledger.key", o->ledger_key);
+    if (access(mk, F_OK) != 0 && fx_keyring_create_master(mk) != FX_OK)
+        fatal("cannot write the master key", mk);
+    if (access(lk, F_OK) != 0 && fx_signer_create(lk) != FX_OK)
+        fatal("cannot write the ledger key", lk);
+    struct fx_keyring *kr = NULL;
+    struct fx_signer *sg = NULL;
+    if (fx_keyring_load(mk, &kr) != FX_OK)
+        fatal("cannot load the master key (32 bytes, mode 0600)", mk);
+    if (fx_signer_load(lk, FX_LEDGER_DEFAULT_ORIGIN, &sg) != FX_OK)
+        fatal("cannot load the ledger key (mode 0600)", lk);
+    fx_signer_vkey(sg, vkey, sizeof(vkey));
+    fx_signer_free(sg);
+    struct fx_store *store = NULL;
+    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+        fatal("cannot open the store", o->db ? o->db : o->data);
+    struct init_arg a = {.kr = kr, .o = o, .now = fx_clock_now(NULL)};
+    enum fx_err err = fx_store_write(store, init_fn, &a);
+    fx_store_close(store);
+    fx_keyring_free(kr);
+    if (err != FX_OK)
+        fatal("initialisation failed", fx_err_str(err));
+    const char *tok = json_string_value(json_object_get(a.token, "token"));
+    if (o->json) {
+        json_t *j = json_pack("{s:O,s:O,s:s,s:s}", "org_id", json_object_get(a.org, "id"),
+                              "user_id", json_object_get(a.user, "id"), "token", tok,
+                              "ledger_public_key", vkey);
+        char *s = json_dumps(j, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(j);
+    } else {
+        printf("Initialised %s\n"
+               "Coordinator org:   %s\n"
+               "Admin user:        %s (%s)\n"
+               "Admin token:       %s\n"
+               "                   (shown once: keep it safe)\n"
+               "Ledger public key: %s\n",
+               o->data, json_string_value(json_object_get(a.org, "id")), o->admin_email,
+               json_string_value(json_object_get(a.user, "id")), tok, vkey);
+    }
+    json_decref(a.org);
+    json_decref(a.user);
+    json_decref(a.token);
+    return 0;
+}
+
+static enum fx_err verify_fn(struct fx_db *db, void *arg)
+{
+    return fx_keyring_verify(arg, db);
+}
+
+static int cmd_serve(const struct opts *o)
+{
+    char mk[4096];
+    path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
+    if (o->quiet)
+        fx_log_set_quiet(1);
+    struct sockaddr_storage sa;
+    unsigned sa_len;
+    int loopback = 0;
+    if (fx_server_parse_listen(o->listen, &sa, &sa_len, &loopback) != FX_OK)
+        fatal("--listen wants HOST:PORT (IPv4, or [IPv6])", o->listen);
+    if (o->test_clock && !loopback)
+        fatal("--test-clock is for tests only and needs a loopback --listen address", NULL);
+
+    struct fx_keyring *kr = NULL;
+    if (fx_keyring_load(mk, &kr) != FX_OK)
+        fatal("cannot load the master key (32 bytes, mode 0600); run fxd init first", mk);
+    struct fx_store *store = NULL;
+    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+        fatal("cannot open the store", o->db ? o->db : o->data);
+    if (fx_store_write(store, verify_fn, kr) != FX_OK) {
+        fx_store_close(store);
+        fatal("the master key does not match this database; refusing to serve", mk);
+    }
+
+    /* Block the stop signals in every thread; this one waits for them below. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct fx_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.store = store;
+    ctx.keys = kr;
+    ctx.clock.pinned_file = o->test_clock;
+    ctx.data_dir = o->data;
+    ctx.metrics.started_ms = fx_clock_now(NULL);
+    ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
+    struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
+                                .tls_cert = o->tls_cert, .tls_key = o->tls_key};
+    struct fx_server *srv = NULL;
+    if (fx_server_start(&ctx, &so, &srv) != FX_OK) {
+        fx_store_close(store);
+        fatal("cannot listen", o->listen);
+    }
+    fx_log("notice", "serving",
+           json_pack("{s:s,s:s,s:s,s:i}", "listen", o->listen, "scheme",
+                     o->tls_cert ? "https" : "http", "store", fx_store_backend(store), "threads",
+                     (int)o->threads));
+    int sig = 0;
+    sigwait(&set, &sig);
+    fx_log("notice", "stopping", json_pack("{s:i}", "signal", sig));
+    fx_server_stop(srv);
+    fx_store_close(store);
+    fx_ratelimit_free(ctx.rl);
+    fx_keyring_free(kr);
+    fx_log("notice", "stopped", NULL);
+    return 0;
+}
+
+struct rotate_arg {
+    struct fx_keyring *kr;
+    unsigned char *new_key;
+};
+
+static enum fx_err rotate_fn(struct fx_db *db, void *arg)
+{
+    struct rotate_arg *a = arg;
+    enum fx_err err = fx_keyring_verify(a->kr, db);
+    if (err == FX_OK)
+        err = fx_keyring_rewrap_all(a->kr, db, a->new_key);
+    return err;
+}
+
+static int cmd_rotate(const struct opts *o)
+{
+    char mk[4096], next[4200], old[4200];
+    path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
+    snprintf(next, sizeof(next), "%s.new", mk);
+    snprintf(old, sizeof(old), "%s.old", mk);
+    struct fx_keyring *kr = NULL;
+    if (fx_keyring_load(mk, &kr) != FX_OK)
+        fatal("cannot load the master key", mk);
+    struct rotate_arg a = {kr, sodium_malloc(FX_KEY_BYTES)};
+    if (a.new_key == NULL)
+        fx_die("sodium_malloc failed");
+    crypto_aead_xchacha20poly1305_ietf_keygen(a.new_key);
+    /* The new key reaches the disk before the database depends on it. */
+    unlink(next);
+    if (fx_keyring_write_key_file(next, a.new_key) != FX_OK)
+        fatal("cannot write the new master key", next);
+    struct fx_store *store = NULL;
+    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+        fatal("cannot open the store", o->data);
+    enum fx_err err = fx_store_write(store, rotate_fn, &a);
+    fx_store_close(store);
+    sodium_free(a.new_key);
+    fx_keyring_free(kr);
+    if (err != FX_OK) {
+        unlink(next);
+        fatal("rotation failed; the old key stays in use", fx_err_str(err));
+    }
+    if (rename(mk, old) != 0 || rename(next, mk) != 0)
+        fatal("re-wrapped, but could not move the key files; the new key is", next);
+    printf("master key rotated; the previous key is kept as %s until you remove it\n", old);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        fx_die("libsodium failed to initialise");
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    struct opts o;
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (parse_opts(argc - 1, argv + 1, &o) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(&o);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(&o);
+    if (strcmp(cmd, "rotate-master-key") == 0)
+        return cmd_rotate(&o);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,42 @@
+/*
+ * api.h: the handlers of the route table (router.c). Each validates its input
+ * into typed values, asks src/auth/access.c whether the caller may act, and
+ * calls the records modules; none of them talks SQL.
+ */
+#ifndef FX_API_H
+#define FX_API_H
+
+#include "http/request.h"
+
+/* api_ops.c */
+void fx_api_healthz(struct fx_req *req);
+void fx_api_metrics(struct fx_req *req);
+void fx_api_openapi(struct fx_req *req);
+void fx_api_me(struct fx_req *req);
+void fx_api_audit_list(struct fx_req *req);
+void fx_api_policy_get(struct fx_req *req);
+
+/* api_orgs.c */
+void fx_api_org_create(struct fx_req *req);
+void fx_api_org_list(struct fx_req *req);
+void fx_api_org_get(struct fx_req *req);
+void fx_api_user_create(struct fx_req *req);
+void fx_api_user_list(struct fx_req *req);
+void fx_api_token_create(struct fx_req *req);
+void fx_api_token_list(struct fx_req *req);
+void fx_api_token_revoke(struct fx_req *req);
+
+/* api_notices.c */
+void fx_api_notice_create(struct fx_req *req);
+void fx_api_notice_list(struct fx_req *req);
+void fx_api_notice_get(struct fx_req *req);
+void fx_api_notice_amend(struct fx_req *req);
+void fx_api_notice_submit(struct fx_req *req);
+void fx_api_notice_withdraw(struct fx_req *req);
+void fx_api_notice_release(struct fx_req *req);
+void fx_api_notice_versions(struct fx_req *req);
+void fx_api_notice_version(struct fx_req *req);
+void fx_api_notice_history(struct fx_req *req);
+void fx_api_notice_access_log(struct fx_req *req);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * api_ops.c: operational endpoints (health, metrics, the OpenAPI document),
+ * the caller (/me), the audit trail and the active policy.
+ */
+#include "auth/access.h"
+#include "common/parse.h"
+#include "http/api.h"
+#include "policy/policy.h"
+#include "records/audit.h"
+#include "records/org.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const char fx_openapi_json[]; /* generated from docs/openapi.json at build time */
+
+void fx_api_healthz(struct fx_req *req)
+{
+    fx_req_json(req, 200, json_pack("{s:s,s:s}", "status", "ok", "store",
+                                    fx_store_backend(req->ctx->store)));
+}
+
+void fx_api_metrics(struct fx_req *req)
+{
+    struct fx_metrics *m = &req->ctx->metrics;
+    struct fx_buf b;
+    fx_buf_init(&b, 1 << 16);
+    fx_buf_adds(&b, "# HELP fx_http_requests_total HTTP requests answered, by status class.\n"
+                    "# TYPE fx_http_requests_total counter\n");
+    for (int i = 1; i <= 5; i++)
+        fx_buf_printf(&b, "fx_http_requests_total{class=\"%dxx\"} %lu\n", i,
+                      atomic_load(&m->requests[i]));
+    fx_buf_printf(&b,
+                  "# HELP fx_writes_total Durable write transactions committed.\n"
+                  "# TYPE fx_writes_total counter\nfx_writes_total %lu\n"
+                  "# HELP fx_uptime_seconds Seconds since fxd started.\n"
+                  "# TYPE fx_uptime_seconds gauge\nfx_uptime_seconds %lld\n",
+                  atomic_load(&m->writes),
+                  (long long)((fx_clock_now(NULL) - m->started_ms) / 1000));
+    fx_req_bytes(req, 200, "text/plain; version=0.0.4", b.p, b.len);
+    fx_buf_cleanup(&b);
+}
+
+void fx_api_openapi(struct fx_req *req)
+{
+    fx_req_bytes(req, 200, "application/json", fx_openapi_json, strlen(fx_openapi_json));
+}
+
+struct me_arg {
+    struct fx_req *req;
+    json_t *out;
+};
+
+static enum fx_err me_fn(struct fx_db *db, void *arg)
+{
+    static const char *sql =
+        "SELECT id, org_id, email, name, role, created_at FROM users WHERE id = $1";
+    struct me_arg *a = arg;
+    json_t *org = NULL;
+    enum fx_err err = fx_org_get(db, a->req->who.org_id, &org);
+    if (err != FX_OK)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, a->req->who.user_id);
+        err = fx_stmt_step(st, &row);
+        if (err == FX_OK && row) {
+            char t[25];
+            fx_format_time(fx_stmt_i64(st, 5), t);
+            a->out = json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s},s:o}", "user", "id",
+                               fx_stmt_text(st, 0, NULL), "org_id", fx_stmt_text(st, 1, NULL),
+                               "email", fx_stmt_text(st, 2, NULL), "name",
+                               fx_stmt_text(st, 3, NULL), "role", fx_stmt_text(st, 4, NULL),
+                               "created_at", t, "org", org);
+            org = NULL;
+        } else if (err == FX_OK) {
+            err = FX_ENOTFOUND;
+        }
+        fx_stmt_finalize(st);
+    }
+    json_decref(org);
+    return err;
+}
+
+void fx_api_me(struct fx_req *req)
+{
+    struct me_arg a = {req, NULL};
+    enum fx_err err = fx_store_read(req->ctx->store, me_fn, &a);
+    if (err != FX_OK)
+        fx_req_error(req, err, NULL, NULL);
+    else
+        fx_req_json(req, 200, a.out);
+}
+
+struct audit_arg {
+    struct fx_audit_filter f;
+    json_t *items;
+    int64_t next;
+};
+
+static enum fx_err audit_fn(struct fx_db *db, void *arg)
+{
+    struct audit_arg *a = arg;
+    return fx_audit_list(db, &a->f, &a->items, &a->next);
+}
+
+/* Cursor of audit lists: the id of the last row served, as decimal text. */
+static void cursor_id(struct fx_req *req, struct fx_problem *pb, int64_t *out)
+{
+    const char *c = fx_req_query(req, "cursor");
+    *out = 0;
+    if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, out) != FX_OK)
+        fx_problem_add(pb, "query:cursor", "not a cursor from a previous page");
+}
+
+void fx_api_audit_list(struct fx_req *req)
+{
+    static const char *const q[] = {"record", "user", "org", "since", "action",
+                                    "limit",  "cursor", NULL};
+    struct fx_problem pb;
+    struct audit_arg a;
+    memset(&a, 0, sizeof(a));
+    fx_problem_init(&pb);
+    bool all = false;
+    enum fx_err err = fx_access_audit_scope(&req->who, &all);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, "the audit trail is for admins");
+        goto out;
+    }
+    fx_req_query_only(req, q, &pb);
+    a.f.record = fx_req_query(req, "record");
+    a.f.user_id = fx_req_query_id(req, "user", &pb);
+    a.f.org_id = fx_req_query_id(req, "org", &pb);
+    a.f.action = fx_req_query(req, "action");
+    a.f.scope_org = all ? NULL : req->who.org_id;
+    const char *since = fx_req_query(req, "since");
+    if (since && fx_parse_time(since, strlen(since), &a.f.since_ms) != FX_OK)
+        fx_problem_add(&pb, "query:since", "must be an RFC 3339 time");
+    cursor_id(req, &pb, &a.f.before_id);
+    fx_req_query_limit(req, &pb, &a.f.limit);
+    if (fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    err = fx_store_read(req->ctx->store, audit_fn, &a);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, NULL);
+        goto out;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "items", a.items);
+    json_object_set_new(o, "next_cursor", a.next ? json_sprintf("%lld", (long long)a.next)
+                                                 : json_null());
+    fx_req_json(req, 200, o);
+out:
+    fx_problem_cleanup(&pb);
+}
+
+static enum fx_err policy_fn(struct fx_db *db, void *arg)
+{
+    return fx_policy_load_active(db, arg);
+}
+
+void fx_api_policy_get(struct fx_req *req)
+{
+    struct fx_policy pol;
+    memset(&pol, 0, sizeof(pol));
+    enum fx_err err = fx_store_read(req->ctx->store, policy_fn, &pol);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, NULL);
+        return;
+    }
+    json_t *o = json_pack("{s:s,s:s,s:O}", "name", pol.name, "sha256", pol.sha256, "document",
+                          pol.doc);
+    fx_policy_cleanup(&pol);
+    char etag[70];
+    snprintf(etag, sizeof(etag), "\"%s\"", pol.sha256);
+    fx_req_set_header(req, "ETag", etag);
+    fx_req_json(req, 200, o);
+}

@@ -1,0 +1,33 @@
+/*
+ * ctx.h: what a running fxd hands to every request: the store, the keyring,
+ * the clock, limits and counters. One struct passed by pointer, never a
+ * global (STYLE §10).
+ */
+#ifndef FX_CTX_H
+#define FX_CTX_H
+
+#include "common/clock.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+#include <stdatomic.h>
+
+struct fx_ratelimit;
+
+struct fx_metrics {
+    atomic_ulong requests[6]; /* by status class: index 1..5 for 1xx..5xx */
+    atomic_ulong store_errors;
+    atomic_ulong writes;
+    int64_t started_ms;
+};
+
+struct fx_ctx {
+    struct fx_store *store;     /* borrowed from fxd main */
+    struct fx_keyring *keys;    /* borrowed */
+    struct fx_clock clock;
+    struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
+    struct fx_metrics metrics;
+    const char *data_dir;       /* borrowed */
+};
+
+#endif

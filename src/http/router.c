@@ -1,0 +1,92 @@
+/*
+ * router.c: the API map (SPEC §14) as one table. Adding an endpoint means one
+ * line here and a handler in api_*.c.
+ */
+#include "http/router.h"
+#include "http/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct fx_route routes[] = {
+    {"GET", "/healthz", fx_api_healthz, FX_ROUTE_PUBLIC},
+    {"GET", "/metrics", fx_api_metrics, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/openapi.json", fx_api_openapi, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/me", fx_api_me, 0},
+    {"POST", "/api/v1/orgs", fx_api_org_create, 0},
+    {"GET", "/api/v1/orgs", fx_api_org_list, 0},
+    {"GET", "/api/v1/orgs/*", fx_api_org_get, 0},
+    {"POST", "/api/v1/orgs/*/users", fx_api_user_create, 0},
+    {"GET", "/api/v1/orgs/*/users", fx_api_user_list, 0},
+    {"POST", "/api/v1/users/*/tokens", fx_api_token_create, 0},
+    {"GET", "/api/v1/users/*/tokens", fx_api_token_list, 0},
+    {"DELETE", "/api/v1/tokens/*", fx_api_token_revoke, 0},
+    {"POST", "/api/v1/notices", fx_api_notice_create, 0},
+    {"GET", "/api/v1/notices", fx_api_notice_list, 0},
+    {"GET", "/api/v1/notices/*", fx_api_notice_get, 0},
+    {"PATCH", "/api/v1/notices/*", fx_api_notice_amend, 0},
+    {"POST", "/api/v1/notices/*/submit", fx_api_notice_submit, 0},
+    {"POST", "/api/v1/notices/*/withdraw", fx_api_notice_withdraw, 0},
+    {"POST", "/api/v1/notices/*/release", fx_api_notice_release, 0},
+    {"GET", "/api/v1/notices/*/versions", fx_api_notice_versions, 0},
+    {"GET", "/api/v1/notices/*/versions/*", fx_api_notice_version, 0},
+    {"GET", "/api/v1/notices/*/history", fx_api_notice_history, 0},
+    {"GET", "/api/v1/notices/*/access-log", fx_api_notice_access_log, 0},
+    {"GET", "/api/v1/audit", fx_api_audit_list, 0},
+    {"GET", "/api/v1/policy", fx_api_policy_get, 0},
+};
+
+/* Matches pattern against path segment by segment; collects "*" segments. */
+static int match(const char *pattern, const char *path, const char **starts, size_t *lens,
+                 size_t *n)
+{
+    *n = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            return 0;
+        p++;
+        s++;
+        size_t seg = strcspn(s, "/");
+        if (p[0] == '*' && (p[1] == '/' || p[1] == '\0')) {
+            if (seg == 0 || *n == FX_MAX_PATH_PARAMS)
+                return 0;
+            starts[*n] = s;
+            lens[*n] = seg;
+            (*n)++;
+            p++;
+        } else {
+            size_t pseg = strcspn(p, "/");
+            if (pseg != seg || strncmp(p, s, seg) != 0)
+                return 0;
+            p += pseg;
+        }
+        s += seg;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+const struct fx_route *fx_router_match(struct fx_req *req, const char *method, const char *path,
+                                       int *path_known, char *allow, size_t n)
+{
+    const char *starts[FX_MAX_PATH_PARAMS];
+    size_t lens[FX_MAX_PATH_PARAMS], np = 0;
+    *path_known = 0;
+    allow[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < FX_ARRAY_LEN(routes); i++) {
+        if (!match(routes[i].pattern, path, starts, lens, &np))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            for (size_t k = 0; k < np; k++)
+                req->params[k] = fx_arena_strndup(&req->arena, starts[k], lens[k]);
+            req->n_params = np;
+            return &routes[i];
+        }
+        *path_known = 1;
+        int w = snprintf(allow + used, n - used, "%s%s", used ? ", " : "", routes[i].method);
+        if (w > 0 && (size_t)w < n - used)
+            used += (size_t)w;
+    }
+    return NULL;
+}

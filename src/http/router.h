@@ -1,0 +1,30 @@
+/*
+ * router.h: the route table: method and path pattern to handler, and whether
+ * the route needs a caller. Patterns are literal segments and "*" for one
+ * parameter segment, which lands in req->params in order.
+ */
+#ifndef FX_ROUTER_H
+#define FX_ROUTER_H
+
+#include "http/request.h"
+
+enum fx_route_flags {
+    FX_ROUTE_PUBLIC = 1, /* no authentication */
+};
+
+struct fx_route {
+    const char *method;
+    const char *pattern;
+    fx_handler_fn handler;
+    unsigned flags;
+};
+
+/*
+ * Finds the route for method and path. Returns it, or NULL with *path_known
+ * set when another method matches (405) and allow (n bytes) listing them.
+ * Parameters are copied into req->params from the arena.
+ */
+const struct fx_route *fx_router_match(struct fx_req *req, const char *method, const char *path,
+                                       int *path_known, char *allow, size_t n);
+
+#endif

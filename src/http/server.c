@@ -1,0 +1,367 @@
+/*
+ * server.c: libmicrohttpd glue. Owns the daemon and each request's state from
+ * the first callback to the completion notice.
+ *
+ * The path of a request: first callback (state, size limit, authentication,
+ * rate limit) → body callbacks (bounded buffering) → last callback (route,
+ * handler, response). Following libmicrohttpd 0.9.75's keep-alive behaviour,
+ * the response is never queued on the first callback (see RECIPES.md).
+ * Errors go to the client and the log; nothing here ends the process.
+ */
+#include "http/server.h"
+#include "auth/token.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "http/ratelimit.h"
+#include "http/router.h"
+#include "records/audit.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct fx_server {
+    struct MHD_Daemon *daemon;
+    char *cert, *key; /* owned PEM text */
+};
+
+enum phase { PHASE_NEW, PHASE_BODY };
+
+struct conn_state {
+    struct fx_req req;
+    enum phase phase;
+    unsigned early_status; /* answer decided before the body (401, 413, 429) */
+    const char *early_detail;
+    size_t body_max;
+};
+
+struct auth_arg {
+    const char *token;
+    int64_t now;
+    struct fx_principal *out;
+};
+
+static enum fx_err auth_fn(struct fx_db *db, void *arg)
+{
+    struct auth_arg *a = arg;
+    return fx_token_lookup(db, a->token, a->now, a->out);
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+/* First callback: decides what can be decided from the headers alone. */
+static void on_headers(struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    struct fx_ctx *ctx = req->ctx;
+    int64_t now = fx_clock_now(&ctx->clock);
+    cs->body_max = FX_MAX_BODY_UNAUTH;
+
+    char tok[FX_TOKEN_LEN + 1];
+    const char *authz = fx_req_header(req, "Authorization");
+    if (authz && fx_token_from_header(authz, tok) == FX_OK) {
+        struct auth_arg a = {tok, now, &req->who};
+        enum fx_err err = fx_store_read(ctx->store, auth_fn, &a);
+        memset(tok, 0, sizeof(tok));
+        if (err == FX_OK) {
+            req->authenticated = true;
+            cs->body_max = FX_MAX_BODY;
+        } else if (err != FX_EUNAUTH) {
+            cs->early_status = 503;
+            cs->early_detail = "the store is unavailable; retry later";
+            return;
+        }
+    }
+    if (ctx->rl) {
+        unsigned retry = 0;
+        char key[80];
+        snprintf(key, sizeof(key), "%s%s", req->authenticated ? "t:" : "a:",
+                 req->authenticated ? req->who.token_id : req->client_ip);
+        if (!fx_ratelimit_take(ctx->rl, key, now, &retry)) {
+            char v[16];
+            snprintf(v, sizeof(v), "%u", retry);
+            fx_req_set_header(req, "Retry-After", v);
+            cs->early_status = 429;
+            cs->early_detail = "rate limit exceeded; retry after the time in Retry-After";
+            return;
+        }
+    }
+    const char *cl = fx_req_header(req, "Content-Length");
+    int64_t len = 0;
+    if (cl && fx_parse_i64(cl, strlen(cl), 0, INT64_MAX, &len) == FX_OK &&
+        (uint64_t)len > cs->body_max) {
+        cs->early_status = 413;
+        cs->early_detail = req->authenticated ? "the body is larger than 1 MiB"
+                                              : "the body is too large for an unauthenticated "
+                                                "request";
+    }
+}
+
+static void dispatch(struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    if (cs->early_status) {
+        fx_req_problem(req, cs->early_status, cs->early_detail);
+        return;
+    }
+    if (req->body_too_big) {
+        fx_req_problem(req, 413, "the body is larger than 1 MiB");
+        return;
+    }
+    if (strlen(req->path) > FX_MAX_PATH) {
+        fx_req_problem(req, 404, "no such resource");
+        return;
+    }
+    int known = 0;
+    char allow[128];
+    const struct fx_route *r =
+        fx_router_match(req, req->method, req->path, &known, allow, sizeof(allow));
+    if (r == NULL) {
+        if (known) {
+            fx_req_problem(req, 405, "method not allowed on this resource");
+            fx_req_set_header(req, "Allow", allow);
+        } else {
+            fx_req_problem(req, 404, "no such resource");
+        }
+        return;
+    }
+    if (!(r->flags & FX_ROUTE_PUBLIC) && !req->authenticated) {
+        fx_req_problem(req, 401,
+                       fx_req_header(req, "Authorization")
+                           ? "the token is not valid (unknown, revoked or expired)"
+                           : "send Authorization: Bearer <token>");
+        return;
+    }
+    r->handler(req);
+    if (req->status == 0)
+        fx_req_problem(req, 500, "the handler gave no answer");
+}
+
+static enum MHD_Result queue(struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
+        req->resp_len, req->resp, free);
+    req->resp = NULL; /* libmicrohttpd owns it now */
+    if (resp == NULL)
+        return MHD_NO;
+    if (req->content_type)
+        MHD_add_response_header(resp, "Content-Type", req->content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < req->n_hdr; i++)
+        MHD_add_response_header(resp, req->hdr_name[i], req->hdr_value[i]);
+    enum MHD_Result rc = MHD_queue_response(req->conn, req->status, resp);
+    MHD_destroy_response(resp);
+    unsigned cls = req->status / 100;
+    if (cls >= 1 && cls <= 5)
+        atomic_fetch_add(&req->ctx->metrics.requests[cls], 1);
+    if (req->status >= 400 && req->authenticated && req->audit_action)
+        fx_audit_async(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
+                       req->audit_action, req->params[0], NULL,
+                       req->status == 403 || req->status == 404 ? "denied" : "refused");
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct fx_ctx *ctx = cls;
+    struct conn_state *cs = *con_cls;
+    if (cs == NULL) {
+        cs = fx_xcalloc(1, sizeof(*cs));
+        fx_arena_init(&cs->req.arena);
+        cs->req.ctx = ctx;
+        cs->req.conn = conn;
+        cs->req.method = method;
+        cs->req.path = url;
+        client_ip(conn, cs->req.client_ip, sizeof(cs->req.client_ip));
+        on_headers(cs);
+        fx_buf_init(&cs->req.body, cs->body_max);
+        *con_cls = cs;
+        return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
+    }
+    if (*upload_data_size > 0) {
+        if (cs->early_status == 413 || cs->early_status == 429 || cs->early_status == 503) {
+            /* answer now without reading the rest; libmicrohttpd closes afterwards */
+            *upload_data_size = 0;
+            dispatch(cs);
+            return queue(cs);
+        }
+        if (!cs->req.body_too_big &&
+            fx_buf_add(&cs->req.body, upload_data, *upload_data_size) != FX_OK) {
+            cs->req.body_too_big = true;
+            fx_buf_cleanup(&cs->req.body);
+            *upload_data_size = 0;
+            dispatch(cs);
+            return queue(cs);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (cs->req.status != 0)
+        return MHD_YES; /* already answered early */
+    dispatch(cs);
+    return queue(cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct conn_state *cs = *con_cls;
+    if (cs == NULL)
+        return;
+    free(cs->req.resp);
+    fx_buf_cleanup(&cs->req.body);
+    fx_arena_cleanup(&cs->req.arena);
+    free(cs);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    fx_log("warn", "http", json_pack("{s:s}", "detail", msg));
+}
+
+enum fx_err fx_server_parse_listen(const char *listen, void *sa_out, unsigned *sa_len_out,
+                                   int *is_loopback)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL || (size_t)(colon - listen) >= sizeof(host))
+        return FX_EINVAL;
+    int64_t port;
+    if (fx_parse_i64(colon + 1, strlen(colon + 1), 1, 65535, &port) != FX_OK)
+        return FX_EINVAL;
+    size_t hl = (size_t)(colon - listen);
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *s6 = sa_out;
+        memset(s6, 0, sizeof(*s6));
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+            return FX_EINVAL;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *sa_len_out = sizeof(*s6);
+        *is_loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+        return FX_OK;
+    }
+    struct sockaddr_in *s4 = sa_out;
+    memset(s4, 0, sizeof(*s4));
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+        return FX_EINVAL;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    *sa_len_out = sizeof(*s4);
+    *is_loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+    return FX_OK;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    struct fx_buf b;
+    fx_buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (fx_buf_add(&b, chunk, n) != FX_OK) {
+            fclose(f);
+            fx_buf_cleanup(&b);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return fx_buf_take(&b, NULL);
+}
+
+enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opts,
+                            struct fx_server **out)
+{
+    struct sockaddr_in6 sa; /* large enough for either family */
+    unsigned sa_len = 0;
+    int loop = 0;
+    if (fx_server_parse_listen(opts->listen, &sa, &sa_len, &loop) != FX_OK)
+        return FX_EINVAL;
+    struct fx_server *srv = fx_xcalloc(1, sizeof(*srv));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (opts->tls_cert) {
+        srv->cert = read_file(opts->tls_cert);
+        srv->key = read_file(opts->tls_key);
+        if (srv->cert == NULL || srv->key == NULL) {
+            free(srv->cert);
+            free(srv->key);
+            free(srv);
+            return FX_EIO;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, ctx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        ctx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        free(srv->cert);
+        free(srv->key);
+        free(srv);
+        return FX_EIO;
+    }
+    *out = srv;
+    return FX_OK;
+}
+
+void fx_server_stop(struct fx_server *srv)
+{
+    if (srv == NULL)
+        return;
+    /* Stop accepting, then MHD_stop_daemon joins the pool threads: handlers running finish. */
+    MHD_quiesce_daemon(srv->daemon);
+    MHD_stop_daemon(srv->daemon);
+    if (srv->key)
+        memset(srv->key, 0, strlen(srv->key));
+    free(srv->cert);
+    free(srv->key);
+    free(srv);
+}

@@ -1,0 +1,188 @@
+/*
+ * write.c: idempotent, durable writes. Stored answers are sealed under the
+ * caller's org key: they hold record bodies.
+ */
+#include "http/write.h"
+#include "common/parse.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+struct wrap {
+    struct fx_req *req;
+    fx_db_fn fn;
+    void *arg;
+    const char *key;      /* Idempotency-Key or NULL */
+    char req_hash[65];
+    struct fx_problem *pb;
+};
+
+static void request_hash(struct fx_req *req, char out[65])
+{
+    crypto_hash_sha256_state h;
+    unsigned char d[32];
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)req->method, strlen(req->method) + 1);
+    crypto_hash_sha256_update(&h, (const unsigned char *)req->path, strlen(req->path) + 1);
+    if (req->body.len)
+        crypto_hash_sha256_update(&h, (const unsigned char *)req->body.p, req->body.len);
+    crypto_hash_sha256_final(&h, d);
+    fx_hex(d, 32, out);
+}
+
+static void idem_aad(struct fx_req *req, const char *key, char *aad, size_t n)
+{
+    snprintf(aad, n, "idempotency:%s:%s", req->who.user_id, key);
+}
+
+/* Replays a stored answer. FX_EINVAL when the key was used for another request. */
+static enum fx_err replay(struct wrap *w, struct fx_db *db, bool *found)
+{
+    static const char *sql = "SELECT request_sha256, status, body FROM idempotency"
+                             " WHERE user_id = $1 AND key = $2 AND created_at > $3";
+    struct fx_req *req = w->req;
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    *found = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, req->who.user_id);
+    fx_stmt_bind_str(st, 2, w->key);
+    fx_stmt_bind_i64(st, 3, fx_clock_now(&req->ctx->clock) - FX_IDEMPOTENCY_TTL * 1000LL);
+    err = fx_stmt_step(st, &row);
+    if (err != FX_OK || !row)
+        goto out;
+    *found = true;
+    if (strcmp(fx_stmt_text(st, 0, NULL), w->req_hash) != 0) {
+        fx_problem_add(w->pb, "header:Idempotency-Key",
+                       "this key was already used for a different request");
+        err = FX_EINVAL;
+        goto out;
+    }
+    unsigned status = (unsigned)fx_stmt_i64(st, 1);
+    size_t clen = 0;
+    const void *c = fx_stmt_blob(st, 2, &clen);
+    char aad[256], *pt = NULL;
+    size_t plen = 0;
+    idem_aad(req, w->key, aad, sizeof(aad));
+    err = fx_keyring_open(req->ctx->keys, db, req->who.org_id, aad, c, clen, &pt, &plen);
+    if (err != FX_OK)
+        goto out;
+    json_t *saved = json_loadb(pt, plen, 0, NULL);
+    free(pt);
+    if (saved == NULL) {
+        err = FX_ESTORE;
+        goto out;
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(saved, "headers"), name, v)
+    {
+        static const char *const known[] = {"ETag", "Location", NULL};
+        for (size_t i = 0; known[i]; i++)
+            if (strcmp(name, known[i]) == 0)
+                fx_req_set_header(req, known[i], json_string_value(v));
+    }
+    const char *body = json_string_value(json_object_get(saved, "body"));
+    fx_req_bytes(req, status, "application/json", body, strlen(body));
+    fx_req_set_header(req, "Idempotent-Replayed", "true");
+    json_decref(saved);
+out:
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static enum fx_err remember(struct wrap *w, struct fx_db *db)
+{
+    static const char *sql = "INSERT INTO idempotency (user_id, key, request_sha256, status,"
+                             " body, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                             " ON CONFLICT (user_id, key) DO UPDATE SET"
+                             " request_sha256 = excluded.request_sha256, status = excluded.status,"
+                             " body = excluded.body, created_at = excluded.created_at";
+    struct fx_req *req = w->req;
+    json_t *headers = json_object();
+    for (size_t i = 0; i < req->n_hdr; i++)
+        json_object_set_new(headers, req->hdr_name[i], json_string(req->hdr_value[i]));
+    json_t *saved = json_object();
+    json_object_set_new(saved, "headers", headers);
+    json_object_set_new(saved, "body", json_stringn(req->resp ? req->resp : "", req->resp_len));
+    char *pt = json_dumps(saved, JSON_COMPACT);
+    json_decref(saved);
+    char aad[256];
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    idem_aad(req, w->key, aad, sizeof(aad));
+    enum fx_err err =
+        fx_keyring_seal(req->ctx->keys, db, req->who.org_id, aad, pt, strlen(pt), &c, &clen);
+    free(pt);
+    if (err != FX_OK)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool row;
+    err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, req->who.user_id);
+        fx_stmt_bind_str(st, 2, w->key);
+        fx_stmt_bind_str(st, 3, w->req_hash);
+        fx_stmt_bind_i64(st, 4, req->status);
+        fx_stmt_bind_blob(st, 5, c, clen);
+        fx_stmt_bind_i64(st, 6, fx_clock_now(&req->ctx->clock));
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
+
+static enum fx_err run(struct fx_db *db, void *arg)
+{
+    struct wrap *w = arg;
+    if (w->key) {
+        bool found = false;
+        enum fx_err err = replay(w, db, &found);
+        if (err != FX_OK || found)
+            return err;
+    }
+    enum fx_err err = w->fn(db, w->arg);
+    if (err == FX_OK && w->key)
+        err = remember(w, db);
+    if (err != FX_OK) {
+        /* the transaction rolls back: drop any answer the callback began */
+        FX_FREE(w->req->resp);
+        w->req->status = 0;
+        w->req->n_hdr = 0;
+    }
+    return err;
+}
+
+static bool key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > FX_MAX_IDEMPOTENCY_KEY)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+enum fx_err fx_write_run(struct fx_req *req, fx_db_fn fn, void *arg, struct fx_problem *pb)
+{
+    struct wrap w = {.req = req, .fn = fn, .arg = arg, .pb = pb};
+    const char *key = fx_req_header(req, "Idempotency-Key");
+    if (key && strcmp(req->method, "POST") == 0) {
+        if (!key_ok(key)) {
+            fx_problem_add(pb, "header:Idempotency-Key",
+                           "must be 1 to %d printable ASCII characters", FX_MAX_IDEMPOTENCY_KEY);
+            return FX_EINVAL;
+        }
+        w.key = key;
+        request_hash(req, w.req_hash);
+    }
+    enum fx_err err = fx_store_write(req->ctx->store, run, &w);
+    if (err == FX_OK)
+        atomic_fetch_add(&req->ctx->metrics.writes, 1);
+    return err;
+}

@@ -1,0 +1,135 @@
+/*
+ * audit.c: inserting and listing audit rows. Owns nothing between calls.
+ */
+#include "records/audit.h"
+#include "common/parse.h"
+
+#include <string.h>
+
+enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_principal *p,
+                           const char *action, const char *record, const char *record_org,
+                           const char *outcome)
+{
+    static const char *sql = "INSERT INTO audit (time, user_id, org_id, action, record,"
+                             " record_org, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, now_ms);
+    fx_stmt_bind_str(st, 2, p ? p->user_id : NULL);
+    fx_stmt_bind_str(st, 3, p ? p->org_id : NULL);
+    fx_stmt_bind_str(st, 4, action);
+    fx_stmt_bind_str(st, 5, record);
+    fx_stmt_bind_str(st, 6, record_org);
+    fx_stmt_bind_str(st, 7, outcome);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+struct async_row {
+    int64_t now;
+    struct fx_principal p;
+    char *action, *record, *record_org, *outcome; /* owned */
+};
+
+static enum fx_err async_fn(struct fx_db *db, void *arg)
+{
+    struct async_row *r = arg;
+    return fx_audit_write(db, r->now, &r->p, r->action, r->record, r->record_org, r->outcome);
+}
+
+static void async_free(void *arg)
+{
+    struct async_row *r = arg;
+    free(r->action);
+    free(r->record);
+    free(r->record_org);
+    free(r->outcome);
+    free(r);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? fx_xstrdup(s) : NULL;
+}
+
+void fx_audit_async(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
+                    const char *action, const char *record, const char *record_org,
+                    const char *outcome)
+{
+    struct async_row *r = fx_xcalloc(1, sizeof(*r));
+    r->now = now_ms;
+    r->p = *p;
+    r->action = fx_xstrdup(action);
+    r->record = dup_or_null(record);
+    r->record_org = dup_or_null(record_org);
+    r->outcome = fx_xstrdup(outcome);
+    fx_store_write_async(store, async_fn, r, async_free);
+}
+
+enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,
+                          int64_t *next_out)
+{
+    /* One statement with optional filters: a NULL parameter disables its condition. */
+    static const char *sql =
+        "SELECT a.id, a.time, a.user_id, a.org_id, a.action, a.record, a.outcome, u.email,"
+        " o.name FROM audit a LEFT JOIN users u ON u.id = a.user_id"
+        " LEFT JOIN orgs o ON o.id = a.org_id"
+        " WHERE ($1 IS NULL OR a.record = $1) AND ($2 IS NULL OR a.user_id = $2)"
+        " AND ($3 IS NULL OR a.org_id = $3)"
+        " AND ($4 IS NULL OR a.org_id = $4 OR a.record_org = $4)"
+        " AND ($5 = 0 OR a.org_id IS NULL OR a.org_id <> $4)"
+        " AND ($6 IS NULL OR a.action = $6) AND a.time >= $7 AND ($8 = 0 OR a.id < $8)"
+        " ORDER BY a.id DESC LIMIT $9";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    *items_out = NULL;
+    *next_out = 0;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, f->record);
+    fx_stmt_bind_str(st, 2, f->user_id);
+    fx_stmt_bind_str(st, 3, f->org_id);
+    fx_stmt_bind_str(st, 4, f->scope_org);
+    fx_stmt_bind_i64(st, 5, f->outside_only ? 1 : 0);
+    fx_stmt_bind_str(st, 6, f->action);
+    fx_stmt_bind_i64(st, 7, f->since_ms);
+    fx_stmt_bind_i64(st, 8, f->before_id);
+    fx_stmt_bind_i64(st, 9, f->limit + 1);
+    json_t *items = json_array();
+    int64_t n = 0, last_id = 0;
+    for (;;) {
+        err = fx_stmt_step(st, &row);
+        if (err != FX_OK || !row)
+            break;
+        if (n == f->limit) {
+            *next_out = last_id;
+            break;
+        }
+        char t[25];
+        last_id = fx_stmt_i64(st, 0);
+        fx_format_time(fx_stmt_i64(st, 1), t);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(last_id));
+        json_object_set_new(o, "time", json_string(t));
+        const char *cols[] = {"user_id", "org_id", "action", "record", "outcome", "user_email",
+                              "org_name"};
+        for (int c = 0; c < 7; c++) {
+            const char *v = fx_stmt_is_null(st, 2 + c) ? NULL : fx_stmt_text(st, 2 + c, NULL);
+            json_object_set_new(o, cols[c], v ? json_string(v) : json_null());
+        }
+        json_array_append_new(items, o);
+        n++;
+    }
+    fx_stmt_finalize(st);
+    if (err != FX_OK) {
+        json_decref(items);
+        return err;
+    }
+    *items_out = items;
+    return FX_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * audit.h: the audit trail (SPEC §10): every mutating action and every read of
+ * a confidential record from outside its owning org. Rows are only ever
+ * inserted; the schema's triggers refuse UPDATE and DELETE.
+ */
+#ifndef FX_AUDIT_H
+#define FX_AUDIT_H
+
+#include "auth/principal.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Appends one row inside the caller's write transaction. Strings may be NULL but action. */
+enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_principal *p,
+                           const char *action, const char *record, const char *record_org,
+                           const char *outcome);
+/* Queues one row for the next write batch (reads and refusals must not wait for a disk). */
+void fx_audit_async(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
+                    const char *action, const char *record, const char *record_org,
+                    const char *outcome);
+
+struct fx_audit_filter {
+    const char *record;      /* NULL: any */
+    const char *user_id;
+    const char *org_id;      /* acting org */
+    const char *scope_org;   /* non-NULL: rows by this org's users or about its records */
+    bool outside_only;       /* only reads by users outside scope_org (the access log) */
+    const char *action;      /* NULL: any */
+    int64_t since_ms;        /* 0: any */
+    int64_t before_id;       /* cursor: rows with id < before_id; 0: from the newest */
+    int64_t limit;
+};
+
+/* Rows newest first as a JSON array (new reference); *next_out is the cursor or 0. */
+enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,
+                          int64_t *next_out);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * store.c: picks the backend from the URL and dispatches through its ops table.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+#define OPS(x) (((const struct fx_store_base *)(x))->ops)
+
+enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out)
+{
+    *out = NULL;
+    if (url == NULL || strncmp(url, "sqlite:", 7) == 0 || url[0] == '\0')
+        return fx_store_sqlite_ops.open(url, data_dir, out);
+    return FX_EINVAL;
+}
+
+void fx_store_close(struct fx_store *s)
+{
+    if (s)
+        OPS(s)->close(s);
+}
+
+const char *fx_store_backend(const struct fx_store *s)
+{
+    return OPS(s)->name;
+}
+
+enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg)
+{
+    return OPS(s)->write(s, fn, arg);
+}
+
+void fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, void (*free_fn)(void *))
+{
+    OPS(s)->write_async(s, fn, arg, free_fn);
+}
+
+enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg)
+{
+    return OPS(s)->read(s, fn, arg);
+}
+
+enum fx_err fx_db_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out)
+{
+    return OPS(db)->prepare(db, sql, out);
+}
+
+void fx_stmt_bind_text(struct fx_stmt *st, int i, const char *p, size_t len)
+{
+    OPS(st)->bind_text(st, i, p, len);
+}
+
+void fx_stmt_bind_str(struct fx_stmt *st, int i, const char *s)
+{
+    if (s)
+        OPS(st)->bind_text(st, i, s, strlen(s));
+    else
+        OPS(st)->bind_null(st, i);
+}
+
+void fx_stmt_bind_i64(struct fx_stmt *st, int i, int64_t v)
+{
+    OPS(st)->bind_i64(st, i, v);
+}
+
+void fx_stmt_bind_double(struct fx_stmt *st, int i, double v)
+{
+    OPS(st)->bind_double(st, i, v);
+}
+
+void fx_stmt_bind_blob(struct fx_stmt *st, int i, const void *p, size_t len)
+{
+    OPS(st)->bind_blob(st, i, p, len);
+}
+
+void fx_stmt_bind_null(struct fx_stmt *st, int i)
+{
+    OPS(st)->bind_null(st, i);
+}
+
+enum fx_err fx_stmt_step(struct fx_stmt *st, bool *row)
+{
+    return OPS(st)->step(st, row);
+}
+
+const char *fx_stmt_text(struct fx_stmt *st, int col, size_t *len_out)
+{
+    return OPS(st)->col_text(st, col, len_out);
+}
+
+int64_t fx_stmt_i64(struct fx_stmt *st, int col)
+{
+    return OPS(st)->col_i64(st, col);
+}
+
+double fx_stmt_double(struct fx_stmt *st, int col)
+{
+    return OPS(st)->col_double(st, col);
+}
+
+const void *fx_stmt_blob(struct fx_stmt *st, int col, size_t *len_out)
+{
+    return OPS(st)->col_blob(st, col, len_out);
+}
+
+bool fx_stmt_is_null(struct fx_stmt *st, int col)
+{
+    return OPS(st)->col_is_null(st, col);
+}
+
+void fx_stmt_finalize(struct fx_stmt *st)
+{
+    if (st)
+        OPS(st)->finalize(st);
+}
+
+enum fx_err fx_db_exec(struct fx_db *db, const char *sql)
+{
+    return OPS(db)->exec(db, sql);
+}
+
+int64_t fx_db_changes(struct fx_db *db)
+{
+    return OPS(db)->changes(db);
+}

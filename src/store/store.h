@@ -1,0 +1,70 @@
+/*
+ * store.h: the one interface to the database. Two backends sit behind a table
+ * of function pointers chosen at run time (struct fx_store_ops, store_int.h):
+ * SQLite (default) and PostgreSQL. Domain code writes portable SQL with $1..$n
+ * parameters and uses the statement calls below; it never sees sqlite3.h or
+ * libpq-fe.h.
+ *
+ * Writes run inside fx_store_write(): the callback runs in a transaction and
+ * the call returns only once that transaction is durable. The SQLite backend
+ * commits concurrent writers together (group commit): one fsync for a batch,
+ * each writer isolated by a savepoint so one failure rolls back only itself.
+ */
+#ifndef FX_STORE_H
+#define FX_STORE_H
+
+#include "common/fx.h"
+
+#include <stdbool.h>
+
+struct fx_store; /* opaque, owned by whoever opened it */
+struct fx_db;    /* a connection inside one read or write transaction; borrowed */
+struct fx_stmt;  /* a prepared statement; borrowed from the fx_db until finalized */
+
+typedef enum fx_err (*fx_db_fn)(struct fx_db *db, void *arg);
+
+/*
+ * Opens the store. url: NULL or "sqlite:" for data_dir/fx.db, or "postgres://…".
+ * Runs pending migrations. *out owned by the caller: fx_store_close().
+ */
+enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out);
+void fx_store_close(struct fx_store *s);
+/* Backend name, "sqlite" or "postgres". */
+const char *fx_store_backend(const struct fx_store *s);
+
+/* Runs fn in a write transaction and returns once it is durable. fn's error rolls it back. */
+enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
+/*
+ * Queues fn for the next write batch without waiting (audit rows of reads, which
+ * must not slow a read down). Takes ownership of arg: free_fn(arg) runs after fn.
+ */
+void fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, void (*free_fn)(void *));
+/* Runs fn in a read transaction (a consistent snapshot). */
+enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg);
+
+/* Statements. SQL uses $1..$n; statements are cached per connection by the sql pointer,
+ * so pass string literals. */
+enum fx_err fx_db_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out);
+void fx_stmt_bind_text(struct fx_stmt *st, int i, const char *p, size_t len);
+void fx_stmt_bind_str(struct fx_stmt *st, int i, const char *s); /* NULL binds NULL */
+void fx_stmt_bind_i64(struct fx_stmt *st, int i, int64_t v);
+void fx_stmt_bind_double(struct fx_stmt *st, int i, double v);
+void fx_stmt_bind_blob(struct fx_stmt *st, int i, const void *p, size_t len);
+void fx_stmt_bind_null(struct fx_stmt *st, int i);
+/* FX_OK with *row true for a row, false when done; FX_ECONFLICT on a unique violation. */
+enum fx_err fx_stmt_step(struct fx_stmt *st, bool *row);
+/* Column values, 0-based, borrowed until the next step or finalize. */
+const char *fx_stmt_text(struct fx_stmt *st, int col, size_t *len_out);
+int64_t fx_stmt_i64(struct fx_stmt *st, int col);
+double fx_stmt_double(struct fx_stmt *st, int col);
+const void *fx_stmt_blob(struct fx_stmt *st, int col, size_t *len_out);
+bool fx_stmt_is_null(struct fx_stmt *st, int col);
+/* Releases the statement back to the connection's cache. */
+void fx_stmt_finalize(struct fx_stmt *st);
+
+/* Runs one statement without rows (DDL, simple updates). */
+enum fx_err fx_db_exec(struct fx_db *db, const char *sql);
+/* Rows changed by the last statement. */
+int64_t fx_db_changes(struct fx_db *db);
+
+#endif
