@@ -1,0 +1,397 @@
+/*
+ * cli.c: what every command does around one API call: find the server and
+ * the token (--url/--token, then $FX_URL/$FX_TOKEN, then the config file),
+ * send, turn the answer into an exit status, print the problem when there is
+ * one, and page through lists. The functions here return exit statuses
+ * (enum fx_exit), because that is what their callers hand back to main().
+ */
+#include "cli/cli_int.h"
+
+#include "common/limits.h"
+#include "common/parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+void fx_cli_init(struct fx_cli *cli)
+{
+    memset(cli, 0, sizeof(*cli));
+}
+
+void fx_cli_cleanup(struct fx_cli *cli)
+{
+    if (cli->connected)
+        fx_client_cleanup(&cli->client);
+    cli->connected = false;
+    FX_FREE(cli->url);
+}
+
+static const char *nonempty_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * Finds the server URL and the token, each owned by the caller; the token
+ * is NULL when none is configured. Returns FX_EXIT_LOCAL when the config
+ * file exists but cannot be used, FX_EXIT_USAGE when the URL is not http(s).
+ */
+int fx_cli_resolve(struct fx_cli *cli, char **url_out, char **token_out)
+{
+    int rc = FX_EXIT_OK;
+    const char *url = cli->url_opt ? cli->url_opt : nonempty_env("FX_URL");
+    const char *token = cli->token_opt ? cli->token_opt : nonempty_env("FX_TOKEN");
+    char *path = NULL;
+    char *cfg_url = NULL;
+    char *cfg_token = NULL;
+
+    *url_out = NULL;
+    *token_out = NULL;
+    if (url == NULL || token == NULL) {
+        path = fx_config_path();
+        if (path != NULL && fx_config_load(path, &cfg_url, &cfg_token) != FX_OK) {
+            rc = FX_EXIT_LOCAL;
+            goto out;
+        }
+        if (url == NULL)
+            url = cfg_url;
+        if (token == NULL)
+            token = cfg_token;
+    }
+    if (url == NULL)
+        url = FX_CLI_DEFAULT_URL;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        rc = fx_args_usage_error(cli, "the server URL must start with http:// or https://");
+        goto out;
+    }
+    *url_out = fx_xstrdup(url);
+    *token_out = token ? fx_xstrdup(token) : NULL;
+out:
+    free(cfg_url);
+    free(cfg_token);
+    free(path);
+    return rc;
+}
+
+static int connect_once(struct fx_cli *cli)
+{
+    int rc = FX_EXIT_OK;
+    char *token = NULL;
+
+    if (cli->connected)
+        goto out;
+    rc = fx_cli_resolve(cli, &cli->url, &token);
+    if (rc != FX_EXIT_OK)
+        goto out;
+    if (fx_client_init(&cli->client, cli->url, token) != FX_OK) {
+        fx_client_cleanup(&cli->client);
+        rc = fx_args_usage_error(cli, "the token is not a valid API token");
+        goto out;
+    }
+    cli->connected = true;
+out:
+    free(token);
+    return rc;
+}
+
+/*
+ * Sends rq (adding --idempotency-key to POSTs) and checks the answer, which
+ * stays in resp for the caller (initialised and cleaned up by the caller).
+ * On 2xx returns FX_EXIT_OK and, when json_out is not NULL, the parsed body
+ * in *json_out (owned; NULL for an empty body). Otherwise prints why on
+ * stderr and returns FX_EXIT_REFUSED (4xx), FX_EXIT_SERVER (5xx, other
+ * statuses, broken or unreadable answers) or FX_EXIT_CONNECT.
+ */
+int fx_cli_call(struct fx_cli *cli, const struct fx_request *rq, struct fx_response *resp,
+                json_t **json_out)
+{
+    int rc = FX_EXIT_OK;
+    struct fx_request r = *rq;
+    enum fx_err err;
+    json_error_t jerr;
+
+    if (json_out != NULL)
+        *json_out = NULL;
+    rc = connect_once(cli);
+    if (rc != FX_EXIT_OK)
+        goto out;
+    if (strcmp(r.method, "POST") == 0 && cli->idempotency_key != NULL)
+        r.idempotency_key = cli->idempotency_key;
+    err = fx_client_send(&cli->client, &r, resp);
+    if (err == FX_EIO) {
+        fprintf(stderr, "fx: cannot connect to %s: %s\n", cli->url, resp->error);
+        rc = FX_EXIT_CONNECT;
+        goto out;
+    }
+    if (err != FX_OK) {
+        fprintf(stderr, "fx: no usable answer from %s: %s\n", cli->url,
+                resp->error ? resp->error : fx_err_str(err));
+        rc = FX_EXIT_SERVER;
+        goto out;
+    }
+    if (resp->status >= 400 && resp->status < 500) {
+        fx_output_problem(resp);
+        rc = FX_EXIT_REFUSED;
+        goto out;
+    }
+    if (resp->status < 200 || resp->status >= 300) {
+        fx_output_problem(resp);
+        rc = FX_EXIT_SERVER;
+        goto out;
+    }
+    if (resp->replayed)
+        fprintf(stderr, "fx: note: the server replayed its answer to an earlier request with "
+                        "this idempotency key\n");
+    if (json_out != NULL && resp->body.len > 0) {
+        *json_out = json_loadb(resp->body.p, resp->body.len, 0, &jerr);
+        if (*json_out == NULL) {
+            fprintf(stderr, "fx: the answer from %s is not JSON: %s\n", cli->url, jerr.text);
+            rc = FX_EXIT_SERVER;
+            goto out;
+        }
+    }
+out:
+    return rc;
+}
+
+/* GETs path; the answer's JSON in *json_out (owned). */
+int fx_cli_get(struct fx_cli *cli, const char *path, json_t **json_out)
+{
+    struct fx_request rq = {"GET", path, NULL, 0, NULL, NULL};
+    struct fx_response resp;
+    int rc;
+
+    fx_client_response_init(&resp);
+    rc = fx_cli_call(cli, &rq, &resp, json_out);
+    if (rc == FX_EXIT_OK && *json_out == NULL) {
+        fprintf(stderr, "fx: the answer from %s is empty\n", cli->url);
+        rc = FX_EXIT_SERVER;
+    }
+    fx_client_response_cleanup(&resp);
+    return rc;
+}
+
+/* POSTs body (borrowed) as JSON to path; the answer's JSON in *json_out (owned). */
+int fx_cli_post(struct fx_cli *cli, const char *path, json_t *body, json_t **json_out)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    struct fx_request rq = {"POST", path, text, text ? strlen(text) : 0, NULL, NULL};
+    struct fx_response resp;
+    int rc;
+
+    if (text == NULL)
+        fx_die("out of memory");
+    fx_client_response_init(&resp);
+    rc = fx_cli_call(cli, &rq, &resp, json_out);
+    if (rc == FX_EXIT_OK && *json_out == NULL) {
+        fprintf(stderr, "fx: the answer from %s is empty\n", cli->url);
+        rc = FX_EXIT_SERVER;
+    }
+    fx_client_response_cleanup(&resp);
+    free(text);
+    return rc;
+}
+
+/*
+ * Sets b to prefix, then "/" and the percent-encoded id, then suffix (NULL
+ * for none): fx_cli_path(&b, "/api/v1/orgs", id, "/users"). Ids come from
+ * the command line, so they are escaped rather than trusted to be UUIDs.
+ */
+enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix)
+{
+    enum fx_err err = FX_OK;
+    fx_buf_reset(b);
+    err = fx_buf_adds(b, prefix);
+    if (err == FX_OK && id != NULL)
+        err = fx_client_path_add(b, id);
+    if (err == FX_OK && suffix != NULL)
+        err = fx_buf_adds(b, suffix);
+    return err;
+}
+
+/* Prints a JSON value on stdout, indented by two spaces, and returns FX_EXIT_OK. */
+int fx_cli_print_json(const json_t *j)
+{
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    fputc('\n', stdout);
+    return FX_EXIT_OK;
+}
+
+/*
+ * GETs a list (path may already carry filters), honouring the list options
+ * in opts (--limit, --cursor, --all; absent from opts for lists that are
+ * not paginated). With --json it prints the answer itself (with --all, one
+ * document holding every page's items and "next_cursor": null) and leaves
+ * *items_out NULL; otherwise it returns the items (owned) in *items_out,
+ * and notes on stderr when more pages remain. A bare JSON array is taken
+ * as the items of a list that has no pages.
+ */
+int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts, size_t n_opts,
+                json_t **items_out)
+{
+    int rc = FX_EXIT_OK;
+    const char *limit = fx_args_get(opts, n_opts, "limit");
+    const char *cursor = fx_args_get(opts, n_opts, "cursor");
+    bool all = fx_args_get(opts, n_opts, "all") != NULL;
+    json_t *items = json_array();
+    json_t *page = NULL;
+    char *next = NULL;
+    struct fx_buf url;
+    int64_t n;
+
+    *items_out = NULL;
+    fx_buf_init(&url, 64 * 1024);
+    if (items == NULL)
+        fx_die("out of memory");
+    if (limit != NULL && fx_parse_i64(limit, strlen(limit), 1, FX_MAX_PAGE, &n) != FX_OK) {
+        rc = fx_args_usage_error(cli, "--limit must be an integer from 1 to %d", FX_MAX_PAGE);
+        goto out;
+    }
+    next = cursor ? fx_xstrdup(cursor) : NULL;
+    for (long pages = 0;; pages++) {
+        json_t *nc;
+        fx_buf_reset(&url);
+        if (fx_buf_adds(&url, path) != FX_OK ||
+            fx_client_query_add(&url, "limit", limit) != FX_OK ||
+            fx_client_query_add(&url, "cursor", next) != FX_OK) {
+            rc = fx_args_usage_error(cli, "the request URL is too long");
+            goto out;
+        }
+        json_decref(page);
+        page = NULL;
+        rc = fx_cli_get(cli, url.p, &page);
+        if (rc != FX_EXIT_OK)
+            goto out;
+        if (json_is_array(page)) {
+            json_array_extend(items, page);
+            FX_FREE(next);
+            break;
+        }
+        if (!json_is_object(page) || !json_is_array(json_object_get(page, "items"))) {
+            fprintf(stderr, "fx: the answer from %s is not a list\n", cli->url);
+            rc = FX_EXIT_SERVER;
+            goto out;
+        }
+        json_array_extend(items, json_object_get(page, "items"));
+        nc = json_object_get(page, "next_cursor");
+        if (!json_is_string(nc) || json_string_length(nc) == 0) {
+            FX_FREE(next);
+            break;
+        }
+        if (next != NULL && strcmp(next, json_string_value(nc)) == 0) {
+            fprintf(stderr, "fx: the server returned the same cursor twice; stopping\n");
+            rc = FX_EXIT_SERVER;
+            goto out;
+        }
+        free(next);
+        next = fx_xstrdup(json_string_value(nc));
+        if (!all)
+            break;
+        if (pages >= FX_CLI_MAX_PAGES) {
+            fprintf(stderr, "fx: more than %d pages; stopping\n", FX_CLI_MAX_PAGES);
+            rc = FX_EXIT_SERVER;
+            goto out;
+        }
+    }
+    if (cli->json) {
+        if (all) {
+            json_t *doc = json_pack("{s:O, s:n}", "items", items, "next_cursor");
+            if (doc == NULL)
+                fx_die("out of memory");
+            fx_cli_print_json(doc);
+            json_decref(doc);
+        } else {
+            fx_cli_print_json(page);
+        }
+        goto out;
+    }
+    if (next != NULL) {
+        char *c = fx_output_clean(next, false);
+        fprintf(stderr, "fx: more items follow: add --all, or --cursor %s\n", c);
+        free(c);
+    }
+    *items_out = items;
+    items = NULL;
+out:
+    free(next);
+    json_decref(page);
+    json_decref(items);
+    fx_buf_cleanup(&url);
+    return rc;
+}
+
+/* Reads fd to its end into out; FX_ETOOBIG past max bytes, FX_EIO (errno set) on error. */
+enum fx_err fx_cli_read_fd(int fd, size_t max, struct fx_buf *out)
+{
+    char chunk[8192];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return FX_EIO;
+        if (n == 0)
+            return FX_OK;
+        if (out->len + (size_t)n > max)
+            return FX_ETOOBIG;
+        enum fx_err err = fx_buf_add(out, chunk, (size_t)n);
+        if (err != FX_OK)
+            return err;
+    }
+}
+
+/*
+ * Reads a JSON object from the file at path ("-" for stdin) into *out
+ * (owned). The file may be at most FX_MAX_BODY bytes, the server's own
+ * limit. Returns FX_EIO, FX_ETOOBIG or FX_EINVAL (not a JSON object, or
+ * duplicate keys) after saying why on stderr.
+ */
+enum fx_err fx_cli_read_json_file(const char *path, json_t **out)
+{
+    enum fx_err err = FX_OK;
+    int fd = -1;
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "standard input" : path;
+    struct fx_buf b;
+    json_error_t jerr;
+
+    *out = NULL;
+    fx_buf_init(&b, FX_MAX_BODY);
+    fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "fx: cannot open %s: %s\n", name, strerror(errno));
+        err = FX_EIO;
+        goto out;
+    }
+    err = fx_cli_read_fd(fd, FX_MAX_BODY, &b);
+    if (err == FX_ETOOBIG) {
+        fprintf(stderr, "fx: %s is larger than the server accepts (%d bytes)\n", name, FX_MAX_BODY);
+        goto out;
+    }
+    if (err != FX_OK) {
+        fprintf(stderr, "fx: cannot read %s: %s\n", name, strerror(errno));
+        goto out;
+    }
+    *out = json_loadb(b.p ? b.p : "", b.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*out == NULL) {
+        fprintf(stderr, "fx: %s: line %d, column %d: %s\n", name, jerr.line, jerr.column,
+                jerr.text);
+        err = FX_EINVAL;
+        goto out;
+    }
+    if (!json_is_object(*out)) {
+        fprintf(stderr, "fx: %s: not a JSON object\n", name);
+        json_decref(*out);
+        *out = NULL;
+        err = FX_EINVAL;
+        goto out;
+    }
+out:
+    if (fd >= 0 && !is_stdin)
+        close(fd);
+    fx_buf_cleanup(&b);
+    return err;
+}

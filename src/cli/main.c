@@ -1,0 +1,47 @@
+/*
+ * main.c: fx, the command-line client of fxd's HTTP API (SPEC §1, §13).
+ * It dispatches the first word to a command or a command group and turns
+ * what the command returns into the process's exit status (docs/CLI.md).
+ * It holds no state of its own beyond one struct fx_cli for the run.
+ */
+#include "cli/cli_int.h"
+
+static const char usage[] = "usage: fx [options] COMMAND [arguments]\n"
+                            "\n"
+                            "fx talks to a Frontier Exchange server (fxd) over its HTTP API.\n"
+                            "Tables for people by default; --json prints the server's answer.\n";
+
+/* Groups print their own help, and top-level leaves set cli->usage themselves: usage is NULL. */
+static const struct fx_cmd commands[] = {
+    {"login", fx_cmd_login_run, "check a token and save it, with the server URL, for later runs",
+     NULL},
+    {"me", fx_cmd_me_run, "show the user and organization the token belongs to", NULL},
+    {"org", fx_cmd_org_run, "organizations: create, list, show", NULL},
+    {"user", fx_cmd_user_run, "users of an organization: create, list", NULL},
+    {"token", fx_cmd_token_run, "API tokens: create, list, revoke", NULL},
+    {"notice", fx_cmd_notice_run,
+     "pre-release notices: create, submit, amend, withdraw, release, list, show, ...", NULL},
+    {"audit", fx_cmd_audit_run, "the audit trail", NULL},
+};
+
+int main(int argc, char **argv)
+{
+    int rc = FX_EXIT_OK;
+    struct fx_cli cli;
+
+    fx_cli_init(&cli);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("fx: cannot initialise libcurl\n", stderr);
+        rc = FX_EXIT_LOCAL;
+        goto out;
+    }
+    rc = fx_args_dispatch(&cli, NULL, usage, commands, FX_ARRAY_LEN(commands), argc - 1, argv + 1);
+    curl_global_cleanup();
+out:
+    fx_cli_cleanup(&cli);
+    if (fflush(stdout) != 0 && rc == FX_EXIT_OK) {
+        fputs("fx: cannot write to standard output\n", stderr);
+        rc = FX_EXIT_LOCAL;
+    }
+    return rc;
+}
