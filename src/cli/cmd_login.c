@@ -112,8 +112,9 @@ int fx_cmd_login_run(struct fx_cli *cli, int argc, char **argv)
         rc = FX_EXIT_LOCAL;
         goto out;
     }
-    if (cli->json && me != NULL) {
-        fx_cli_print_json(me);
+    if (cli->json) {
+        if (me != NULL)
+            fx_cli_print_json(me);
     } else {
         const json_t *user = json_object_get(me, "user");
         const json_t *org = json_object_get(me, "org");
