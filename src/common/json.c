@@ -241,7 +241,7 @@ void fx_json_get_bool(const json_t *obj, const char *key, const char *ptr, bool 
 
 char *fx_json_canonical(const json_t *v, size_t *len_out)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
     if (s == NULL)
         fx_die("json_dumps failed");
     if (len_out)

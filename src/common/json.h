@@ -51,6 +51,12 @@ void fx_json_get_bool(const json_t *obj, const char *key, const char *ptr, bool 
 /* True when s is one of the NULL-terminated values. */
 bool fx_json_in(const char *s, const char *const *values);
 
+/*
+ * Significant digits when writing reals: 15 (DBL_DIG) reproduces every decimal a
+ * client sent with up to 15 digits, so 0.6 stays 0.6 rather than 0.59999999999999998.
+ */
+#define FX_JSON_REAL_DIGITS 15
+
 /* Compact, sorted-key serialisation: the canonical bytes FX stores and hashes. Caller frees. */
 char *fx_json_canonical(const json_t *v, size_t *len_out);
 

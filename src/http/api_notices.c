@@ -1,12 +1,601 @@
+/*
+ * api_notices.c: the notice registry's endpoints (SPEC §3, §14). Each handler
+ * validates what it can before touching the store; everything that depends
+ * on the stored record (the gate, the lifecycle, If-Match, merged fields) is
+ * decided inside one transaction, so a refused request stores nothing.
+ */
+#include "auth/access.h"
+#include "common/json.h"
+#include "common/parse.h"
 #include "http/api.h"
-void fx_api_notice_create(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_list(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_get(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_amend(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_submit(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_withdraw(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_release(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_versions(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_version(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_history(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
-void fx_api_notice_access_log(struct fx_req *req) { fx_req_problem(req, 404, "x"); }
+#include "http/write.h"
+#include "records/audit.h"
+#include "records/notice.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct nop {
+    struct fx_req *req;
+    struct fx_problem *pb;
+    const char *id;                /* path parameter: UUID or FXN reference */
+    struct fx_notice_row row;
+    json_t *body;                  /* owned: the parsed request */
+    json_t *out;                   /* owned: the answer */
+    const char *text;              /* reason / change_reason, borrowed from body */
+    int64_t days;                  /* actual release date */
+    int64_t n;                     /* version number */
+    char *bytes;                   /* owned: version bytes */
+    size_t len;
+    enum fx_notice_action action;
+};
+
+static void nop_cleanup(struct nop *op)
+{
+    json_decref(op->body);
+    json_decref(op->out);
+    free(op->bytes);
+}
+
+static void env_of(struct fx_req *req, struct fx_notice_env *env)
+{
+    env->keys = req->ctx->keys;
+    env->who = &req->who;
+    env->now = fx_clock_now(&req->ctx->clock);
+    env->today = env->now / 86400000;
+}
+
+/* Loads the notice and asks the gate. Every notice route passes here. */
+static enum fx_err load_gate(struct fx_db *db, struct nop *op, enum fx_act act)
+{
+    enum fx_err err = fx_notice_load(db, op->id, &op->row);
+    if (err != FX_OK)
+        return err;
+    struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = op->row.org_id,
+                           .status = op->row.status};
+    return fx_access_check(&op->req->who, act, &s);
+}
+
+/* SPEC §10: a read from outside the developer org is written to the audit trail. */
+static void audit_read(struct fx_req *req, const struct fx_notice_row *row, const char *action)
+{
+    if (fx_access_is_outside_read(&req->who, row->org_id))
+        fx_audit_async(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who, action, row->id,
+                       row->org_id, "ok");
+}
+
+/* Answers the notice view with its ETag; for writes also audits, in the transaction. */
+static enum fx_err answer_view(struct fx_db *db, struct nop *op, unsigned status,
+                               const char *audit_action)
+{
+    struct fx_req *req = op->req;
+    json_t *v = NULL;
+    enum fx_err err = fx_notice_view(db, req->ctx->keys, &op->row, &v);
+    if (err == FX_OK && audit_action)
+        err = fx_audit_write(db, fx_clock_now(&req->ctx->clock), &req->who, audit_action,
+                             op->row.id, op->row.org_id, "ok");
+    if (err != FX_OK) {
+        json_decref(v);
+        return err;
+    }
+    fx_req_set_header(req, "ETag", op->row.etag);
+    if (status == 201) {
+        char loc[96];
+        snprintf(loc, sizeof(loc), "/api/v1/notices/%s", op->row.id);
+        fx_req_set_header(req, "Location", loc);
+    }
+    fx_req_json(req, status, v);
+    return FX_OK;
+}
+
+static enum fx_err load_policy(struct fx_db *db, struct fx_policy *pol)
+{
+    enum fx_err err = fx_policy_load_active(db, pol);
+    return err == FX_ENOTFOUND ? FX_ESTORE : err;
+}
+
+/* A lifecycle conflict: 409 naming the current status and the allowed actions. */
+static enum fx_err conflict(struct nop *op)
+{
+    const char *allowed[8];
+    size_t n = fx_notice_allowed_actions(op->row.status, allowed);
+    fx_problem_allow(op->pb, op->row.status, allowed, n);
+    fx_problem_detail(op->pb, "cannot %s a notice that is %s",
+                      fx_notice_action_name(op->action), op->row.status);
+    return FX_ECONFLICT;
+}
+
+/* Runs a write and answers its error when it fails. */
+static void run_write(struct fx_req *req, fx_db_fn fn, struct nop *op)
+{
+    enum fx_err err = fx_write_run(req, fn, op, op->pb);
+    if (err == FX_ENOTFOUND)
+        fx_req_error(req, err, NULL, "no such notice");
+    else if (err == FX_EFORBIDDEN)
+        fx_req_error(req, err, NULL, "your role or organization may not change this notice");
+    else if (err != FX_OK)
+        fx_req_error(req, err, op->pb, NULL);
+}
+
+/* ---- create ---- */
+
+struct create {
+    struct nop op;
+    json_t *clean;
+    int64_t release;
+    bool submit;
+};
+
+static enum fx_err create_fn(struct fx_db *db, void *arg)
+{
+    struct create *c = arg;
+    struct fx_notice_env env;
+    struct fx_policy pol;
+    env_of(c->op.req, &env);
+    enum fx_err err = load_policy(db, &pol);
+    if (err != FX_OK)
+        return err;
+    err = fx_notice_create(db, &env, c->clean, c->release, c->submit, &pol, &c->op.row);
+    fx_policy_cleanup(&pol);
+    if (err == FX_OK)
+        err = answer_view(db, &c->op, 201, "notice.create");
+    return err;
+}
+
+void fx_api_notice_create(struct fx_req *req)
+{
+    struct fx_problem pb;
+    struct create c;
+    memset(&c, 0, sizeof(c));
+    c.op.req = req;
+    c.op.pb = &pb;
+    fx_problem_init(&pb);
+    req->audit_action = "notice.create";
+    struct fx_subject s = {.kind = FX_REC_NOTICE};
+    enum fx_err err = fx_access_check(&req->who, FX_ACT_CREATE, &s);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, "only members of a developer organization file notices");
+        goto out;
+    }
+    c.op.body = fx_req_body_object(req, false);
+    if (c.op.body == NULL)
+        goto out;
+    fx_json_get_bool(c.op.body, "submit", "", false, &pb, &c.submit, NULL);
+    json_object_del(c.op.body, "submit");
+    if (fx_notice_validate(c.op.body, &pb, &c.clean, &c.release) != FX_OK ||
+        fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    run_write(req, create_fn, &c.op);
+out:
+    json_decref(c.clean);
+    nop_cleanup(&c.op);
+    fx_problem_cleanup(&pb);
+}
+
+/* ---- read one ---- */
+
+static enum fx_err get_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    enum fx_err err = load_gate(db, op, FX_ACT_READ);
+    if (err == FX_OK)
+        err = fx_notice_view(db, op->req->ctx->keys, &op->row, &op->out);
+    return err;
+}
+
+/* Runs a read callback and answers its error; true when the caller should answer. */
+static bool run_read(struct fx_req *req, fx_db_fn fn, struct nop *op)
+{
+    enum fx_err err = fx_store_read(req->ctx->store, fn, op);
+    if (err == FX_OK)
+        return true;
+    if (err == FX_ENOTFOUND)
+        fx_req_error(req, err, NULL, "no such notice");
+    else
+        fx_req_error(req, err, op->pb, NULL);
+    return false;
+}
+
+void fx_api_notice_get(struct fx_req *req)
+{
+    struct nop op = {.req = req, .id = req->params[0]};
+    if (run_read(req, get_fn, &op)) {
+        audit_read(req, &op.row, "notice.read");
+        fx_req_set_header(req, "ETag", op.row.etag);
+        fx_req_json(req, 200, op.out);
+        op.out = NULL;
+    }
+    nop_cleanup(&op);
+}
+
+/* ---- amend ---- */
+
+static enum fx_err amend_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    struct fx_req *req = op->req;
+    op->action = FX_NOTICE_AMEND;
+    enum fx_err err = load_gate(db, op, FX_ACT_EDIT);
+    if (err != FX_OK)
+        return err;
+    if (!fx_notice_allowed(op->row.status, FX_NOTICE_AMEND))
+        return conflict(op);
+    const char *if_match = fx_req_header(req, "If-Match");
+    if (strcmp(if_match, op->row.etag) != 0) {
+        fx_problem_detail(op->pb, "If-Match %s is not the current version %s", if_match,
+                          op->row.etag);
+        return FX_ESTALE;
+    }
+    if (op->text == NULL && strcmp(op->row.status, "draft") != 0) {
+        fx_problem_add(op->pb, "/change_reason", "required once the notice is submitted");
+        return FX_EINVAL;
+    }
+    json_t *merged = NULL, *clean = NULL;
+    err = fx_notice_fields(db, req->ctx->keys, &op->row, &merged);
+    if (err != FX_OK)
+        return err;
+    /* JSON merge patch (RFC 7396) on the top-level fields: null removes a field */
+    const char *key;
+    json_t *v;
+    json_object_foreach(op->body, key, v)
+    {
+        if (json_is_null(v))
+            json_object_del(merged, key);
+        else
+            json_object_set(merged, key, v);
+    }
+    int64_t release = 0;
+    err = fx_notice_validate(merged, op->pb, &clean, &release);
+    json_decref(merged);
+    if (err != FX_OK)
+        return err;
+    struct fx_notice_env env;
+    struct fx_policy pol;
+    env_of(req, &env);
+    err = load_policy(db, &pol);
+    if (err == FX_OK) {
+        err = fx_notice_amend(db, &env, &op->row, clean, release, op->text, &pol);
+        fx_policy_cleanup(&pol);
+    }
+    json_decref(clean);
+    if (err == FX_OK)
+        err = answer_view(db, op, 200, "notice.amend");
+    return err;
+}
+
+void fx_api_notice_amend(struct fx_req *req)
+{
+    struct fx_problem pb;
+    struct nop op = {.req = req, .pb = &pb, .id = req->params[0]};
+    fx_problem_init(&pb);
+    req->audit_action = "notice.amend";
+    const char *if_match = fx_req_header(req, "If-Match");
+    if (if_match == NULL) {
+        fx_req_problem(req, 428, "send If-Match with the notice's current ETag");
+        goto out;
+    }
+    if (strlen(if_match) > FX_MAX_ETAG) {
+        fx_req_problem(req, 412, "If-Match is not an ETag of this notice");
+        goto out;
+    }
+    op.body = fx_req_body_object(req, false);
+    if (op.body == NULL)
+        goto out;
+    fx_json_get_str(op.body, "change_reason", "", false, FX_MAX_LONG_STRING, &pb, &op.text,
+                    NULL);
+    if (op.text && op.text[0] == '\0')
+        fx_problem_add(&pb, "/change_reason", "must not be empty");
+    if (fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    /* keep change_reason alive while it is removed from the fields to merge */
+    json_t *reason = json_incref(json_object_get(op.body, "change_reason"));
+    json_object_del(op.body, "change_reason");
+    run_write(req, amend_fn, &op);
+    json_decref(reason);
+out:
+    nop_cleanup(&op);
+    fx_problem_cleanup(&pb);
+}
+
+/* ---- lifecycle steps ---- */
+
+static enum fx_err step_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    enum fx_err err = load_gate(db, op, FX_ACT_EDIT);
+    if (err != FX_OK)
+        return err;
+    if (!fx_notice_allowed(op->row.status, op->action))
+        return conflict(op);
+    struct fx_notice_env env;
+    env_of(op->req, &env);
+    const char *audit = NULL;
+    switch (op->action) {
+    case FX_NOTICE_SUBMIT: {
+        struct fx_policy pol;
+        err = load_policy(db, &pol);
+        if (err == FX_OK) {
+            err = fx_notice_submit(db, &env, &op->row, &pol);
+            fx_policy_cleanup(&pol);
+        }
+        audit = "notice.submit";
+        break;
+    }
+    case FX_NOTICE_WITHDRAW:
+        err = fx_notice_withdraw(db, &env, &op->row, op->text);
+        audit = "notice.withdraw";
+        break;
+    case FX_NOTICE_RELEASE:
+        err = fx_notice_release(db, &env, &op->row, op->days);
+        audit = "notice.release";
+        break;
+    case FX_NOTICE_AMEND:
+        err = FX_EINVAL;
+        break;
+    }
+    if (err == FX_OK)
+        err = answer_view(db, op, 200, audit);
+    return err;
+}
+
+static void step(struct fx_req *req, enum fx_notice_action action)
+{
+    static const char *const none[] = {NULL};
+    static const char *const reason[] = {"reason", NULL};
+    static const char *const release[] = {"actual_release_date", NULL};
+    static const char *const audit[] = {"notice.amend", "notice.submit", "notice.withdraw",
+                                        "notice.release"};
+    struct fx_problem pb;
+    struct nop op = {.req = req, .pb = &pb, .id = req->params[0], .action = action};
+    fx_problem_init(&pb);
+    req->audit_action = audit[action];
+    op.body = fx_req_body_object(req, action == FX_NOTICE_SUBMIT);
+    if (op.body == NULL)
+        goto out;
+    if (action == FX_NOTICE_SUBMIT) {
+        fx_json_only_keys(op.body, none, "", &pb);
+    } else if (action == FX_NOTICE_WITHDRAW) {
+        fx_json_only_keys(op.body, reason, "", &pb);
+        fx_json_get_str(op.body, "reason", "", true, FX_MAX_LONG_STRING, &pb, &op.text, NULL);
+    } else {
+        fx_json_only_keys(op.body, release, "", &pb);
+        fx_json_get_date(op.body, "actual_release_date", "", true, &pb, &op.days, NULL);
+    }
+    if (fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    run_write(req, step_fn, &op);
+out:
+    nop_cleanup(&op);
+    fx_problem_cleanup(&pb);
+}
+
+void fx_api_notice_submit(struct fx_req *req)
+{
+    step(req, FX_NOTICE_SUBMIT);
+}
+
+void fx_api_notice_withdraw(struct fx_req *req)
+{
+    step(req, FX_NOTICE_WITHDRAW);
+}
+
+void fx_api_notice_release(struct fx_req *req)
+{
+    step(req, FX_NOTICE_RELEASE);
+}
+
+/* ---- list ---- */
+
+struct list {
+    struct nop op;
+    struct fx_notice_filter f;
+    struct fx_notice_row *rows; /* owned */
+    size_t n;
+    char *next;                 /* owned */
+};
+
+static bool keep_row(const struct fx_notice_row *row, void *arg)
+{
+    struct fx_req *req = arg;
+    struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = row->org_id, .status = row->status};
+    return fx_access_check(&req->who, FX_ACT_READ, &s) == FX_OK;
+}
+
+static enum fx_err list_fn(struct fx_db *db, void *arg)
+{
+    struct list *l = arg;
+    enum fx_err err = fx_notice_list(db, &l->f, keep_row, l->op.req, &l->rows, &l->n, &l->next);
+    if (err != FX_OK)
+        return err;
+    l->op.out = json_array();
+    for (size_t i = 0; i < l->n && err == FX_OK; i++) {
+        json_t *v = NULL;
+        err = fx_notice_view(db, l->op.req->ctx->keys, &l->rows[i], &v);
+        if (err == FX_OK)
+            json_array_append_new(l->op.out, v);
+    }
+    return err;
+}
+
+void fx_api_notice_list(struct fx_req *req)
+{
+    static const char *const q[] = {"status", "developer", "short_notice", "release_after",
+                                    "release_before", "limit", "cursor", NULL};
+    static const char *const statuses[] = {"draft", "submitted", "under_review", "determined",
+                                           "assessment", "assessed", "withdrawn", "released",
+                                           NULL};
+    struct fx_problem pb;
+    struct list l;
+    memset(&l, 0, sizeof(l));
+    l.op.req = req;
+    l.op.pb = &pb;
+    fx_problem_init(&pb);
+    fx_req_query_only(req, q, &pb);
+    l.f.status = fx_req_query_enum(req, "status", statuses, &pb);
+    l.f.developer = fx_req_query_id(req, "developer", &pb);
+    bool sn = false, has_sn = false;
+    fx_req_query_bool(req, "short_notice", &pb, &sn, &has_sn);
+    l.f.short_notice = has_sn ? (sn ? 1 : 0) : -1;
+    fx_req_query_date(req, "release_after", &pb, &l.f.release_after, &l.f.has_after);
+    fx_req_query_date(req, "release_before", &pb, &l.f.release_before, &l.f.has_before);
+    l.f.before_id = fx_req_query_id(req, "cursor", &pb);
+    fx_req_query_limit(req, &pb, &l.f.limit);
+    if (fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    switch (fx_access_notice_scope(&req->who)) {
+    case FX_SCOPE_OWN_ORG: l.f.scope = FX_LIST_ORG; break;
+    case FX_SCOPE_ALL_SUBMITTED: l.f.scope = FX_LIST_ALL_SUBMITTED; break;
+    case FX_SCOPE_ASSIGNED: /* assessments arrive with the review process */
+    case FX_SCOPE_NONE: l.f.scope = FX_LIST_NONE; break;
+    }
+    l.f.scope_org = req->who.org_id;
+    if (!run_read(req, list_fn, &l.op))
+        goto out;
+    for (size_t i = 0; i < l.n; i++)
+        audit_read(req, &l.rows[i], "notice.list");
+    json_t *o = json_object();
+    json_object_set_new(o, "items", l.op.out);
+    l.op.out = NULL;
+    json_object_set_new(o, "next_cursor", l.next ? json_string(l.next) : json_null());
+    fx_req_json(req, 200, o);
+out:
+    free(l.rows);
+    free(l.next);
+    nop_cleanup(&l.op);
+    fx_problem_cleanup(&pb);
+}
+
+/* ---- versions, history, access log ---- */
+
+static enum fx_err versions_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    enum fx_err err = load_gate(db, op, FX_ACT_READ);
+    if (err == FX_OK)
+        err = fx_notice_versions(db, op->req->ctx->keys, &op->row, &op->out);
+    return err;
+}
+
+static void answer_items(struct fx_req *req, struct nop *op, const char *audit_action)
+{
+    audit_read(req, &op->row, audit_action);
+    json_t *o = json_object();
+    json_object_set_new(o, "items", op->out);
+    op->out = NULL;
+    json_object_set_new(o, "next_cursor", json_null());
+    fx_req_json(req, 200, o);
+}
+
+void fx_api_notice_versions(struct fx_req *req)
+{
+    struct nop op = {.req = req, .id = req->params[0]};
+    if (run_read(req, versions_fn, &op))
+        answer_items(req, &op, "notice.versions");
+    nop_cleanup(&op);
+}
+
+static enum fx_err version_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    enum fx_err err = load_gate(db, op, FX_ACT_READ);
+    if (err == FX_OK)
+        err = fx_notice_version_bytes(db, op->req->ctx->keys, &op->row, op->n, &op->bytes,
+                                      &op->len);
+    return err;
+}
+
+void fx_api_notice_version(struct fx_req *req)
+{
+    struct nop op = {.req = req, .id = req->params[0]};
+    const char *n = req->params[1];
+    if (fx_parse_i64(n, strlen(n), 1, INT64_MAX, &op.n) != FX_OK) {
+        fx_req_problem(req, 404, "no such version");
+        return;
+    }
+    if (run_read(req, version_fn, &op)) {
+        audit_read(req, &op.row, "notice.read_version");
+        fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
+    }
+    nop_cleanup(&op);
+}
+
+static enum fx_err history_fn(struct fx_db *db, void *arg)
+{
+    struct nop *op = arg;
+    enum fx_err err = load_gate(db, op, FX_ACT_READ);
+    if (err == FX_OK)
+        err = fx_notice_history(db, op->req->ctx->keys, &op->row, &op->out);
+    return err;
+}
+
+void fx_api_notice_history(struct fx_req *req)
+{
+    struct nop op = {.req = req, .id = req->params[0]};
+    if (run_read(req, history_fn, &op))
+        answer_items(req, &op, "notice.history");
+    nop_cleanup(&op);
+}
+
+struct access_log {
+    struct nop op;
+    struct fx_audit_filter f;
+    int64_t next;
+};
+
+static enum fx_err access_log_fn(struct fx_db *db, void *arg)
+{
+    struct access_log *a = arg;
+    enum fx_err err = load_gate(db, &a->op, FX_ACT_ACCESS_LOG);
+    if (err != FX_OK)
+        return err;
+    a->f.record = a->op.row.id;
+    a->f.scope_org = a->op.row.org_id;
+    a->f.outside_only = true;
+    return fx_audit_list(db, &a->f, &a->op.out, &a->next);
+}
+
+void fx_api_notice_access_log(struct fx_req *req)
+{
+    static const char *const q[] = {"limit", "cursor", NULL};
+    struct fx_problem pb;
+    struct access_log a;
+    memset(&a, 0, sizeof(a));
+    a.op.req = req;
+    a.op.pb = &pb;
+    a.op.id = req->params[0];
+    fx_problem_init(&pb);
+    fx_req_query_only(req, q, &pb);
+    fx_req_query_limit(req, &pb, &a.f.limit);
+    const char *c = fx_req_query(req, "cursor");
+    if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, &a.f.before_id) != FX_OK)
+        fx_problem_add(&pb, "query:cursor", "not a cursor from a previous page");
+    if (fx_problem_any(&pb)) {
+        fx_req_error(req, FX_EINVAL, &pb, NULL);
+        goto out;
+    }
+    enum fx_err err = fx_store_read(req->ctx->store, access_log_fn, &a);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL,
+                     err == FX_EFORBIDDEN ? "the access log is for the developer's admins and "
+                                            "the coordinator"
+                                          : err == FX_ENOTFOUND ? "no such notice" : NULL);
+        goto out;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "items", a.op.out);
+    a.op.out = NULL;
+    json_object_set_new(o, "next_cursor", a.next ? json_sprintf("%lld", (long long)a.next)
+                                                 : json_null());
+    fx_req_json(req, 200, o);
+out:
+    nop_cleanup(&a.op);
+    fx_problem_cleanup(&pb);
+}

@@ -43,7 +43,7 @@ void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type,
 
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT);
+    char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
     json_decref(body);
     if (s == NULL)
         fx_die("json_dumps failed");

@@ -1,0 +1,143 @@
+/*
+ * notice.h: pre-release notices (SPEC §3): validation, lifecycle and
+ * persistence. Bodies are sealed per version under the developer org's key
+ * (SPEC §11); the bytes served at /versions/{n} are exactly the bytes sealed,
+ * and their SHA-256 is kept beside them for the ledger (SPEC §9).
+ */
+#ifndef FX_NOTICE_H
+#define FX_NOTICE_H
+
+#include "auth/principal.h"
+#include "common/problem.h"
+#include "crypto/keyring.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* ---- validation (notice.c): pure functions, no store ---- */
+
+/*
+ * Validates a complete set of notice fields (a create body without "submit",
+ * or an amendment merged onto the current version). On success *clean_out is a
+ * new object rebuilt from the validated values only, and *release_days_out
+ * the planned release date. Every problem goes to pb, as a JSON Pointer.
+ */
+enum fx_err fx_notice_validate(json_t *fields, struct fx_problem *pb, json_t **clean_out,
+                               int64_t *release_days_out);
+
+/* Lifecycle actions a developer (or, later, the review process) can take. */
+enum fx_notice_action {
+    FX_NOTICE_AMEND,
+    FX_NOTICE_SUBMIT,
+    FX_NOTICE_WITHDRAW,
+    FX_NOTICE_RELEASE,
+};
+/* True when action is allowed in status (SPEC §3 lifecycle). */
+bool fx_notice_allowed(const char *status, enum fx_notice_action action);
+/* The actions allowed in status, by name, into out (at most 8). Returns how many. */
+size_t fx_notice_allowed_actions(const char *status, const char **out);
+const char *fx_notice_action_name(enum fx_notice_action a);
+
+/* ---- persistence (notice_db.c) ---- */
+
+/* A notice's plain metadata row. */
+struct fx_notice_row {
+    char id[37];
+    char ref[16];
+    char org_id[37];
+    char status[16];
+    int64_t version;
+    char etag[48];
+    int64_t planned_release_date; /* days */
+    int64_t submitted_at;         /* ms; 0 when never submitted */
+    bool has_notice_days;
+    int64_t notice_days;
+    bool short_notice;
+    char determination[16];       /* "" when none */
+    bool has_actual_release;
+    int64_t actual_release_date;
+    char policy_sha256[65];
+    int64_t created_at, updated_at;
+};
+
+/* Everything a write needs besides its own arguments. */
+struct fx_notice_env {
+    struct fx_keyring *keys;        /* borrowed */
+    const struct fx_principal *who; /* borrowed */
+    int64_t now;
+    int64_t today;                  /* UTC date of now, in days */
+};
+
+/* Loads the row by UUID or FXN reference. FX_ENOTFOUND when absent. */
+enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_notice_row *out);
+
+/*
+ * Creates a notice (version 1) from validated fields; submits it when submit.
+ * On success *row_out is the new row.
+ */
+enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
+                             const json_t *clean, int64_t release_days, bool submit,
+                             const struct fx_policy *pol, struct fx_notice_row *row_out);
+
+/* The fields of the current version, as an object (new reference). */
+enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
+                             const struct fx_notice_row *row, json_t **out);
+
+/*
+ * Appends version row->version + 1 with validated fields and a change reason
+ * (NULL allowed only for drafts); re-evaluates short notice when the release
+ * date moves earlier. Updates *row.
+ */
+enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
+                            struct fx_notice_row *row, const json_t *clean, int64_t release_days,
+                            const char *change_reason, const struct fx_policy *pol);
+
+/* Lifecycle steps. Each checks the transition (FX_ECONFLICT) and updates *row. */
+enum fx_err fx_notice_submit(struct fx_db *db, const struct fx_notice_env *env,
+                             struct fx_notice_row *row, const struct fx_policy *pol);
+enum fx_err fx_notice_withdraw(struct fx_db *db, const struct fx_notice_env *env,
+                               struct fx_notice_row *row, const char *reason);
+enum fx_err fx_notice_release(struct fx_db *db, const struct fx_notice_env *env,
+                              struct fx_notice_row *row, int64_t actual_days);
+
+/* The API view: current fields plus metadata (new reference). */
+enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
+                           const struct fx_notice_row *row, json_t **out);
+
+/* The exact stored bytes of version n (malloc'd). FX_ENOTFOUND when there is no such version. */
+enum fx_err fx_notice_version_bytes(struct fx_db *db, struct fx_keyring *kr,
+                                    const struct fx_notice_row *row, int64_t n, char **out,
+                                    size_t *len_out);
+/* The list of versions, oldest first (new reference). */
+enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
+                               const struct fx_notice_row *row, json_t **out);
+/* The history events, oldest first (new reference). */
+enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
+                              const struct fx_notice_row *row, json_t **out);
+
+enum fx_list_scope_kind { FX_LIST_NONE, FX_LIST_ORG, FX_LIST_ALL_SUBMITTED };
+
+struct fx_notice_filter {
+    enum fx_list_scope_kind scope;
+    const char *scope_org;   /* FX_LIST_ORG: this org; FX_LIST_ALL_SUBMITTED: its drafts too */
+    const char *status;      /* NULL: any */
+    const char *developer;   /* NULL: any */
+    int short_notice;        /* -1 any, 0, 1 */
+    bool has_after, has_before;
+    int64_t release_after, release_before; /* days, inclusive */
+    const char *before_id;   /* cursor: ids below this; NULL from the newest */
+    int64_t limit;
+};
+
+/*
+ * Lists rows newest first. keep(row, arg) decides per row (the access gate);
+ * rows it refuses are skipped. *rows_out malloc'd array of *n_out rows;
+ * *next_out (malloc'd) is the cursor when more remain, else NULL.
+ */
+enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
+                           bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
+                           struct fx_notice_row **rows_out, size_t *n_out, char **next_out);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * notice_db.c: notices in the store. The notices table holds plain metadata
+ * (status, dates, flags) that lists filter on; every version's body and every
+ * history event's detail are sealed under the developer org's data key, with
+ * the record id and version as associated data (SPEC §11).
+ */
+#include "common/json.h"
+#include "common/parse.h"
+#include "records/notice.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ROW_COLS                                                                                   \
+    "id, ref, org_id, status, version, etag, planned_release_date, submitted_at, notice_days,"    \
+    " short_notice, determination, actual_release_date, policy_sha256, created_at, updated_at"
+
+static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
+{
+    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+static void read_row(struct fx_stmt *st, struct fx_notice_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    text_col(st, 0, r->id, sizeof(r->id));
+    text_col(st, 1, r->ref, sizeof(r->ref));
+    text_col(st, 2, r->org_id, sizeof(r->org_id));
+    text_col(st, 3, r->status, sizeof(r->status));
+    r->version = fx_stmt_i64(st, 4);
+    text_col(st, 5, r->etag, sizeof(r->etag));
+    r->planned_release_date = fx_stmt_i64(st, 6);
+    r->submitted_at = fx_stmt_is_null(st, 7) ? 0 : fx_stmt_i64(st, 7);
+    r->has_notice_days = !fx_stmt_is_null(st, 8);
+    r->notice_days = fx_stmt_i64(st, 8);
+    r->short_notice = fx_stmt_i64(st, 9) != 0;
+    text_col(st, 10, r->determination, sizeof(r->determination));
+    r->has_actual_release = !fx_stmt_is_null(st, 11);
+    r->actual_release_date = fx_stmt_i64(st, 11);
+    text_col(st, 12, r->policy_sha256, sizeof(r->policy_sha256));
+    r->created_at = fx_stmt_i64(st, 13);
+    r->updated_at = fx_stmt_i64(st, 14);
+}
+
+enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_notice_row *out)
+{
+    static const char *by_id = "SELECT " ROW_COLS " FROM notices WHERE id = $1";
+    static const char *by_ref = "SELECT " ROW_COLS " FROM notices WHERE ref = $1";
+    size_t len = strlen(id_or_ref);
+    const char *sql;
+    if (fx_uuid_valid(id_or_ref, len))
+        sql = by_id;
+    else if (len == 13 && strncmp(id_or_ref, "FXN-", 4) == 0)
+        sql = by_ref;
+    else
+        return FX_ENOTFOUND;
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    char lower[37];
+    snprintf(lower, sizeof(lower), "%s", id_or_ref);
+    if (sql == by_id)
+        for (char *c = lower; *c; c++)
+            if (*c >= 'A' && *c <= 'F')
+                *c = (char)(*c - 'A' + 'a');
+    fx_stmt_bind_str(st, 1, lower);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && !row)
+        err = FX_ENOTFOUND;
+    if (err == FX_OK)
+        read_row(st, out);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static void version_aad(const char *id, int64_t version, char *out, size_t n)
+{
+    snprintf(out, n, "notice:%s:v%lld", id, (long long)version);
+}
+
+/* Appends a history event with a sealed detail object (takes ownership of detail). */
+static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
+                             const struct fx_notice_row *row, const char *action, json_t *detail)
+{
+    static const char *sql = "INSERT INTO events (record_id, time, user_id, org_id, action,"
+                             " detail) VALUES ($1, $2, $3, $4, $5, $6)";
+    char *pt = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(detail);
+    char aad[64];
+    snprintf(aad, sizeof(aad), "event:%s", row->id);
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    enum fx_err err = fx_keyring_seal(env->keys, db, row->org_id, aad, pt, strlen(pt), &c, &clen);
+    free(pt);
+    if (err != FX_OK)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool r;
+    err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, row->id);
+        fx_stmt_bind_i64(st, 2, env->now);
+        fx_stmt_bind_str(st, 3, env->who->user_id);
+        fx_stmt_bind_str(st, 4, env->who->org_id);
+        fx_stmt_bind_str(st, 5, action);
+        fx_stmt_bind_blob(st, 6, c, clen);
+        err = fx_stmt_step(st, &r);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
+
+/* Writes version row->version from clean fields: the canonical bytes, sealed, and their hash. */
+static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env,
+                               struct fx_notice_row *row, const json_t *clean,
+                               const char *change_reason)
+{
+    static const char *sql = "INSERT INTO notice_versions (notice_id, version, body,"
+                             " content_sha256, created_at, created_by)"
+                             " VALUES ($1, $2, $3, $4, $5, $6)";
+    json_t *doc = json_deep_copy(clean);
+    char t[25];
+    fx_format_time(env->now, t);
+    json_object_set_new(doc, "notice_id", json_string(row->id));
+    json_object_set_new(doc, "ref", json_string(row->ref));
+    json_object_set_new(doc, "version", json_integer(row->version));
+    json_object_set_new(doc, "created_at", json_string(t));
+    json_object_set_new(doc, "created_by", json_string(env->who->user_id));
+    json_object_set_new(doc, "change_reason",
+                        change_reason ? json_string(change_reason) : json_null());
+    size_t len = 0;
+    char *bytes = fx_json_canonical(doc, &len);
+    json_decref(doc);
+    unsigned char d[32];
+    char hex[65], aad[80];
+    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
+    fx_hex(d, 32, hex);
+    snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, hex);
+    version_aad(row->id, row->version, aad, sizeof(aad));
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    enum fx_err err = fx_keyring_seal(env->keys, db, row->org_id, aad, bytes, len, &c, &clen);
+    free(bytes);
+    if (err != FX_OK)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool r;
+    err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, row->id);
+        fx_stmt_bind_i64(st, 2, row->version);
+        fx_stmt_bind_blob(st, 3, c, clen);
+        fx_stmt_bind_str(st, 4, hex);
+        fx_stmt_bind_i64(st, 5, env->now);
+        fx_stmt_bind_str(st, 6, env->who->user_id);
+        err = fx_stmt_step(st, &r);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
+
+/* Writes the metadata row back (insert when fresh). */
+static enum fx_err put_row(struct fx_db *db, const struct fx_notice_row *r, bool fresh)
+{
+    static const char *ins =
+        "INSERT INTO notices (" ROW_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+        " $12, $13, $14, $15)";
+    static const char *upd =
+        "UPDATE notices SET ref = $2, org_id = $3, status = $4, version = $5, etag = $6,"
+        " planned_release_date = $7, submitted_at = $8, notice_days = $9, short_notice = $10,"
+        " determination = $11, actual_release_date = $12, policy_sha256 = $13,"
+        " created_at = $14, updated_at = $15 WHERE id = $1";
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, fresh ? ins : upd, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, r->id);
+    fx_stmt_bind_str(st, 2, r->ref);
+    fx_stmt_bind_str(st, 3, r->org_id);
+    fx_stmt_bind_str(st, 4, r->status);
+    fx_stmt_bind_i64(st, 5, r->version);
+    fx_stmt_bind_str(st, 6, r->etag);
+    fx_stmt_bind_i64(st, 7, r->planned_release_date);
+    if (r->submitted_at)
+        fx_stmt_bind_i64(st, 8, r->submitted_at);
+    else
+        fx_stmt_bind_null(st, 8);
+    if (r->has_notice_days)
+        fx_stmt_bind_i64(st, 9, r->notice_days);
+    else
+        fx_stmt_bind_null(st, 9);
+    fx_stmt_bind_i64(st, 10, r->short_notice ? 1 : 0);
+    fx_stmt_bind_str(st, 11, r->determination[0] ? r->determination : NULL);
+    if (r->has_actual_release)
+        fx_stmt_bind_i64(st, 12, r->actual_release_date);
+    else
+        fx_stmt_bind_null(st, 12);
+    fx_stmt_bind_str(st, 13, r->policy_sha256);
+    fx_stmt_bind_i64(st, 14, r->created_at);
+    fx_stmt_bind_i64(st, 15, r->updated_at);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+/* Next FXN-YYYY-NNNN for the year of now: a counter per year, never reused. */
+static enum fx_err next_ref(struct fx_db *db, int64_t now, char *out, size_t n)
+{
+    static const char *sql = "INSERT INTO ref_counters (year, last) VALUES ($1, 1)"
+                             " ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1"
+                             " RETURNING last";
+    int64_t y;
+    unsigned m, d;
+    fx_civil_from_days(now / 86400000, &y, &m, &d);
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, y);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && row)
+        snprintf(out, n, "FXN-%04d-%04lld", (int)y, (long long)fx_stmt_i64(st, 0));
+    else if (err == FX_OK)
+        err = FX_ESTORE;
+    fx_stmt_finalize(st);
+    return err;
+}
+
+/* SPEC §3 timeliness: days from the first submission's UTC date to the planned release. */
+static void evaluate_notice(struct fx_notice_row *r, const struct fx_policy *pol, bool may_set)
+{
+    int64_t first = r->submitted_at / 86400000;
+    r->notice_days = r->planned_release_date - first;
+    r->has_notice_days = true;
+    if (may_set && r->notice_days < pol->min_notice_days)
+        r->short_notice = true;
+    snprintf(r->policy_sha256, sizeof(r->policy_sha256), "%s", pol->sha256);
+}
+
+static enum fx_err flag_event(struct fx_db *db, const struct fx_notice_env *env,
+                              const struct fx_notice_row *r, const struct fx_policy *pol)
+{
+    return add_event(db, env, r, "short_notice",
+                     json_pack("{s:I,s:I,s:s,s:s}", "notice_days", (json_int_t)r->notice_days,
+                               "min_notice_days", (json_int_t)pol->min_notice_days, "policy",
+                               pol->name, "policy_sha256", pol->sha256));
+}
+
+static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
+                             struct fx_notice_row *r, const struct fx_policy *pol)
+{
+    snprintf(r->status, sizeof(r->status), "submitted");
+    r->submitted_at = env->now;
+    r->updated_at = env->now;
+    evaluate_notice(r, pol, true);
+    enum fx_err err = put_row(db, r, false);
+    if (err == FX_OK)
+        err = add_event(db, env, r, "submitted",
+                        json_pack("{s:s,s:s,s:I}", "from", "draft", "to", "submitted", "version",
+                                  (json_int_t)r->version));
+    if (err == FX_OK && r->short_notice)
+        err = flag_event(db, env, r, pol);
+    return err;
+}
+
+enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
+                             const json_t *clean, int64_t release_days, bool submit,
+                             const struct fx_policy *pol, struct fx_notice_row *row_out)
+{
+    struct fx_notice_row *r = row_out;
+    memset(r, 0, sizeof(*r));
+    fx_uuid_v7(env->now, r->id);
+    snprintf(r->org_id, sizeof(r->org_id), "%s", env->who->org_id);
+    snprintf(r->status, sizeof(r->status), "draft");
+    snprintf(r->policy_sha256, sizeof(r->policy_sha256), "%s", pol->sha256);
+    r->version = 1;
+    r->planned_release_date = release_days;
+    r->created_at = r->updated_at = env->now;
+    enum fx_err err = next_ref(db, env->now, r->ref, sizeof(r->ref));
+    if (err != FX_OK)
+        return err;
+    /* the row goes first: versions and events reference it */
+    snprintf(r->etag, sizeof(r->etag), "\"pending\"");
+    err = put_row(db, r, true);
+    if (err == FX_OK)
+        err = put_version(db, env, r, clean, NULL);
+    if (err == FX_OK)
+        err = put_row(db, r, false);
+    if (err == FX_OK)
+        err = add_event(db, env, r, "created", json_pack("{s:I}", "version", (json_int_t)1));
+    if (err == FX_OK && submit)
+        err = do_submit(db, env, r, pol);
+    return err;
+}
+
+enum fx_err fx_notice_version_bytes(struct fx_db *db, struct fx_keyring *kr,
+                                    const struct fx_notice_row *row, int64_t n, char **out,
+                                    size_t *len_out)
+{
+    static const char *sql =
+        "SELECT body FROM notice_versions WHERE notice_id = $1 AND version = $2";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    *out = NULL;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, row->id);
+    fx_stmt_bind_i64(st, 2, n);
+    err = fx_stmt_step(st, &r);
+    if (err == FX_OK && !r)
+        err = FX_ENOTFOUND;
+    if (err == FX_OK) {
+        size_t clen = 0;
+        const void *c = fx_stmt_blob(st, 0, &clen);
+        char aad[80];
+        version_aad(row->id, n, aad, sizeof(aad));
+        err = fx_keyring_open(kr, db, row->org_id, aad, c, clen, out, len_out);
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
+
+/* Keys of the version document that are not notice fields. */
+static const char *const version_meta[] = {"notice_id", "ref", "version", "created_at",
+                                           "created_by", "change_reason", NULL};
+
+enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
+                             const struct fx_notice_row *row, json_t **out)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    enum fx_err err = fx_notice_version_bytes(db, kr, row, row->version, &bytes, &len);
+    if (err != FX_OK)
+        return err;
+    json_t *doc = json_loadb(bytes, len, 0, NULL);
+    free(bytes);
+    if (doc == NULL)
+        return FX_ESTORE;
+    for (size_t i = 0; version_meta[i]; i++)
+        json_object_del(doc, version_meta[i]);
+    *out = doc;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
+                            struct fx_notice_row *row, const json_t *clean, int64_t release_days,
+                            const char *change_reason, const struct fx_policy *pol)
+{
+    int64_t old_release = row->planned_release_date;
+    row->version++;
+    row->planned_release_date = release_days;
+    row->updated_at = env->now;
+    bool was_short = row->short_notice;
+    if (row->submitted_at) {
+        /* SPEC §3: the flag is set again whenever an amendment moves the date earlier */
+        evaluate_notice(row, pol, release_days < old_release);
+    }
+    enum fx_err err = put_version(db, env, row, clean, change_reason);
+    if (err == FX_OK)
+        err = put_row(db, row, false);
+    if (err == FX_OK) {
+        json_t *d = json_pack("{s:I}", "version", (json_int_t)row->version);
+        if (change_reason)
+            json_object_set_new(d, "reason", json_string(change_reason));
+        if (release_days != old_release) {
+            char a[11], b[11];
+            fx_format_date(old_release, a);
+            fx_format_date(release_days, b);
+            json_object_set_new(d, "planned_release_date",
+                                json_pack("{s:s,s:s}", "from", a, "to", b));
+        }
+        err = add_event(db, env, row, "amended", d);
+    }
+    if (err == FX_OK && row->short_notice && !was_short)
+        err = flag_event(db, env, row, pol);
+    return err;
+}
+
+enum fx_err fx_notice_submit(struct fx_db *db, const struct fx_notice_env *env,
+                             struct fx_notice_row *row, const struct fx_policy *pol)
+{
+    if (!fx_notice_allowed(row->status, FX_NOTICE_SUBMIT))
+        return FX_ECONFLICT;
+    return do_submit(db, env, row, pol);
+}
+
+/* Moves to a terminal state with one event. */
+static enum fx_err finish(struct fx_db *db, const struct fx_notice_env *env,
+                          struct fx_notice_row *row, const char *to, json_t *detail)
+{
+    json_object_set_new(detail, "from", json_string(row->status));
+    json_object_set_new(detail, "to", json_string(to));
+    snprintf(row->status, sizeof(row->status), "%s", to);
+    row->updated_at = env->now;
+    enum fx_err err = put_row(db, row, false);
+    if (err == FX_OK)
+        return add_event(db, env, row, to, detail);
+    json_decref(detail);
+    return err;
+}
+
+enum fx_err fx_notice_withdraw(struct fx_db *db, const struct fx_notice_env *env,
+                               struct fx_notice_row *row, const char *reason)
+{
+    if (!fx_notice_allowed(row->status, FX_NOTICE_WITHDRAW))
+        return FX_ECONFLICT;
+    return finish(db, env, row, "withdrawn", json_pack("{s:s}", "reason", reason));
+}
+
+enum fx_err fx_notice_release(struct fx_db *db, const struct fx_notice_env *env,
+                              struct fx_notice_row *row, int64_t actual_days)
+{
+    if (!fx_notice_allowed(row->status, FX_NOTICE_RELEASE))
+        return FX_ECONFLICT;
+    char d[11];
+    fx_format_date(actual_days, d);
+    row->has_actual_release = true;
+    row->actual_release_date = actual_days;
+    return finish(db, env, row, "released", json_pack("{s:s}", "actual_release_date", d));
+}
+
+/* The newest withdrawal reason, from the sealed history. */
+static enum fx_err withdrawn_reason(struct fx_db *db, struct fx_keyring *kr,
+                                    const struct fx_notice_row *row, json_t **out)
+{
+    static const char *sql = "SELECT detail FROM events WHERE record_id = $1"
+                             " AND action = 'withdrawn' ORDER BY id DESC LIMIT 1";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    *out = json_null();
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, row->id);
+    err = fx_stmt_step(st, &r);
+    if (err == FX_OK && r) {
+        size_t clen = 0, plen = 0;
+        const void *c = fx_stmt_blob(st, 0, &clen);
+        char aad[64], *pt = NULL;
+        snprintf(aad, sizeof(aad), "event:%s", row->id);
+        err = fx_keyring_open(kr, db, row->org_id, aad, c, clen, &pt, &plen);
+        if (err == FX_OK) {
+            json_t *d = json_loadb(pt, plen, 0, NULL);
+            json_t *reason = json_object_get(d, "reason");
+            if (reason)
+                *out = json_incref(reason);
+            json_decref(d);
+            free(pt);
+        }
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
+                           const struct fx_notice_row *row, json_t **out)
+{
+    json_t *v = NULL;
+    enum fx_err err = fx_notice_fields(db, kr, row, &v);
+    if (err != FX_OK)
+        return err;
+    char t[25], d[11];
+    json_object_set_new(v, "id", json_string(row->id));
+    json_object_set_new(v, "ref", json_string(row->ref));
+    json_object_set_new(v, "org_id", json_string(row->org_id));
+    json_object_set_new(v, "status", json_string(row->status));
+    json_object_set_new(v, "version", json_integer(row->version));
+    json_object_set_new(v, "etag", json_string(row->etag));
+    fx_format_time(row->created_at, t);
+    json_object_set_new(v, "created_at", json_string(t));
+    fx_format_time(row->updated_at, t);
+    json_object_set_new(v, "updated_at", json_string(t));
+    if (row->submitted_at) {
+        fx_format_time(row->submitted_at, t);
+        json_object_set_new(v, "submitted_at", json_string(t));
+    } else {
+        json_object_set_new(v, "submitted_at", json_null());
+    }
+    json_object_set_new(v, "notice_days",
+                        row->has_notice_days ? json_integer(row->notice_days) : json_null());
+    json_object_set_new(v, "short_notice", json_boolean(row->short_notice));
+    json_object_set_new(v, "determination",
+                        row->determination[0] ? json_string(row->determination) : json_null());
+    if (row->has_actual_release) {
+        fx_format_date(row->actual_release_date, d);
+        json_object_set_new(v, "actual_release_date", json_string(d));
+    } else {
+        json_object_set_new(v, "actual_release_date", json_null());
+    }
+    json_t *reason = NULL;
+    if (strcmp(row->status, "withdrawn") == 0) {
+        err = withdrawn_reason(db, kr, row, &reason);
+        if (err != FX_OK) {
+            json_decref(v);
+            return err;
+        }
+    } else {
+        reason = json_null();
+    }
+    json_object_set_new(v, "withdrawn_reason", reason);
+    json_object_set_new(v, "policy", json_pack("{s:s}", "sha256", row->policy_sha256));
+    *out = v;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
+                               const struct fx_notice_row *row, json_t **out)
+{
+    json_t *items = json_array();
+    enum fx_err err = FX_OK;
+    for (int64_t n = 1; n <= row->version && err == FX_OK; n++) {
+        static const char *sql = "SELECT content_sha256 FROM notice_versions"
+                                 " WHERE notice_id = $1 AND version = $2";
+        char *bytes = NULL;
+        size_t len = 0;
+        err = fx_notice_version_bytes(db, kr, row, n, &bytes, &len);
+        if (err != FX_OK)
+            break;
+        json_t *doc = json_loadb(bytes, len, 0, NULL);
+        free(bytes);
+        struct fx_stmt *st = NULL;
+        bool r = false;
+        err = fx_db_prepare(db, sql, &st);
+        if (err == FX_OK) {
+            fx_stmt_bind_str(st, 1, row->id);
+            fx_stmt_bind_i64(st, 2, n);
+            err = fx_stmt_step(st, &r);
+            if (err == FX_OK && r && doc)
+                json_array_append_new(
+                    items, json_pack("{s:I,s:O,s:O,s:O,s:s}", "version", (json_int_t)n,
+                                     "created_at", json_object_get(doc, "created_at"),
+                                     "created_by", json_object_get(doc, "created_by"),
+                                     "change_reason", json_object_get(doc, "change_reason"),
+                                     "content_sha256", fx_stmt_text(st, 0, NULL)));
+            fx_stmt_finalize(st);
+        }
+        json_decref(doc);
+    }
+    if (err != FX_OK) {
+        json_decref(items);
+        return err;
+    }
+    *out = items;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
+                              const struct fx_notice_row *row, json_t **out)
+{
+    static const char *sql = "SELECT time, user_id, org_id, action, detail FROM events"
+                             " WHERE record_id = $1 ORDER BY id";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, row->id);
+    json_t *items = json_array();
+    char aad[64];
+    snprintf(aad, sizeof(aad), "event:%s", row->id);
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        size_t clen = 0, plen = 0;
+        const void *c = fx_stmt_blob(st, 4, &clen);
+        char *pt = NULL, t[25];
+        err = fx_keyring_open(kr, db, row->org_id, aad, c, clen, &pt, &plen);
+        if (err != FX_OK)
+            break;
+        json_t *e = json_loadb(pt, plen, 0, NULL);
+        free(pt);
+        if (e == NULL)
+            e = json_object();
+        fx_format_time(fx_stmt_i64(st, 0), t);
+        json_object_set_new(e, "time", json_string(t));
+        json_object_set_new(e, "user_id", json_string(fx_stmt_text(st, 1, NULL)));
+        json_object_set_new(e, "org_id", json_string(fx_stmt_text(st, 2, NULL)));
+        json_object_set_new(e, "action", json_string(fx_stmt_text(st, 3, NULL)));
+        json_array_append_new(items, e);
+    }
+    fx_stmt_finalize(st);
+    if (err != FX_OK) {
+        json_decref(items);
+        return err;
+    }
+    *out = items;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
+                           bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
+                           struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
+{
+    /* A NULL parameter disables its condition; scope is $1 (1 org, 2 all but others' drafts). */
+    static const char *sql =
+        "SELECT " ROW_COLS " FROM notices"
+        " WHERE (($1 = 1 AND org_id = $2) OR ($1 = 2 AND (status <> 'draft' OR org_id = $2)))"
+        " AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR org_id = $4)"
+        " AND ($5 < 0 OR short_notice = $5)"
+        " AND ($6 IS NULL OR planned_release_date >= $6)"
+        " AND ($7 IS NULL OR planned_release_date <= $7)"
+        " AND ($8 IS NULL OR id < $8) ORDER BY id DESC LIMIT $9";
+    *rows_out = NULL;
+    *n_out = 0;
+    *next_out = NULL;
+    if (f->scope == FX_LIST_NONE)
+        return FX_OK;
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, f->scope == FX_LIST_ORG ? 1 : 2);
+    fx_stmt_bind_str(st, 2, f->scope_org);
+    fx_stmt_bind_str(st, 3, f->status);
+    fx_stmt_bind_str(st, 4, f->developer);
+    fx_stmt_bind_i64(st, 5, f->short_notice);
+    if (f->has_after)
+        fx_stmt_bind_i64(st, 6, f->release_after);
+    else
+        fx_stmt_bind_null(st, 6);
+    if (f->has_before)
+        fx_stmt_bind_i64(st, 7, f->release_before);
+    else
+        fx_stmt_bind_null(st, 7);
+    fx_stmt_bind_str(st, 8, f->before_id);
+    fx_stmt_bind_i64(st, 9, f->limit + 1);
+    struct fx_notice_row *rows = fx_xcalloc((size_t)f->limit + 1, sizeof(*rows));
+    size_t n = 0;
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        if (n == (size_t)f->limit) {
+            *next_out = fx_xstrdup(rows[n - 1].id);
+            break;
+        }
+        read_row(st, &rows[n]);
+        if (keep(&rows[n], keep_arg))
+            n++;
+    }
+    fx_stmt_finalize(st);
+    if (err != FX_OK) {
+        free(rows);
+        FX_FREE(*next_out);
+        return err;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return FX_OK;
+}
