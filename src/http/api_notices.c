@@ -56,12 +56,21 @@ static enum fx_err load_gate(struct fx_db *db, struct nop *op, enum fx_act act)
     return fx_access_check(&op->req->who, act, &s);
 }
 
-/* SPEC §10: a read from outside the developer org is written to the audit trail. */
-static void audit_read(struct fx_req *req, const struct fx_notice_row *row, const char *action)
+/*
+ * SPEC §10: a read from outside the developer org is written to the audit trail
+ * before it is answered; when the row cannot be kept, the read is refused (503).
+ */
+static bool audit_read(struct fx_req *req, const struct fx_notice_row *row, const char *action)
 {
-    if (fx_access_is_outside_read(&req->who, row->org_id))
-        fx_audit_async(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who, action, row->id,
-                       row->org_id, "ok");
+    if (!fx_access_is_outside_read(&req->who, row->org_id))
+        return true;
+    enum fx_err err = fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
+                                      action, row->id, row->org_id, "ok");
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, NULL);
+        return false;
+    }
+    return true;
 }
 
 /* Answers the notice view with its ETag; for writes also audits, in the transaction. */
@@ -123,6 +132,7 @@ struct create {
     struct nop op;
     json_t *clean;
     int64_t release;
+    bool has_release;
     bool submit;
 };
 
@@ -135,7 +145,8 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
     enum fx_err err = load_policy(db, &pol);
     if (err != FX_OK)
         return err;
-    err = fx_notice_create(db, &env, c->clean, c->release, c->submit, &pol, &c->op.row);
+    err = fx_notice_create(db, &env, c->clean, c->has_release ? &c->release : NULL, c->submit,
+                           &pol, &c->op.row);
     fx_policy_cleanup(&pol);
     if (err == FX_OK)
         err = answer_view(db, &c->op, 201, "notice.create");
@@ -162,7 +173,8 @@ void fx_api_notice_create(struct fx_req *req)
         goto out;
     fx_json_get_bool(c.op.body, "submit", "", false, &pb, &c.submit, NULL);
     json_object_del(c.op.body, "submit");
-    if (fx_notice_validate(c.op.body, &pb, &c.clean, &c.release) != FX_OK ||
+    if (fx_notice_validate(c.op.body, c.submit, &pb, &c.clean, &c.release, &c.has_release) !=
+            FX_OK ||
         fx_problem_any(&pb)) {
         fx_req_error(req, FX_EINVAL, &pb, NULL);
         goto out;
@@ -201,8 +213,7 @@ static bool run_read(struct fx_req *req, fx_db_fn fn, struct nop *op)
 void fx_api_notice_get(struct fx_req *req)
 {
     struct nop op = {.req = req, .id = req->params[0]};
-    if (run_read(req, get_fn, &op)) {
-        audit_read(req, &op.row, "notice.read");
+    if (run_read(req, get_fn, &op) && audit_read(req, &op.row, "notice.read")) {
         fx_req_set_header(req, "ETag", op.row.etag);
         fx_req_json(req, 200, op.out);
         op.out = NULL;
@@ -247,7 +258,9 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
             json_object_set(merged, key, v);
     }
     int64_t release = 0;
-    err = fx_notice_validate(merged, op->pb, &clean, &release);
+    bool has_release = false;
+    bool draft = strcmp(op->row.status, "draft") == 0;
+    err = fx_notice_validate(merged, !draft, op->pb, &clean, &release, &has_release);
     json_decref(merged);
     if (err != FX_OK)
         return err;
@@ -256,7 +269,8 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
     env_of(req, &env);
     err = load_policy(db, &pol);
     if (err == FX_OK) {
-        err = fx_notice_amend(db, &env, &op->row, clean, release, op->text, &pol);
+        err = fx_notice_amend(db, &env, &op->row, clean, has_release ? &release : NULL,
+                              op->text, &pol);
         fx_policy_cleanup(&pol);
     }
     json_decref(clean);
@@ -319,7 +333,7 @@ static enum fx_err step_fn(struct fx_db *db, void *arg)
         struct fx_policy pol;
         err = load_policy(db, &pol);
         if (err == FX_OK) {
-            err = fx_notice_submit(db, &env, &op->row, &pol);
+            err = fx_notice_submit(db, &env, &op->row, &pol, op->pb);
             fx_policy_cleanup(&pol);
         }
         audit = "notice.submit";
@@ -459,8 +473,17 @@ void fx_api_notice_list(struct fx_req *req)
     l.f.scope_org = req->who.org_id;
     if (!run_read(req, list_fn, &l.op))
         goto out;
+    struct fx_audit_target *t = fx_arena_alloc(&req->arena, (l.n + 1) * sizeof(*t));
+    size_t nt = 0;
     for (size_t i = 0; i < l.n; i++)
-        audit_read(req, &l.rows[i], "notice.list");
+        if (fx_access_is_outside_read(&req->who, l.rows[i].org_id))
+            t[nt++] = (struct fx_audit_target){l.rows[i].id, l.rows[i].org_id};
+    enum fx_err err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
+                                           &req->who, "notice.list", t, nt);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, NULL);
+        goto out;
+    }
     json_t *o = json_object();
     json_object_set_new(o, "items", l.op.out);
     l.op.out = NULL;
@@ -486,7 +509,8 @@ static enum fx_err versions_fn(struct fx_db *db, void *arg)
 
 static void answer_items(struct fx_req *req, struct nop *op, const char *audit_action)
 {
-    audit_read(req, &op->row, audit_action);
+    if (!audit_read(req, &op->row, audit_action))
+        return;
     json_t *o = json_object();
     json_object_set_new(o, "items", op->out);
     op->out = NULL;
@@ -520,8 +544,7 @@ void fx_api_notice_version(struct fx_req *req)
         fx_req_problem(req, 404, "no such version");
         return;
     }
-    if (run_read(req, version_fn, &op)) {
-        audit_read(req, &op.row, "notice.read_version");
+    if (run_read(req, version_fn, &op) && audit_read(req, &op.row, "notice.read_version")) {
         fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
     }
     nop_cleanup(&op);

@@ -55,7 +55,8 @@ static enum fx_err org_create_fn(struct fx_db *db, void *arg)
     enum fx_err err = fx_org_create(db, op->req->ctx->keys, now(op->req), &op->in.org, &out);
     if (err == FX_ECONFLICT) {
         fx_problem_add(op->pb, "/name", "an organization with this name exists");
-        return FX_EINVAL;
+        fx_problem_detail(op->pb, "an organization with this name exists");
+        return FX_ECONFLICT;
     }
     if (err != FX_OK)
         return err;
@@ -168,7 +169,8 @@ static enum fx_err user_create_fn(struct fx_db *db, void *arg)
     err = fx_user_create(db, now(req), op->id, &op->in.user, &out);
     if (err == FX_ECONFLICT) {
         fx_problem_add(op->pb, "/email", "a user with this email exists");
-        return FX_EINVAL;
+        fx_problem_detail(op->pb, "a user with this email exists");
+        return FX_ECONFLICT;
     }
     if (err != FX_OK)
         return err;

@@ -90,3 +90,9 @@ const struct fx_route *fx_router_match(struct fx_req *req, const char *method, c
     }
     return NULL;
 }
+
+const struct fx_route *fx_router_table(size_t *n_out)
+{
+    *n_out = FX_ARRAY_LEN(routes);
+    return routes;
+}

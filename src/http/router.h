@@ -27,4 +27,7 @@ struct fx_route {
 const struct fx_route *fx_router_match(struct fx_req *req, const char *method, const char *path,
                                        int *path_known, char *allow, size_t n);
 
+/* The whole table (for the test that keeps the OpenAPI document true). */
+const struct fx_route *fx_router_table(size_t *n_out);
+
 #endif

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 struct fx_server {
@@ -174,9 +175,9 @@ static enum MHD_Result queue(struct conn_state *cs)
     if (cls >= 1 && cls <= 5)
         atomic_fetch_add(&req->ctx->metrics.requests[cls], 1);
     if (req->status >= 400 && req->authenticated && req->audit_action)
-        fx_audit_async(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                       req->audit_action, req->params[0], NULL,
-                       req->status == 403 || req->status == 404 ? "denied" : "refused");
+        fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
+                        req->audit_action, req->params[0], NULL,
+                        req->status == 403 || req->status == 404 ? "denied" : "refused");
     return rc;
 }
 
@@ -199,22 +200,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         on_headers(cs);
         fx_buf_init(&cs->req.body, cs->body_max);
         *con_cls = cs;
-        return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
-    }
-    if (*upload_data_size > 0) {
-        if (cs->early_status == 413 || cs->early_status == 429 || cs->early_status == 503) {
-            /* answer now without reading the rest; libmicrohttpd closes afterwards */
-            *upload_data_size = 0;
+        const char *expect = fx_req_header(&cs->req, "Expect");
+        if (cs->early_status && expect && strcasecmp(expect, "100-continue") == 0) {
+            /* refuse before the client sends the body at all */
             dispatch(cs);
             return queue(cs);
         }
-        if (!cs->req.body_too_big &&
+        return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
+    }
+    if (*upload_data_size > 0) {
+        /*
+         * A body we will refuse is read and dropped rather than left unread: closing
+         * with unread data makes the kernel send a reset that can destroy the answer.
+         */
+        if (!cs->early_status && !cs->req.body_too_big &&
             fx_buf_add(&cs->req.body, upload_data, *upload_data_size) != FX_OK) {
             cs->req.body_too_big = true;
             fx_buf_cleanup(&cs->req.body);
-            *upload_data_size = 0;
-            dispatch(cs);
-            return queue(cs);
         }
         *upload_data_size = 0;
         return MHD_YES;

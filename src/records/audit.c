@@ -29,45 +29,50 @@ enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_pri
     return err;
 }
 
-struct async_row {
+struct row_arg {
     int64_t now;
-    struct fx_principal p;
-    char *action, *record, *record_org, *outcome; /* owned */
+    const struct fx_principal *p;
+    const char *action, *record, *record_org, *outcome;
 };
 
-static enum fx_err async_fn(struct fx_db *db, void *arg)
+static enum fx_err record_fn(struct fx_db *db, void *arg)
 {
-    struct async_row *r = arg;
-    return fx_audit_write(db, r->now, &r->p, r->action, r->record, r->record_org, r->outcome);
+    struct row_arg *r = arg;
+    return fx_audit_write(db, r->now, r->p, r->action, r->record, r->record_org, r->outcome);
 }
 
-static void async_free(void *arg)
+enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
+                            const char *action, const char *record, const char *record_org,
+                            const char *outcome)
 {
-    struct async_row *r = arg;
-    free(r->action);
-    free(r->record);
-    free(r->record_org);
-    free(r->outcome);
-    free(r);
+    struct row_arg r = {now_ms, p, action, record, record_org, outcome};
+    return fx_store_write(store, record_fn, &r);
 }
 
-static char *dup_or_null(const char *s)
+struct many_arg {
+    int64_t now;
+    const struct fx_principal *p;
+    const char *action;
+    const struct fx_audit_target *t;
+    size_t n;
+};
+
+static enum fx_err many_fn(struct fx_db *db, void *arg)
 {
-    return s ? fx_xstrdup(s) : NULL;
+    struct many_arg *m = arg;
+    enum fx_err err = FX_OK;
+    for (size_t i = 0; i < m->n && err == FX_OK; i++)
+        err = fx_audit_write(db, m->now, m->p, m->action, m->t[i].record, m->t[i].record_org,
+                             "ok");
+    return err;
 }
 
-void fx_audit_async(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
-                    const char *action, const char *record, const char *record_org,
-                    const char *outcome)
+enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
+                                 const struct fx_principal *p, const char *action,
+                                 const struct fx_audit_target *targets, size_t n)
 {
-    struct async_row *r = fx_xcalloc(1, sizeof(*r));
-    r->now = now_ms;
-    r->p = *p;
-    r->action = fx_xstrdup(action);
-    r->record = dup_or_null(record);
-    r->record_org = dup_or_null(record_org);
-    r->outcome = fx_xstrdup(outcome);
-    fx_store_write_async(store, async_fn, r, async_free);
+    struct many_arg m = {now_ms, p, action, targets, n};
+    return n ? fx_store_write(store, many_fn, &m) : FX_OK;
 }
 
 enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,

@@ -16,10 +16,22 @@
 enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_principal *p,
                            const char *action, const char *record, const char *record_org,
                            const char *outcome);
-/* Queues one row for the next write batch (reads and refusals must not wait for a disk). */
-void fx_audit_async(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
-                    const char *action, const char *record, const char *record_org,
-                    const char *outcome);
+/*
+ * Appends one row in a transaction of its own and returns once it is durable:
+ * for reads from outside the owning org and for refused mutations, which have
+ * no transaction of their own. A read is answered only after its row is kept.
+ */
+enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
+                            const char *action, const char *record, const char *record_org,
+                            const char *outcome);
+
+/* The same for n records at once (a list answered to an outside reader): one transaction. */
+struct fx_audit_target {
+    const char *record, *record_org;
+};
+enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
+                                 const struct fx_principal *p, const char *action,
+                                 const struct fx_audit_target *targets, size_t n);
 
 struct fx_audit_filter {
     const char *record;      /* NULL: any */

@@ -148,8 +148,8 @@ static void contact(json_t *obj, json_t *clean, struct fx_problem *pb)
     json_object_set_new(clean, "contact", c);
 }
 
-enum fx_err fx_notice_validate(json_t *body, struct fx_problem *pb, json_t **clean_out,
-                               int64_t *release_days_out)
+enum fx_err fx_notice_validate(json_t *body, bool complete, struct fx_problem *pb,
+                               json_t **clean_out, int64_t *release_days_out, bool *has_release_out)
 {
     *clean_out = NULL;
     json_t *clean = json_object();
@@ -159,16 +159,25 @@ enum fx_err fx_notice_validate(json_t *body, struct fx_problem *pb, json_t **cle
     double flop = 0;
 
     fx_json_only_keys(body, fields, "", pb);
-    fx_json_get_str(body, "model_name", "", true, FX_MAX_SHORT_STRING, pb, &name, NULL);
-    fx_json_get_str(body, "model_version", "", true, FX_MAX_SHORT_STRING, pb, &version, NULL);
-    fx_json_get_date(body, "planned_release_date", "", true, pb, &release, &has_release);
+    fx_json_get_str(body, "model_name", "", complete, FX_MAX_SHORT_STRING, pb, &name, NULL);
+    fx_json_get_str(body, "model_version", "", complete, FX_MAX_SHORT_STRING, pb, &version, NULL);
+    fx_json_get_date(body, "planned_release_date", "", complete, pb, &release, &has_release);
     fx_json_get_date(body, "first_external_access_date", "", false, pb, &first_access,
                      &has_first);
-    fx_json_get_str(body, "description", "", true, FX_MAX_LONG_STRING, pb, &desc, NULL);
+    fx_json_get_str(body, "description", "", complete, FX_MAX_LONG_STRING, pb, &desc, NULL);
     fx_json_get_number(body, "training_compute_flop", "", false, 0, pb, &flop, &has_flop);
     fx_json_get_int(body, "parameter_count", "", false, 0, INT64_MAX, pb, &params, &has_params);
     fx_json_get_str(body, "safeguards", "", false, FX_MAX_LONG_STRING, pb, &safeguards, NULL);
 
+    static const char *const nonempty[] = {"model_name", "model_version", "description", NULL};
+    for (size_t i = 0; nonempty[i]; i++) {
+        json_t *v = json_object_get(body, nonempty[i]);
+        if (!complete && json_is_string(v) && json_string_length(v) == 0) {
+            char fp[64];
+            fx_json_ptr(fp, sizeof(fp), "", nonempty[i]);
+            fx_problem_add(pb, fp, "must not be empty");
+        }
+    }
     copy_str(clean, "model_name", name);
     copy_str(clean, "model_version", version);
     copy_date(clean, "planned_release_date", release, has_release);
@@ -191,6 +200,7 @@ enum fx_err fx_notice_validate(json_t *body, struct fx_problem *pb, json_t **cle
     }
     *clean_out = clean;
     *release_days_out = release;
+    *has_release_out = has_release;
     return FX_OK;
 }
 

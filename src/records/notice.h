@@ -19,13 +19,16 @@
 /* ---- validation (notice.c): pure functions, no store ---- */
 
 /*
- * Validates a complete set of notice fields (a create body without "submit",
- * or an amendment merged onto the current version). On success *clean_out is a
- * new object rebuilt from the validated values only, and *release_days_out
- * the planned release date. Every problem goes to pb, as a JSON Pointer.
+ * Validates a set of notice fields (a create body without "submit", or an
+ * amendment merged onto the current version). complete: the fields marked
+ * required in SPEC §3 must be present (a submission); a draft may lack them.
+ * On success *clean_out is a new object rebuilt from the validated values only,
+ * and *release_days_out the planned release date when *has_release_out.
+ * Every problem goes to pb, as a JSON Pointer.
  */
-enum fx_err fx_notice_validate(json_t *fields, struct fx_problem *pb, json_t **clean_out,
-                               int64_t *release_days_out);
+enum fx_err fx_notice_validate(json_t *fields, bool complete, struct fx_problem *pb,
+                               json_t **clean_out, int64_t *release_days_out,
+                               bool *has_release_out);
 
 /* Lifecycle actions a developer (or, later, the review process) can take. */
 enum fx_notice_action {
@@ -50,6 +53,7 @@ struct fx_notice_row {
     char status[16];
     int64_t version;
     char etag[48];
+    bool has_release_date;        /* drafts may not have one yet */
     int64_t planned_release_date; /* days */
     int64_t submitted_at;         /* ms; 0 when never submitted */
     bool has_notice_days;
@@ -78,7 +82,7 @@ enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_no
  * On success *row_out is the new row.
  */
 enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
-                             const json_t *clean, int64_t release_days, bool submit,
+                             const json_t *clean, const int64_t *release_days, bool submit,
                              const struct fx_policy *pol, struct fx_notice_row *row_out);
 
 /* The fields of the current version, as an object (new reference). */
@@ -91,12 +95,17 @@ enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
  * date moves earlier. Updates *row.
  */
 enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
-                            struct fx_notice_row *row, const json_t *clean, int64_t release_days,
+                            struct fx_notice_row *row, const json_t *clean,
+                            const int64_t *release_days,
                             const char *change_reason, const struct fx_policy *pol);
 
-/* Lifecycle steps. Each checks the transition (FX_ECONFLICT) and updates *row. */
+/*
+ * Lifecycle steps. Each checks the transition (FX_ECONFLICT) and updates *row.
+ * Submission validates the current fields as complete (FX_EINVAL, problems in pb).
+ */
 enum fx_err fx_notice_submit(struct fx_db *db, const struct fx_notice_env *env,
-                             struct fx_notice_row *row, const struct fx_policy *pol);
+                             struct fx_notice_row *row, const struct fx_policy *pol,
+                             struct fx_problem *pb);
 enum fx_err fx_notice_withdraw(struct fx_db *db, const struct fx_notice_env *env,
                                struct fx_notice_row *row, const char *reason);
 enum fx_err fx_notice_release(struct fx_db *db, const struct fx_notice_env *env,

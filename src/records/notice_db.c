@@ -31,6 +31,7 @@ static void read_row(struct fx_stmt *st, struct fx_notice_row *r)
     text_col(st, 3, r->status, sizeof(r->status));
     r->version = fx_stmt_i64(st, 4);
     text_col(st, 5, r->etag, sizeof(r->etag));
+    r->has_release_date = !fx_stmt_is_null(st, 6);
     r->planned_release_date = fx_stmt_i64(st, 6);
     r->submitted_at = fx_stmt_is_null(st, 7) ? 0 : fx_stmt_i64(st, 7);
     r->has_notice_days = !fx_stmt_is_null(st, 8);
@@ -187,7 +188,10 @@ static enum fx_err put_row(struct fx_db *db, const struct fx_notice_row *r, bool
     fx_stmt_bind_str(st, 4, r->status);
     fx_stmt_bind_i64(st, 5, r->version);
     fx_stmt_bind_str(st, 6, r->etag);
-    fx_stmt_bind_i64(st, 7, r->planned_release_date);
+    if (r->has_release_date)
+        fx_stmt_bind_i64(st, 7, r->planned_release_date);
+    else
+        fx_stmt_bind_null(st, 7);
     if (r->submitted_at)
         fx_stmt_bind_i64(st, 8, r->submitted_at);
     else
@@ -272,7 +276,7 @@ static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
 }
 
 enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
-                             const json_t *clean, int64_t release_days, bool submit,
+                             const json_t *clean, const int64_t *release_days, bool submit,
                              const struct fx_policy *pol, struct fx_notice_row *row_out)
 {
     struct fx_notice_row *r = row_out;
@@ -282,7 +286,8 @@ enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
     snprintf(r->status, sizeof(r->status), "draft");
     snprintf(r->policy_sha256, sizeof(r->policy_sha256), "%s", pol->sha256);
     r->version = 1;
-    r->planned_release_date = release_days;
+    r->has_release_date = release_days != NULL;
+    r->planned_release_date = release_days ? *release_days : 0;
     r->created_at = r->updated_at = env->now;
     enum fx_err err = next_ref(db, env->now, r->ref, sizeof(r->ref));
     if (err != FX_OK)
@@ -352,17 +357,20 @@ enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
 }
 
 enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
-                            struct fx_notice_row *row, const json_t *clean, int64_t release_days,
-                            const char *change_reason, const struct fx_policy *pol)
+                            struct fx_notice_row *row, const json_t *clean,
+                            const int64_t *release_days, const char *change_reason,
+                            const struct fx_policy *pol)
 {
+    bool had_release = row->has_release_date;
     int64_t old_release = row->planned_release_date;
     row->version++;
-    row->planned_release_date = release_days;
+    row->has_release_date = release_days != NULL;
+    row->planned_release_date = release_days ? *release_days : 0;
     row->updated_at = env->now;
     bool was_short = row->short_notice;
-    if (row->submitted_at) {
+    if (row->submitted_at && release_days) {
         /* SPEC §3: the flag is set again whenever an amendment moves the date earlier */
-        evaluate_notice(row, pol, release_days < old_release);
+        evaluate_notice(row, pol, *release_days < old_release);
     }
     enum fx_err err = put_version(db, env, row, clean, change_reason);
     if (err == FX_OK)
@@ -371,10 +379,10 @@ enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
         json_t *d = json_pack("{s:I}", "version", (json_int_t)row->version);
         if (change_reason)
             json_object_set_new(d, "reason", json_string(change_reason));
-        if (release_days != old_release) {
+        if (release_days && had_release && *release_days != old_release) {
             char a[11], b[11];
             fx_format_date(old_release, a);
-            fx_format_date(release_days, b);
+            fx_format_date(*release_days, b);
             json_object_set_new(d, "planned_release_date",
                                 json_pack("{s:s,s:s}", "from", a, "to", b));
         }
@@ -386,10 +394,24 @@ enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
 }
 
 enum fx_err fx_notice_submit(struct fx_db *db, const struct fx_notice_env *env,
-                             struct fx_notice_row *row, const struct fx_policy *pol)
+                             struct fx_notice_row *row, const struct fx_policy *pol,
+                             struct fx_problem *pb)
 {
     if (!fx_notice_allowed(row->status, FX_NOTICE_SUBMIT))
         return FX_ECONFLICT;
+    json_t *fields = NULL, *clean = NULL;
+    enum fx_err err = fx_notice_fields(db, env->keys, row, &fields);
+    if (err != FX_OK)
+        return err;
+    int64_t release;
+    bool has_release;
+    err = fx_notice_validate(fields, true, pb, &clean, &release, &has_release);
+    json_decref(fields);
+    json_decref(clean);
+    if (err != FX_OK) {
+        fx_problem_detail(pb, "the draft lacks what a submission needs");
+        return err;
+    }
     return do_submit(db, env, row, pol);
 }
 
@@ -461,6 +483,22 @@ static enum fx_err withdrawn_reason(struct fx_db *db, struct fx_keyring *kr,
     return err;
 }
 
+/* {"name", "sha256"} of the policy a notice was judged under. */
+static json_t *policy_ref(struct fx_db *db, const char *sha256)
+{
+    static const char *sql = "SELECT name FROM policies WHERE sha256 = $1";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    json_t *name = json_null();
+    if (fx_db_prepare(db, sql, &st) == FX_OK) {
+        fx_stmt_bind_str(st, 1, sha256);
+        if (fx_stmt_step(st, &r) == FX_OK && r)
+            name = json_string(fx_stmt_text(st, 0, NULL));
+        fx_stmt_finalize(st);
+    }
+    return json_pack("{s:o,s:s}", "name", name, "sha256", sha256);
+}
+
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
                            const struct fx_notice_row *row, json_t **out)
 {
@@ -507,7 +545,7 @@ enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
         reason = json_null();
     }
     json_object_set_new(v, "withdrawn_reason", reason);
-    json_object_set_new(v, "policy", json_pack("{s:s}", "sha256", row->policy_sha256));
+    json_object_set_new(v, "policy", policy_ref(db, row->policy_sha256));
     *out = v;
     return FX_OK;
 }

@@ -24,7 +24,7 @@ const struct fx_migration fx_migrations[] = {
      "CREATE TABLE ref_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
      "CREATE TABLE notices (id TEXT PRIMARY KEY, ref TEXT NOT NULL UNIQUE,"
      " org_id TEXT NOT NULL REFERENCES orgs(id), status TEXT NOT NULL,"
-     " version INTEGER NOT NULL, etag TEXT NOT NULL, planned_release_date INTEGER NOT NULL,"
+     " version INTEGER NOT NULL, etag TEXT NOT NULL, planned_release_date INTEGER,"
      " submitted_at BIGINT, notice_days INTEGER, short_notice INTEGER NOT NULL DEFAULT 0,"
      " determination TEXT, withdrawn_reason BLOB, actual_release_date INTEGER,"
      " policy_sha256 TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"

@@ -31,11 +31,6 @@ enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg)
     return OPS(s)->write(s, fn, arg);
 }
 
-void fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, void (*free_fn)(void *))
-{
-    OPS(s)->write_async(s, fn, arg, free_fn);
-}
-
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg)
 {
     return OPS(s)->read(s, fn, arg);

@@ -34,11 +34,6 @@ const char *fx_store_backend(const struct fx_store *s);
 
 /* Runs fn in a write transaction and returns once it is durable. fn's error rolls it back. */
 enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
-/*
- * Queues fn for the next write batch without waiting (audit rows of reads, which
- * must not slow a read down). Takes ownership of arg: free_fn(arg) runs after fn.
- */
-void fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, void (*free_fn)(void *));
 /* Runs fn in a read transaction (a consistent snapshot). */
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg);
 

@@ -42,7 +42,6 @@ struct sq_conn {
 struct sq_job {
     fx_db_fn fn;
     void *arg;
-    void (*free_fn)(void *); /* non-NULL for async jobs: nobody waits */
     enum fx_err err;
     int done;
     struct sq_job *next;
@@ -198,12 +197,7 @@ static void *writer_main(void *arg)
         struct sq_job *j = batch;
         while (j) {
             struct sq_job *next = j->next;
-            if (j->free_fn) {
-                j->free_fn(j->arg);
-                free(j);
-            } else {
-                j->done = 1;
-            }
+            j->done = 1;
             j = next;
         }
         pthread_cond_broadcast(&s->wake_waiters);
@@ -237,24 +231,6 @@ static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
         pthread_cond_wait(&s->wake_waiters, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.err;
-}
-
-static void sq_write_async(struct fx_store *store, fx_db_fn fn, void *arg, void (*free_fn)(void *))
-{
-    struct sq_store *s = (struct sq_store *)store;
-    struct sq_job *j = fx_xcalloc(1, sizeof(*j));
-    j->fn = fn;
-    j->arg = arg;
-    j->free_fn = free_fn;
-    pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->mu);
-        free_fn(arg);
-        free(j);
-        return;
-    }
-    enqueue(s, j);
-    pthread_mutex_unlock(&s->mu);
 }
 
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
@@ -483,7 +459,6 @@ const struct fx_store_ops fx_store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .write = sq_write,
-    .write_async = sq_write_async,
     .read = sq_read,
     .prepare = sq_prepare,
     .bind_text = sq_bind_text,
