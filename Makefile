@@ -11,8 +11,8 @@ JOBS      ?= $(shell nproc)
 
 DEB_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev \
-	libcurl4-gnutls-dev libcmocka-dev python3-pytest python3-requests \
-	postgresql-15 wrk nginx-light
+	libcurl4-gnutls-dev libcmocka-dev python3-pytest python3-requests
+BENCH_PKGS = wrk nginx-light
 
 .PHONY: all deps build run check check-unit check-asan fuzz format lint bench clean
 
@@ -50,7 +50,8 @@ format:
 lint: build/Makefile
 	sh scripts/lint.sh
 
-bench: build
+bench: deps build
+	@sh scripts/install-deps.sh $(BENCH_PKGS)
 	sh bench/run-all.sh
 
 clean:
