@@ -1,0 +1,206 @@
+"""Operational endpoints, the caller, authentication and the error shape (SPEC §12, API.md)."""
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+
+import pytest
+
+from fxharness import API, FXD, expect, free_port, org_client, problem, raw_request
+
+
+def test_healthz_answers_without_auth(fxd):
+    r = fxd.anon().get("/healthz")
+    assert expect(r, 200)["status"] == "ok"
+    assert r.headers["Content-Type"].split(";")[0] == "application/json"
+
+
+METRIC_LINE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*'                       # name
+    r'(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})?'  # labels
+    r' +[-+]?([0-9.]+([eE][-+]?[0-9]+)?|NaN|[-+]?Inf)'  # value
+    r'( +-?[0-9]+)?$')                                  # timestamp
+
+
+def test_metrics_is_prometheus_text(fxd):
+    fxd.admin.get("me")  # at least one API request has been counted
+    r = fxd.anon().get("/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain"), r.headers["Content-Type"]
+    samples = 0
+    typed = set()
+    for line in r.text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            assert len(parts) == 4 and parts[3] in (
+                "counter", "gauge", "histogram", "summary", "untyped"), line
+            typed.add(parts[2])
+            continue
+        if line.startswith("# HELP ") or line.startswith("#"):
+            continue
+        assert METRIC_LINE.match(line), "not a Prometheus sample line: %r" % line
+        samples += 1
+    assert samples > 0, "no samples in /metrics"
+    assert typed, "no # TYPE lines in /metrics"
+
+
+def test_openapi_is_served(fxd):
+    r = fxd.anon().get(API + "/openapi.json")
+    doc = expect(r, 200)
+    assert str(doc.get("openapi", "")).startswith("3.1"), doc.get("openapi")
+    assert "/notices" in str(doc.get("paths", {}).keys()), "notices missing from OpenAPI paths"
+
+
+def test_me_is_the_init_admin(fxd):
+    me = expect(fxd.admin.get("me"), 200)
+    info = fxd.init_info
+    assert me["user"]["id"] == info["user_id"]
+    assert me["user"]["role"] == "admin"
+    assert me["org"]["id"] == info["org_id"]
+    assert me["org"]["kind"] == "coordinator"
+    for k in ("id", "org_id", "email", "name", "role", "created_at"):
+        assert k in me["user"], k
+    for k in ("id", "name", "kind", "mission", "sector", "created_at"):
+        assert k in me["org"], k
+
+
+def test_me_for_a_developer_member(fxd):
+    c = org_client(fxd, "developer", role="member")
+    me = expect(c.get("me"), 200)
+    assert me["user"]["id"] == c.user["id"]
+    assert me["user"]["role"] == "member"
+    assert me["org"]["id"] == c.org["id"]
+    assert me["org"]["kind"] == "developer"
+    assert "token" not in me and "token_hash" not in me["user"]
+
+
+BAD_AUTH = [
+    pytest.param(None, id="no-header"),
+    pytest.param("Bearer", id="scheme-only"),
+    pytest.param("Bearer ", id="empty-token"),
+    pytest.param("Bearer fx_", id="prefix-only"),
+    pytest.param("Bearer fx_" + secrets.token_urlsafe(32), id="unknown-token"),
+    pytest.param("Bearer not-an-fx-token", id="garbage"),
+    pytest.param("Bearer " + "fx_" + "A" * 5000, id="very-long"),
+]
+
+
+@pytest.mark.parametrize("auth", BAD_AUTH)
+def test_401_without_a_valid_token(fxd, auth):
+    c = fxd.anon()
+    r = c.get("me", headers={"Authorization": auth})
+    problem(r, 401)
+    assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), r.headers
+
+
+def test_401_when_the_real_token_is_sent_with_another_scheme(fxd):
+    r = fxd.anon().get("me", headers={"Authorization": "Token " + fxd.init_info["token"]})
+    problem(r, 401)
+
+
+def test_401_on_writes_too(fxd):
+    r = fxd.anon().post("orgs", json={"name": "x", "kind": "developer"})
+    problem(r, 401)
+
+
+def test_problem_shape_on_404(fxd):
+    r = fxd.admin.get("no-such-resource")
+    body = problem(r, 404)
+    assert body["type"].startswith("http") or body["type"] == "about:blank", body
+
+
+def test_problem_shape_on_unknown_notice(fxd):
+    problem(fxd.admin.get("notices/0190a000-0000-7000-8000-000000000000"), 404)
+
+
+def test_problem_shape_on_422_names_every_field(fxd):
+    r = fxd.admin.post("orgs", json={"name": 7, "kind": "bank", "colour": "red"})
+    body = problem(r, 422, fields=["/name", "/kind", "/colour"])
+    assert len(body["errors"]) >= 3
+
+
+def test_problem_shape_on_400(fxd):
+    r = fxd.admin.post("orgs", data=b'{"name": "x",', headers={"Content-Type": "application/json"})
+    problem(r, 400)
+
+
+def test_problem_shape_on_405_with_allow(fxd):
+    r = fxd.admin.delete("me")
+    problem(r, 405)
+    assert "GET" in r.headers.get("Allow", ""), r.headers
+
+
+def test_errors_are_never_html(fxd):
+    for path in ("/api/v1/../../etc/passwd", "/api/v1/%00", "/api/v1/notices/%ff%fe",
+                 "/api/v1/" + "a/" * 600):
+        r = fxd.admin.get(path)
+        assert r.status_code >= 400, path
+        ctype = r.headers.get("Content-Type", "")
+        assert "html" not in ctype, (path, ctype)
+        if r.status_code < 500:
+            assert ctype.startswith("application/problem+json"), (path, ctype, r.text[:200])
+
+
+def test_oversized_headers_are_not_answered_with_html(fxd):
+    r = raw_request(fxd.url, "GET", "/api/v1/me",
+                    [("Authorization", "Bearer " + fxd.init_info["token"]), ("X-Padding", "a" * 70000)])
+    assert r.status_code in (400, 413, 431), r.status_code
+    assert b"<html" not in r.content.lower(), "HTML error page: %r" % r.content[:200]
+    problem(r, r.status_code)
+    expect(fxd.admin.get("me"), 200)
+
+
+@pytest.mark.parametrize("garbage", [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x16\x03\x01\x02\x00\x01",
+                                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+                                     b"POST /api/v1/orgs HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+                                     b"Transfer-Encoding: chunked\r\n\r\n"])
+def test_protocol_garbage_does_not_hurt_the_server(fxd, garbage):
+    host, port = fxd.url.split("://")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(garbage)
+        s.shutdown(socket.SHUT_WR)
+        try:
+            answer = s.recv(65536)
+        except OSError:
+            answer = b""
+    assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]
+    expect(fxd.anon().get("/healthz"), 200)
+
+
+def test_test_clock_is_refused_off_loopback(fxd):
+    clock = os.path.join(fxd.workdir, "clock-offloopback")
+    with open(clock, "w") as f:
+        f.write("2026-01-01T00:00:00Z\n")
+    p = subprocess.Popen([FXD, "serve", "--data", fxd.data, "--listen", "0.0.0.0:%d" % free_port(),
+                          "--test-clock", clock], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        pytest.fail("fxd served with --test-clock on 0.0.0.0")
+    assert p.returncode != 0
+    lines = [json.loads(x) for x in err.decode().splitlines() if x.strip()]
+    assert any("clock" in json.dumps(x) for x in lines), err
+
+
+def test_init_refuses_an_initialised_data_dir(fxd):
+    def snapshot():
+        out = {}
+        for fn in sorted(os.listdir(fxd.data)):
+            p = os.path.join(fxd.data, fn)
+            if os.path.isfile(p) and not fn.startswith("fx.db"):
+                with open(p, "rb") as f:
+                    out[fn] = hashlib.sha256(f.read()).hexdigest()
+        return out
+    before = snapshot()
+    p = subprocess.run([FXD, "init", "--data", fxd.data, "--json"], capture_output=True, timeout=60)
+    assert p.returncode != 0, p.stdout
+    assert b"token" not in p.stdout
+    assert snapshot() == before, "keys changed by a second init"
+    expect(fxd.admin.get("me"), 200)

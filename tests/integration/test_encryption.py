@@ -1,0 +1,97 @@
+"""Confidentiality at rest (SPEC §11): the data directory alone reveals no notice text.
+
+Every file under the data directory (the SQLite database, its WAL and shm, keys,
+anything else) is searched for distinctive strings from notice bodies, while
+fxd runs and again after it has stopped (when the WAL has been checkpointed).
+"""
+import os
+import stat
+import uuid
+
+import pytest
+
+from fxharness import (create_notice, expect, files_containing, org_client, start_server)
+
+MARK = uuid.uuid4().hex[:16]
+SECRETS = {
+    "model_name": "Zephyrine-%s" % MARK,
+    "model_version": "v-%s-rc" % MARK,
+    "description": "Quasar-lattice reasoning engine %s with undisclosed capabilities" % MARK,
+    "safeguards": "Tripwire canaries %s on the weights" % MARK,
+    "contact": {"name": "Ottoline %s" % MARK, "email": "ottoline.%s@lab.example" % MARK},
+    "evaluations": [{"domain": "bio", "benchmark": "bench-%s" % MARK, "score": 0.7,
+                     "notes": "uplift note %s" % MARK}],
+}
+AMENDED = "Amended-secret-%s" % MARK
+
+
+def needles():
+    texts = [SECRETS["model_name"], SECRETS["model_version"], SECRETS["description"],
+             SECRETS["safeguards"], SECRETS["contact"]["name"], SECRETS["contact"]["email"],
+             "bench-%s" % MARK, "uplift note %s" % MARK, AMENDED]
+    out = []
+    for t in texts:
+        out.append(t.encode("utf-8"))
+        out.append(t.encode("utf-16-le"))
+    out.append(MARK.encode())  # the random mark alone, in any field
+    return out
+
+
+@pytest.fixture(scope="module")
+def srv():
+    s = start_server()
+    try:
+        yield s
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def notice(srv):
+    dev = org_client(srv, "developer", role="member")
+    n, etag = create_notice(dev, submit=True, **SECRETS)
+    r = dev.patch("notices/%s" % n["id"], json={"description": AMENDED, "change_reason": "update"},
+                  headers={"If-Match": etag})
+    expect(r, 200)
+    # The API still serves the plaintext to those entitled to it.
+    assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["description"] == SECRETS["description"]
+    assert expect(dev.get("notices/%s" % n["id"]), 200)["description"] == AMENDED
+    return dev, n
+
+
+def test_no_plaintext_while_running(srv, notice):
+    found = files_containing(srv.data, needles())
+    assert found == {}, "plaintext at rest: %s" % {k.decode("latin-1"): v for k, v in found.items()}
+
+
+def test_no_plaintext_in_the_server_log(srv, notice):
+    text = srv.stderr_text()
+    for n in needles():
+        try:
+            s = n.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        assert s not in text, "notice text in fxd's log: %r" % s
+
+
+def test_key_files_are_private(srv):
+    keyish = []
+    for dirpath, _dirs, files in os.walk(srv.data):
+        for fn in files:
+            if "key" in fn.lower() or fn.lower().endswith((".pem", ".sec")):
+                keyish.append(os.path.join(dirpath, fn))
+    assert keyish, "no key file under the data dir (SPEC §11: a file made by fxd init)"
+    for p in keyish:
+        mode = stat.S_IMODE(os.stat(p).st_mode)
+        assert mode & 0o077 == 0, "%s has mode %o" % (p, mode)
+
+
+def test_no_plaintext_after_a_clean_stop(srv, notice):
+    dev, n = notice
+    srv.stop()
+    found = files_containing(srv.data, needles())
+    assert found == {}, "plaintext at rest: %s" % {k.decode("latin-1"): v for k, v in found.items()}
+    # It all decrypts again after a restart.
+    srv.start()
+    assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["model_name"] == SECRETS["model_name"]
