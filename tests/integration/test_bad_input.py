@@ -452,3 +452,16 @@ def test_rate_limit_answers_429_with_retry_after(limited):
         time.sleep(min(float(r.headers.get("Retry-After") or 1), 5))
     listed = {x["id"] for x in expect(r, 200)["items"]}
     assert listed == set(created), describe(limited_answer)
+
+
+def test_rate_limit_per_address_before_authentication(limited):
+    anon = limited.anon()
+    for _ in range(200):
+        r = anon.get("me", headers={"Authorization": "Bearer fx_" + "B" * 43})
+        if r.status_code == 429:
+            break
+        problem(r, 401)
+    else:
+        pytest.fail("200 bad-token requests from one address, never a 429")
+    problem(r, 429)
+    assert r.headers.get("Retry-After", "").isdigit(), r.headers

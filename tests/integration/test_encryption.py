@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from fxharness import (create_notice, expect, files_containing, org_client, start_server)
+from fxharness import (create_notice, expect, files_containing, notice_body, org_client,
+                       start_server)
 
 MARK = uuid.uuid4().hex[:16]
 SECRETS = {
@@ -50,10 +51,19 @@ def srv():
 @pytest.fixture(scope="module")
 def notice(srv):
     dev = org_client(srv, "developer", role="member")
-    n, etag = create_notice(dev, submit=True, **SECRETS)
-    r = dev.patch("notices/%s" % n["id"], json={"description": AMENDED, "change_reason": "update"},
+    # With an Idempotency-Key, so that the stored first answer is on disk too.
+    r = dev.post("notices", json=notice_body(submit=True, **SECRETS),
+                 headers={"Idempotency-Key": uuid.uuid4().hex})
+    n = expect(r, 201)
+    etag = r.headers["ETag"]
+    r = dev.patch("notices/%s" % n["id"], json={"description": AMENDED,
+                                                "change_reason": "Because of finding %s" % MARK},
                   headers={"If-Match": etag})
     expect(r, 200)
+    # A second notice, withdrawn with a reason that names the model.
+    other, _ = create_notice(dev, submit=True, model_name="Second-%s" % MARK)
+    expect(dev.post("notices/%s/withdraw" % other["id"],
+                    json={"reason": "Withdrawn: %s failed red-teaming" % MARK}), 200)
     # The API still serves the plaintext to those entitled to it.
     assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["description"] == SECRETS["description"]
     assert expect(dev.get("notices/%s" % n["id"]), 200)["description"] == AMENDED

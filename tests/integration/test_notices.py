@@ -535,6 +535,40 @@ def test_idempotency_keys_belong_to_their_user(fxd, dev):
     assert a["id"] != b["id"]
 
 
+def test_idempotency_key_on_another_path_is_refused(dev):
+    key = unique("idem")
+    n = expect(dev.post("notices", json=notice_body(), headers={"Idempotency-Key": key}), 201)
+    problem(dev.post("notices/%s/submit" % n["id"], json={}, headers={"Idempotency-Key": key}), 422)
+    assert get_notice(dev, n["id"])[0]["status"] == "draft"
+
+
+def test_idempotency_key_is_remembered_for_a_day(fxd, dev):
+    before = count(dev)
+    body = notice_body()
+    key = unique("idem")
+    first = expect(dev.post("notices", json=body, headers={"Idempotency-Key": key}), 201)
+    fxd.clock.set(NOW + dt.timedelta(hours=23, minutes=59))
+    again = dev.post("notices", json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 201 and again.json()["id"] == first["id"], describe(again)
+    assert count(dev) == before + 1
+
+
+def test_refs_take_the_utc_year_of_creation(fxd, dev):
+    # A token that outlives the jump to next year.
+    tok = expect(dev.post("users/%s/tokens" % dev.user["id"], json={"expires_in_days": 366}), 201)
+    c = fxd.client(tok["token"])
+    y = NOW.year
+    fxd.clock.set("%d-12-31T23:59:59.999Z" % y)
+    last = expect(c.post("notices", json=notice_body()), 201)["ref"]
+    assert last.startswith("FXN-%d-" % y), last
+    fxd.clock.set("%d-12-31T20:00:00-05:00" % y)   # already next year in UTC
+    first = expect(c.post("notices", json=notice_body()), 201)["ref"]
+    assert first == "FXN-%d-0001" % (y + 1), first
+    fxd.clock.set("%d-01-01T00:00:01Z" % (y + 1))
+    second = expect(c.post("notices", json=notice_body()), 201)["ref"]
+    assert second == "FXN-%d-0002" % (y + 1), second
+
+
 @pytest.mark.parametrize("key", ["", "x" * 129, "caf\u00e9"])
 def test_bad_idempotency_key(dev, key):
     before = count(dev)

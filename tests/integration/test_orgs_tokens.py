@@ -275,3 +275,25 @@ def test_expired_token_answers_401(fxd):
 
 def test_unknown_token_with_the_right_shape(fxd):
     problem(fxd.client("fx_" + secrets.token_urlsafe(32)).get("me"), 401)
+
+
+def test_org_list_pagination(fxd):
+    for _ in range(3):
+        create_org(fxd.admin, "developer")
+    everything = [o["id"] for o in fxd.admin.list_all("orgs")]
+    walked = [o["id"] for o in fxd.admin.list_all("orgs", limit=2)]
+    assert walked == everything and len(set(walked)) == len(walked)
+
+
+def test_users_and_tokens_of_another_org_are_not_listed(fxd):
+    a = org_client(fxd, "developer", role="admin")
+    b = org_client(fxd, "developer", role="admin")
+    problem(b.get("orgs/%s/users" % a.org["id"]), (403, 404))
+    problem(b.get("users/%s/tokens" % a.user["id"]), (403, 404))
+    problem(b.post("users/%s/tokens" % a.user["id"], json={}), (403, 404))
+
+
+def test_user_in_unknown_org(fxd):
+    r = fxd.admin.post("orgs/0190a000-0000-7000-8000-000000000000/users",
+                       json={"email": unique("u") + "@example.test", "name": "N", "role": "member"})
+    problem(r, 404)
