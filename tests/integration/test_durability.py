@@ -108,6 +108,8 @@ def test_acknowledged_writes_survive_kill_9():
         # No half-written record: everything listed opens, with intact versions.
         listed = dev.list_all("notices")
         listed_ids = {n["id"] for n in listed}
+        print("durability: %d acknowledged writes, %d notices acknowledged, %d listed after restart" % (
+            t.acks, len(t.notices), len(listed_ids)))
         assert set(t.notices) <= listed_ids, "acknowledged notices missing after restart"
         refs = set()
         for n in listed:
