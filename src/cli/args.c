@@ -88,6 +88,7 @@ static bool match(const char *arg, const char *name, const char **inline_value)
 static enum parsed parse_one(struct fx_cli *cli, int argc, char **argv, int *i, struct fx_opt *opts,
                              size_t n_opts)
 {
+    enum parsed r = PARSED_ERROR;
     const char *arg = argv[*i];
     const char *inl = NULL;
     const char **dest = NULL;
@@ -98,17 +99,16 @@ static enum parsed parse_one(struct fx_cli *cli, int argc, char **argv, int *i, 
                                   NULL};
     struct fx_opt *opt = NULL;
 
-    if (arg[0] != '-' || arg[1] == '\0')
-        return PARSED_NONE;
+    if (arg[0] != '-' || arg[1] == '\0') {
+        r = PARSED_NONE;
+        goto out;
+    }
     if (strcmp(arg, "-h") == 0) {
         cli->help = true;
-        return PARSED_OK;
+        r = PARSED_OK;
+        goto out;
     }
-    if (arg[1] != '-') {
-        fx_args_usage_error(cli, "unknown option '%s'", arg);
-        return PARSED_ERROR;
-    }
-    for (size_t k = 0; k < n_opts && name == NULL; k++) {
+    for (size_t k = 0; k < n_opts && name == NULL && arg[1] == '-'; k++) {
         if (match(arg, opts[k].name, &inl)) {
             opt = &opts[k];
             name = opt->name;
@@ -116,7 +116,7 @@ static enum parsed parse_one(struct fx_cli *cli, int argc, char **argv, int *i, 
             dest = &opt->value;
         }
     }
-    for (size_t k = 0; k < FX_ARRAY_LEN(global_names) && name == NULL; k++) {
+    for (size_t k = 0; k < FX_ARRAY_LEN(global_names) && name == NULL && arg[1] == '-'; k++) {
         if (match(arg, global_names[k], &inl)) {
             name = global_names[k];
             has_arg = global_dest[k] != NULL;
@@ -125,31 +125,34 @@ static enum parsed parse_one(struct fx_cli *cli, int argc, char **argv, int *i, 
     }
     if (name == NULL) {
         fx_args_usage_error(cli, "unknown option '%s'", arg);
-        return PARSED_ERROR;
+        goto out;
+    }
+    if (!has_arg && inl != NULL) {
+        fx_args_usage_error(cli, "option '--%s' takes no value", name);
+        goto out;
     }
     if (!has_arg) {
-        if (inl != NULL) {
-            fx_args_usage_error(cli, "option '--%s' takes no value", name);
-            return PARSED_ERROR;
-        }
-        if (strcmp(name, "help") == 0 && opt == NULL)
+        if (opt == NULL && strcmp(name, "help") == 0)
             cli->help = true;
-        else if (strcmp(name, "json") == 0 && opt == NULL)
+        else if (opt == NULL && strcmp(name, "json") == 0)
             cli->json = true;
         else
             *dest = "";
-        return PARSED_OK;
+        r = PARSED_OK;
+        goto out;
+    }
+    if (inl == NULL && *i + 1 >= argc) {
+        fx_args_usage_error(cli, "option '--%s' needs a value", name);
+        goto out;
     }
     if (inl == NULL) {
-        if (*i + 1 >= argc) {
-            fx_args_usage_error(cli, "option '--%s' needs a value", name);
-            return PARSED_ERROR;
-        }
         *i += 1;
         inl = argv[*i];
     }
     *dest = inl;
-    return PARSED_OK;
+    r = PARSED_OK;
+out:
+    return r;
 }
 
 /*

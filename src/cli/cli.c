@@ -326,21 +326,22 @@ out:
 /* Reads fd to its end into out; FX_ETOOBIG past max bytes, FX_EIO (errno set) on error. */
 enum fx_err fx_cli_read_fd(int fd, size_t max, struct fx_buf *out)
 {
+    enum fx_err err = FX_OK;
     char chunk[8192];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
+    ssize_t n = 1;
+
+    while (err == FX_OK && n != 0) {
+        n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return FX_EIO;
-        if (n == 0)
-            return FX_OK;
-        if (out->len + (size_t)n > max)
-            return FX_ETOOBIG;
-        enum fx_err err = fx_buf_add(out, chunk, (size_t)n);
-        if (err != FX_OK)
-            return err;
+            err = FX_EIO;
+        else if (out->len + (size_t)n > max)
+            err = FX_ETOOBIG;
+        else if (n > 0)
+            err = fx_buf_add(out, chunk, (size_t)n);
     }
+    return err;
 }
 
 /*

@@ -533,11 +533,14 @@ out:
 
 static enum fx_err check_date(struct fx_cli *cli, const char *opt, const char *value)
 {
+    enum fx_err err = FX_OK;
     int64_t days;
-    if (value == NULL || fx_parse_date(value, strlen(value), &days) == FX_OK)
-        return FX_OK;
-    fx_args_usage_error(cli, "--%s must be a calendar date (YYYY-MM-DD)", opt);
-    return FX_EINVAL;
+
+    if (value != NULL && fx_parse_date(value, strlen(value), &days) != FX_OK) {
+        fx_args_usage_error(cli, "--%s must be a calendar date (YYYY-MM-DD)", opt);
+        err = FX_EINVAL;
+    }
+    return err;
 }
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)

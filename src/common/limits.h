@@ -32,6 +32,14 @@
 #define FX_MAX_IDEMPOTENCY_KEY 128
 /* Length of an If-Match header. */
 #define FX_MAX_ETAG 128
+/* All request headers together: a token and a few standard headers need far less. */
+#define FX_MAX_HEADER_BYTES (16 * 1024)
+/*
+ * Memory libmicrohttpd may use per connection to read headers. Larger than
+ * FX_MAX_HEADER_BYTES so that FX itself refuses oversized headers with
+ * problem+json; past this libmicrohttpd answers on its own (docs/decisions/0004).
+ */
+#define FX_CONNECTION_MEMORY (256 * 1024)
 /* URL path, before routing. */
 #define FX_MAX_PATH 1024
 /* Path segments the router looks at. */

@@ -210,10 +210,11 @@ static enum fx_err user_list_fn(struct fx_db *db, void *arg)
     struct op *op = arg;
     enum fx_org_kind kind;
     enum fx_err err = fx_org_kind_of(db, op->id, &kind);
-    if (err == FX_OK)
+    if (err == FX_OK) {
         err = gate_user(op->req, FX_ACT_READ, op->id, NULL);
-    if (err == FX_ENOTFOUND)
-        err = FX_EFORBIDDEN; /* the org exists and is public; its members are not */
+        if (err == FX_ENOTFOUND)
+            err = FX_EFORBIDDEN; /* the org exists and is public; its members are not */
+    }
     if (err == FX_OK)
         err = fx_user_list(db, op->id, &op->out);
     return err;

@@ -28,6 +28,7 @@ static const struct kind *kind_of_status(unsigned status)
         {413, "too-large", "Request too large"},
         {415, "unsupported-media-type", "Unsupported media type"},
         {422, "validation", "Invalid request"},
+        {431, "headers-too-large", "Request headers too large"},
         {428, "precondition-required", "Precondition required"},
         {429, "rate-limited", "Too many requests"},
         {500, "internal", "Internal error"},

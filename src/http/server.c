@@ -67,6 +67,15 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
                   (socklen_t)n);
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 /* First callback: decides what can be decided from the headers alone. */
 static void on_headers(struct conn_state *cs)
 {
@@ -74,6 +83,14 @@ static void on_headers(struct conn_state *cs)
     struct fx_ctx *ctx = req->ctx;
     int64_t now = fx_clock_now(&ctx->clock);
     cs->body_max = FX_MAX_BODY_UNAUTH;
+
+    size_t header_bytes = 0;
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
+    if (header_bytes > FX_MAX_HEADER_BYTES) {
+        cs->early_status = 431;
+        cs->early_detail = "the request headers are larger than 16 KiB";
+        return;
+    }
 
     char tok[FX_TOKEN_LEN + 1];
     const char *authz = fx_req_header(req, "Authorization");
@@ -243,6 +260,41 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decodes the path and query in place, except %00: a NUL would cut the
+ * C string short and "ID%00junk" would read as "ID". Left encoded, it simply
+ * matches nothing.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi = r[0] == '%' ? hexval(r[1]) : -1;
+        int lo = hi >= 0 ? hexval(r[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -340,9 +392,11 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
     };
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, ctx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        ctx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        ctx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)FX_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         free(srv->cert);

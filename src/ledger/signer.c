@@ -3,6 +3,8 @@
  */
 #include "ledger/signer.h"
 
+#include "ledger/checkpoint.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -86,4 +88,28 @@ void fx_signer_vkey(const struct fx_signer *s, char *out, size_t n)
     char b64[sodium_base64_ENCODED_LEN(sizeof(blob), sodium_base64_VARIANT_ORIGINAL)];
     sodium_bin2base64(b64, sizeof(b64), blob, sizeof(blob), sodium_base64_VARIANT_ORIGINAL);
     snprintf(out, n, "%s+%02x%02x%02x%02x+%s", s->name, d[0], d[1], d[2], d[3], b64);
+}
+
+enum fx_err fx_signer_sign(const struct fx_signer *s, const void *msg, size_t len,
+                           unsigned char sig[FX_SIGNER_SIG])
+{
+    if (crypto_sign_ed25519_detached(sig, NULL, msg, len, s->sk) != 0)
+        return FX_ECRYPTO;
+    return FX_OK;
+}
+
+const char *fx_signer_name(const struct fx_signer *s)
+{
+    return s->name;
+}
+
+void fx_signer_public_key(const struct fx_signer *s, unsigned char out[FX_SIGNER_PUBKEY])
+{
+    memcpy(out, s->pk, FX_SIGNER_PUBKEY);
+}
+
+void fx_signer_key_id(const struct fx_signer *s, unsigned char out[FX_SIGNER_KEY_ID])
+{
+    /* One definition of the key id for signing and verifying: checkpoint.c's. */
+    fx_checkpoint_key_id(s->name, strlen(s->name), s->pk, out);
 }

@@ -20,4 +20,22 @@ void fx_signer_free(struct fx_signer *s);
 /* The verifier key line, NUL-terminated, into out (at least 256 bytes). */
 void fx_signer_vkey(const struct fx_signer *s, char *out, size_t n);
 
+#define FX_SIGNER_SIG 64    /* Ed25519 signature */
+#define FX_SIGNER_PUBKEY 32 /* Ed25519 public key */
+#define FX_SIGNER_KEY_ID 4  /* C2SP signed-note key id */
+
+/*
+ * Signs len bytes at msg with Ed25519 (RFC 8032, pure: the message itself, not
+ * a hash of it) into sig. The message is borrowed for the call. FX_ECRYPTO if
+ * libsodium refuses, which it does not for a loaded key.
+ */
+enum fx_err fx_signer_sign(const struct fx_signer *s, const void *msg, size_t len,
+                           unsigned char sig[FX_SIGNER_SIG]);
+/* The key name given to fx_signer_load() (the log origin), borrowed from s. */
+const char *fx_signer_name(const struct fx_signer *s);
+/* The Ed25519 public key into out. */
+void fx_signer_public_key(const struct fx_signer *s, unsigned char out[FX_SIGNER_PUBKEY]);
+/* The C2SP signed-note key id, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], into out. */
+void fx_signer_key_id(const struct fx_signer *s, unsigned char out[FX_SIGNER_KEY_ID]);
+
 #endif

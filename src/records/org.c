@@ -34,12 +34,12 @@ void fx_org_validate(json_t *body, struct fx_org_input *in, struct fx_problem *p
     fx_json_get_enum(body, "mission", "", false, missions, pb, &in->mission, NULL);
     fx_json_get_enum(body, "sector", "", false, fx_sectors, pb, &in->sector, NULL);
     if (in->kind && strcmp(in->kind, "agency") == 0 && in->mission == NULL &&
-        json_object_get(body, "mission") == NULL)
+        !json_is_string(json_object_get(body, "mission")))
         fx_problem_add(pb, "/mission", "required for an agency");
     if (in->kind && strcmp(in->kind, "agency") != 0 && in->mission)
         fx_problem_add(pb, "/mission", "only agencies have a mission");
     if (in->kind && strcmp(in->kind, "operator") == 0 && in->sector == NULL &&
-        json_object_get(body, "sector") == NULL)
+        !json_is_string(json_object_get(body, "sector")))
         fx_problem_add(pb, "/sector", "required for an operator");
     if (in->kind && strcmp(in->kind, "operator") != 0 && in->sector)
         fx_problem_add(pb, "/sector", "only operators have a sector");
