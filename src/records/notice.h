@@ -111,6 +111,15 @@ enum fx_err fx_notice_withdraw(struct fx_db *db, const struct fx_notice_env *env
 enum fx_err fx_notice_release(struct fx_db *db, const struct fx_notice_env *env,
                               struct fx_notice_row *row, int64_t actual_days);
 
+/*
+ * For the review process and other modules that move a notice along: write the
+ * metadata row back, and append a history event whose detail (taken over) is
+ * sealed under the developer org's key.
+ */
+enum fx_err fx_notice_save(struct fx_db *db, const struct fx_notice_row *row);
+enum fx_err fx_notice_event(struct fx_db *db, const struct fx_notice_env *env,
+                            const struct fx_notice_row *row, const char *action, json_t *detail);
+
 /* The API view: current fields plus metadata (new reference). */
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
                            const struct fx_notice_row *row, json_t **out);

@@ -78,9 +78,24 @@ enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_no
     return err;
 }
 
+static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
+                             const struct fx_notice_row *row, const char *action, json_t *detail);
+static enum fx_err put_row(struct fx_db *db, const struct fx_notice_row *r, bool fresh);
+
 static void version_aad(const char *id, int64_t version, char *out, size_t n)
 {
     snprintf(out, n, "notice:%s:v%lld", id, (long long)version);
+}
+
+enum fx_err fx_notice_event(struct fx_db *db, const struct fx_notice_env *env,
+                            const struct fx_notice_row *row, const char *action, json_t *detail)
+{
+    return add_event(db, env, row, action, detail);
+}
+
+enum fx_err fx_notice_save(struct fx_db *db, const struct fx_notice_row *row)
+{
+    return put_row(db, row, false);
 }
 
 /* Appends a history event with a sealed detail object (takes ownership of detail). */

@@ -48,5 +48,13 @@ const struct fx_migration fx_migrations[] = {
      "CREATE TABLE idempotency (user_id TEXT NOT NULL, key TEXT NOT NULL,"
      " request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body BLOB NOT NULL,"
      " created_at BIGINT NOT NULL, PRIMARY KEY (user_id, key));"},
+    {2, "ledger",
+     "CREATE TABLE ledger_leaves (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL,"
+     " hash BLOB NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL, version INTEGER NOT NULL);"
+     "CREATE INDEX ledger_leaves_record ON ledger_leaves(record_id, version);"
+     "CREATE TABLE ledger_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+     " hash BLOB NOT NULL, PRIMARY KEY (level, idx));"
+     "CREATE TABLE ledger_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL);"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);
