@@ -26,7 +26,7 @@ void fx_problem_cleanup(struct fx_problem *pb)
     memset(pb, 0, sizeof(*pb));
 }
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
     va_list cp;
     va_copy(cp, ap);

@@ -51,6 +51,7 @@ static enum fx_err load_gate(struct fx_db *db, struct nop *op, enum fx_act act)
     enum fx_err err = fx_notice_load(db, op->id, &op->row);
     if (err != FX_OK)
         return err;
+    op->req->audit_record = fx_arena_strdup(&op->req->arena, op->row.id);
     struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = op->row.org_id,
                            .status = op->row.status};
     return fx_access_check(&op->req->who, act, &s);

@@ -43,6 +43,7 @@ struct fx_req {
     const char *hdr_value[FX_MAX_RESP_HEADERS]; /* arena */
     size_t n_hdr;
     const char *audit_action;          /* set by handlers that mutate, for the failure audit */
+    const char *audit_record;          /* arena: the record's id once known (else the path id) */
 };
 
 typedef void (*fx_handler_fn)(struct fx_req *req);

@@ -193,7 +193,8 @@ static enum MHD_Result queue(struct conn_state *cs)
         atomic_fetch_add(&req->ctx->metrics.requests[cls], 1);
     if (req->status >= 400 && req->authenticated && req->audit_action)
         fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                        req->audit_action, req->params[0], NULL,
+                        req->audit_action,
+                        req->audit_record ? req->audit_record : req->params[0], NULL,
                         req->status == 403 || req->status == 404 ? "denied" : "refused");
     return rc;
 }
@@ -295,7 +296,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(w - s);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                             va_list ap)
 {
     (void)cls;
     char msg[512];

@@ -343,7 +343,7 @@ enum fx_err fx_merkle_verify_inclusion(const unsigned char leaf_hash[FX_MERKLE_H
         fn >>= 1;
         sn >>= 1;
     }
-    if (sodium_memcmp(r, root, FX_MERKLE_HASH) == 0)
+    if (sn == 0 && sodium_memcmp(r, root, FX_MERKLE_HASH) == 0)
         err = FX_OK;
 out:
     return err;
