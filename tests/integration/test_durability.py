@@ -137,3 +137,33 @@ def test_acknowledged_writes_survive_kill_9():
         srv.stop()
     finally:
         srv.cleanup()
+
+
+def test_sigterm_under_load_is_a_clean_stop():
+    """SIGTERM while writes are arriving: exit 0, JSON logs, nothing acknowledged lost."""
+    srv = start_server()
+    try:
+        dev = org_client(srv, "developer", role="member")
+        t = Tracker()
+        stop = threading.Event()
+        threads = [threading.Thread(target=worker, args=(srv, dev.token, k, t, stop), daemon=True)
+                   for k in range(THREADS)]
+        for th in threads:
+            th.start()
+        reached = t.enough.wait(WAIT_FOR_ACKS)
+        try:
+            srv.stop()          # asserts exit status 0 and JSON-lines stderr
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(120)
+        assert reached, "only %d writes acknowledged" % t.acks
+        srv.start()
+        for nid, want in t.notices.items():
+            r = dev.get("notices/%s" % nid)
+            expect(r, 200)
+            if not want["pending"]:
+                assert r.headers.get("ETag") == want["etag"], describe(r)
+        srv.stop()
+    finally:
+        srv.cleanup()

@@ -6,12 +6,13 @@ fxd runs and again after it has stopped (when the WAL has been checkpointed).
 """
 import os
 import stat
+import subprocess
 import uuid
 
 import pytest
 
-from fxharness import (create_notice, expect, files_containing, notice_body, org_client,
-                       start_server)
+from fxharness import (FXD, create_notice, expect, files_containing, free_port, notice_body,
+                       org_client, start_server)
 
 MARK = uuid.uuid4().hex[:16]
 SECRETS = {
@@ -105,3 +106,37 @@ def test_no_plaintext_after_a_clean_stop(srv, notice):
     # It all decrypts again after a restart.
     srv.start()
     assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["model_name"] == SECRETS["model_name"]
+
+
+def test_rotate_master_key(srv, notice):
+    """fxd rotate-master-key re-wraps the data keys; the old key no longer opens the store."""
+    dev, n = notice
+    srv.stop()
+    key = os.path.join(srv.data, "master.key")
+    with open(key, "rb") as f:
+        old = f.read()
+    p = subprocess.run([FXD, "rotate-master-key", "--data", srv.data], capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    with open(key, "rb") as f:
+        assert f.read() != old, "master.key unchanged by rotation"
+    assert stat.S_IMODE(os.stat(key).st_mode) & 0o077 == 0
+    # The data is still there under the new key...
+    srv.start()
+    assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["model_name"] == SECRETS["model_name"]
+    assert files_containing(srv.data, needles()) == {}
+    srv.stop()
+    # ...and fxd refuses to serve with the old one rather than write unreadable data.
+    old_file = os.path.join(srv.workdir, "old.key")
+    with open(old_file, "wb") as f:
+        f.write(old)
+    os.chmod(old_file, 0o600)
+    p = subprocess.Popen([FXD, "serve", "--data", srv.data, "--listen", "127.0.0.1:%d" % free_port(),
+                          "--master-key-file", old_file], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        pytest.fail("fxd served with the old master key")
+    assert p.returncode != 0
+    srv.start()
