@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define KEY_TYPE_ED25519 0x01 /* C2SP signed-note signature type byte */
-#define ROOT_B64_LEN 44       /* standard base64 of 32 bytes, padded */
+#define ROOT_B64_LEN     44   /* standard base64 of 32 bytes, padded */
 /* "— " opening each signature line: U+2014 EM DASH in UTF-8, then a space. */
 static const char sig_prefix[] = "\xe2\x80\x94 ";
 #define SIG_PREFIX_LEN (sizeof(sig_prefix) - 1)
@@ -87,8 +87,7 @@ static bool name_ok(const char *p, size_t len)
  * whole input only: libsodium refuses other characters, missing padding and
  * non-zero trailing bits, so one byte string has one accepted encoding.
  */
-static bool b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap,
-                       size_t *out_len)
+static bool b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap, size_t *out_len)
 {
     if (len == 0)
         return false;
@@ -134,7 +133,9 @@ enum fx_err fx_checkpoint_format(const char *origin, uint64_t size,
     int nlen;
 
     *len_out = 0;
-    if (olen == 0 || olen > FX_MAX_SHORT_STRING || !text_ok(origin, olen, false)) {
+    /* Sizes past INT64_MAX would not parse back (fx_parse_i64), so they are not written. */
+    if (olen == 0 || olen > FX_MAX_SHORT_STRING || !text_ok(origin, olen, false) ||
+        size > (uint64_t)INT64_MAX) {
         err = FX_EINVAL;
         goto out;
     }
@@ -234,8 +235,8 @@ out:
     return err;
 }
 
-enum fx_err fx_checkpoint_open_note(const char *p, size_t len,
-                                    const struct fx_checkpoint_vkey *vk, size_t *body_len_out)
+enum fx_err fx_checkpoint_open_note(const char *p, size_t len, const struct fx_checkpoint_vkey *vk,
+                                    size_t *body_len_out)
 {
     enum fx_err err = FX_EINVAL;
     /* The largest signature a line of a note within the limit can carry. */
@@ -333,8 +334,7 @@ enum fx_err fx_checkpoint_parse(const char *p, size_t len, struct fx_checkpoint 
     if (llen[0] == 0 || llen[0] > FX_MAX_SHORT_STRING || !text_ok(line[0], llen[0], false))
         goto out;
     /* C2SP tlog-checkpoint: ASCII decimal, no sign, no leading zeros. */
-    if (llen[1] == 0 || line[1][0] < '0' || line[1][0] > '9' ||
-        (line[1][0] == '0' && llen[1] > 1))
+    if (llen[1] == 0 || line[1][0] < '0' || line[1][0] > '9' || (line[1][0] == '0' && llen[1] > 1))
         goto out;
     if (fx_parse_i64(line[1], llen[1], 0, INT64_MAX, &size) != FX_OK)
         goto out;

@@ -57,7 +57,8 @@ void fx_checkpoint_key_id(const char *name, size_t len, const unsigned char pk[F
  * tlog-checkpoint, no extension lines) into out, NUL-terminated, and its length
  * without the NUL into *len_out. FX_EINVAL when origin (NUL-terminated) is
  * empty, longer than FX_MAX_SHORT_STRING, not UTF-8 or holds a control
- * character; FX_ETOOBIG when cap is too small.
+ * character, or when size exceeds INT64_MAX (fx_checkpoint_parse()'s bound);
+ * FX_ETOOBIG when cap is too small.
  */
 enum fx_err fx_checkpoint_format(const char *origin, uint64_t size,
                                  const unsigned char root[FX_MERKLE_HASH], char *out, size_t cap,
@@ -68,7 +69,8 @@ enum fx_err fx_checkpoint_format(const char *origin, uint64_t size,
  * origin and key name: the body, a blank line and one signature line
  * (C2SP signed-note), NUL-terminated into out, its length into *len_out.
  * FX_CHECKPOINT_MAX_NOTE bytes always suffice. FX_EINVAL when the signer's name
- * cannot be a key name (empty, a space, a '+', a control character);
+ * cannot be a key name (empty, a space, a '+', a control character) or size
+ * exceeds INT64_MAX;
  * FX_ETOOBIG when cap is too small; FX_ECRYPTO if signing fails.
  */
 enum fx_err fx_checkpoint_sign(const struct fx_signer *s, uint64_t size,
@@ -93,8 +95,8 @@ enum fx_err fx_checkpoint_parse_vkey(const char *p, size_t len, struct fx_checkp
  * FX_EINVAL for a malformed note or two signatures by vk; FX_ECRYPTO when no
  * line verifies with vk, or one by vk does not.
  */
-enum fx_err fx_checkpoint_open_note(const char *p, size_t len,
-                                    const struct fx_checkpoint_vkey *vk, size_t *body_len_out);
+enum fx_err fx_checkpoint_open_note(const char *p, size_t len, const struct fx_checkpoint_vkey *vk,
+                                    size_t *body_len_out);
 
 /*
  * Parses a checkpoint body (the text of the note) into *out: exactly three

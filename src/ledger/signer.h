@@ -20,7 +20,7 @@ void fx_signer_free(struct fx_signer *s);
 /* The verifier key line, NUL-terminated, into out (at least 256 bytes). */
 void fx_signer_vkey(const struct fx_signer *s, char *out, size_t n);
 
-#define FX_SIGNER_SIG 64    /* Ed25519 signature */
+#define FX_SIGNER_SIG    64 /* Ed25519 signature */
 #define FX_SIGNER_PUBKEY 32 /* Ed25519 public key */
 #define FX_SIGNER_KEY_ID 4  /* C2SP signed-note key id */
 
