@@ -13,6 +13,7 @@
 #include "policy/policy.h"
 #include "records/audit.h"
 #include "records/org.h"
+#include "records/tlog.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -28,7 +29,7 @@
 
 struct opts {
     const char *data, *db, *listen, *master_key, *ledger_key, *tls_cert, *tls_key;
-    const char *test_clock, *org_name, *admin_email;
+    const char *test_clock, *org_name, *admin_email, *origin;
     int json, quiet;
     unsigned threads;
     double rate;
@@ -39,7 +40,8 @@ static void usage(FILE *f)
     fputs("usage: fxd init --data DIR [--json] [--db URL] [--org-name NAME] [--admin-email E]\n"
           "       fxd serve --data DIR [--listen HOST:PORT] [--db URL] [--threads N]\n"
           "                 [--tls-cert F --tls-key F] [--rate-limit N] [--quiet]\n"
-          "                 [--master-key-file F] [--test-clock FILE]\n"
+          "                 [--master-key-file F] [--ledger-key-file F] [--ledger-origin O]\n"
+          "                 [--test-clock FILE]\n"
           "       fxd rotate-master-key --data DIR [--master-key-file F]\n"
           "\n"
           "--test-clock FILE pins the clock to the RFC 3339 time in FILE (read on every\n"
@@ -80,6 +82,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"org-name", required_argument, NULL, 'o'},
         {"admin-email", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
+        {"ledger-origin", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -89,6 +92,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->rate = FX_DEFAULT_RATE;
     o->org_name = "Coordinator";
     o->admin_email = "admin@coordinator.invalid";
+    o->origin = FX_LEDGER_DEFAULT_ORIGIN;
     o->db = getenv("FX_DB");
     int c;
     int64_t v;
@@ -106,6 +110,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'o': o->org_name = optarg; break;
         case 'e': o->admin_email = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'O': o->origin = optarg; break;
         case 't':
             if (fx_parse_i64(optarg, strlen(optarg), 1, 256, &v) != FX_OK)
                 return -1;
@@ -127,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 struct init_arg {
     struct fx_keyring *kr;
+    const struct fx_signer *sg;
     const struct opts *o;
     int64_t now;
     json_t *org, *user, *token;
@@ -146,14 +152,23 @@ static enum fx_err init_fn(struct fx_db *db, void *arg)
     if (err != FX_OK)
         return err;
     err = fx_policy_activate(db, a->now, &pol);
-    fx_policy_cleanup(&pol);
-    if (err != FX_OK)
+    if (err != FX_OK) {
+        fx_policy_cleanup(&pol);
         return err;
+    }
     struct fx_org_input oi = {.name = a->o->org_name, .kind = "coordinator"};
     err = fx_org_create(db, a->kr, a->now, &oi, &a->org);
     if (err != FX_OK)
         return err;
     const char *org_id = json_string_value(json_object_get(a->org, "id"));
+    /* SPEC §9: policy changes are leaves; the first policy is the first leaf */
+    json_t *receipt = NULL;
+    struct fx_leaf leaf = {"policy", pol.sha256, 1, pol.sha256, org_id, a->now};
+    err = fx_tlog_append(db, a->sg, &leaf, &receipt);
+    json_decref(receipt);
+    fx_policy_cleanup(&pol);
+    if (err != FX_OK)
+        return err;
     struct fx_user_input ui = {.email = a->o->admin_email, .name = "Administrator",
                                .role = "admin"};
     err = fx_user_create(db, a->now, org_id, &ui, &a->user);
@@ -192,17 +207,17 @@ static int cmd_init(const struct opts *o)
     struct fx_signer *sg = NULL;
     if (fx_keyring_load(mk, &kr) != FX_OK)
         fatal("cannot load the master key (32 bytes, mode 0600)", mk);
-    if (fx_signer_load(lk, FX_LEDGER_DEFAULT_ORIGIN, &sg) != FX_OK)
+    if (fx_signer_load(lk, o->origin, &sg) != FX_OK)
         fatal("cannot load the ledger key (mode 0600)", lk);
     fx_signer_vkey(sg, vkey, sizeof(vkey));
-    fx_signer_free(sg);
     struct fx_store *store = NULL;
     if (fx_store_open(o->db, o->data, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
-    struct init_arg a = {.kr = kr, .o = o, .now = fx_clock_now(NULL)};
+    struct init_arg a = {.kr = kr, .sg = sg, .o = o, .now = fx_clock_now(NULL)};
     enum fx_err err = fx_store_write(store, init_fn, &a);
     fx_store_close(store);
     fx_keyring_free(kr);
+    fx_signer_free(sg);
     if (err != FX_OK)
         fatal("initialisation failed", fx_err_str(err));
     const char *tok = json_string_value(json_object_get(a.token, "token"));
@@ -237,8 +252,9 @@ static enum fx_err verify_fn(struct fx_db *db, void *arg)
 
 static int cmd_serve(const struct opts *o)
 {
-    char mk[4096];
+    char mk[4096], lk[4096];
     path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
+    path_in(lk, sizeof(lk), o->data, "ledger.key", o->ledger_key);
     if (o->quiet)
         fx_log_set_quiet(1);
     struct sockaddr_storage sa;
@@ -252,6 +268,9 @@ static int cmd_serve(const struct opts *o)
     struct fx_keyring *kr = NULL;
     if (fx_keyring_load(mk, &kr) != FX_OK)
         fatal("cannot load the master key (32 bytes, mode 0600); run fxd init first", mk);
+    struct fx_signer *sg = NULL;
+    if (fx_signer_load(lk, o->origin, &sg) != FX_OK)
+        fatal("cannot load the ledger key (32 bytes, mode 0600)", lk);
     struct fx_store *store = NULL;
     if (fx_store_open(o->db, o->data, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
@@ -272,6 +291,7 @@ static int cmd_serve(const struct opts *o)
     memset(&ctx, 0, sizeof(ctx));
     ctx.store = store;
     ctx.keys = kr;
+    ctx.signer = sg;
     ctx.clock.pinned_file = o->test_clock;
     ctx.data_dir = o->data;
     ctx.metrics.started_ms = fx_clock_now(NULL);
@@ -294,6 +314,7 @@ static int cmd_serve(const struct opts *o)
     fx_store_close(store);
     fx_ratelimit_free(ctx.rl);
     fx_keyring_free(kr);
+    fx_signer_free(sg);
     fx_log("notice", "stopped", NULL);
     return 0;
 }

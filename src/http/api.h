@@ -39,4 +39,12 @@ void fx_api_notice_version(struct fx_req *req);
 void fx_api_notice_history(struct fx_req *req);
 void fx_api_notice_access_log(struct fx_req *req);
 
+/* api_ledger.c */
+void fx_api_ledger_checkpoint(struct fx_req *req);
+void fx_api_ledger_key(struct fx_req *req);
+void fx_api_ledger_entry(struct fx_req *req);
+void fx_api_ledger_inclusion(struct fx_req *req);
+void fx_api_ledger_consistency(struct fx_req *req);
+void fx_api_ledger_tile(struct fx_req *req);
+
 #endif

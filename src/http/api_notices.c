@@ -26,19 +26,26 @@ struct nop {
     int64_t days;                  /* actual release date */
     int64_t n;                     /* version number */
     char *bytes;                   /* owned: version bytes */
+    json_t *receipts;              /* owned: ledger receipts of this write, in order */
     size_t len;
     enum fx_notice_action action;
 };
 
 static void nop_cleanup(struct nop *op)
 {
+    json_decref(op->receipts);
     json_decref(op->body);
     json_decref(op->out);
     free(op->bytes);
 }
 
-static void env_of(struct fx_req *req, struct fx_notice_env *env)
+static void env_of(struct nop *op, struct fx_notice_env *env)
 {
+    struct fx_req *req = op->req;
+    if (op->receipts == NULL)
+        op->receipts = json_array();
+    env->receipts = op->receipts;
+    env->signer = req->ctx->signer;
     env->keys = req->ctx->keys;
     env->who = &req->who;
     env->now = fx_clock_now(&req->ctx->clock);
@@ -87,6 +94,13 @@ static enum fx_err answer_view(struct fx_db *db, struct nop *op, unsigned status
     if (err != FX_OK) {
         json_decref(v);
         return err;
+    }
+    /* SPEC §9: a write that appended leaves answers with their receipts */
+    size_t nr = op->receipts ? json_array_size(op->receipts) : 0;
+    if (nr > 0) {
+        json_object_set(v, "receipt", json_array_get(op->receipts, nr - 1));
+        if (nr > 1)
+            json_object_set(v, "receipts", op->receipts);
     }
     fx_req_set_header(req, "ETag", op->row.etag);
     if (status == 201) {
@@ -142,7 +156,7 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
     struct create *c = arg;
     struct fx_notice_env env;
     struct fx_policy pol;
-    env_of(c->op.req, &env);
+    env_of(&c->op, &env);
     enum fx_err err = load_policy(db, &pol);
     if (err != FX_OK)
         return err;
@@ -267,7 +281,7 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
         return err;
     struct fx_notice_env env;
     struct fx_policy pol;
-    env_of(req, &env);
+    env_of(op, &env);
     err = load_policy(db, &pol);
     if (err == FX_OK) {
         err = fx_notice_amend(db, &env, &op->row, clean, has_release ? &release : NULL,
@@ -327,7 +341,7 @@ static enum fx_err step_fn(struct fx_db *db, void *arg)
     if (!fx_notice_allowed(op->row.status, op->action))
         return conflict(op);
     struct fx_notice_env env;
-    env_of(op->req, &env);
+    env_of(op, &env);
     const char *audit = NULL;
     switch (op->action) {
     case FX_NOTICE_SUBMIT: {

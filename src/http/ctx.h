@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "crypto/keyring.h"
+#include "ledger/signer.h"
 #include "store/store.h"
 
 #include <stdatomic.h>
@@ -24,6 +25,7 @@ struct fx_metrics {
 struct fx_ctx {
     struct fx_store *store;     /* borrowed from fxd main */
     struct fx_keyring *keys;    /* borrowed */
+    struct fx_signer *signer;   /* borrowed: the ledger's key (signer.c alone touches it) */
     struct fx_clock clock;
     struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
     struct fx_metrics metrics;

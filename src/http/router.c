@@ -34,6 +34,13 @@ static const struct fx_route routes[] = {
     {"GET", "/api/v1/notices/*/access-log", fx_api_notice_access_log, 0},
     {"GET", "/api/v1/audit", fx_api_audit_list, 0},
     {"GET", "/api/v1/policy", fx_api_policy_get, 0},
+    /* transparency log (SPEC §9): public */
+    {"GET", "/api/v1/ledger/checkpoint", fx_api_ledger_checkpoint, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/key", fx_api_ledger_key, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/entries/*", fx_api_ledger_entry, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/proof/inclusion", fx_api_ledger_inclusion, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/proof/consistency", fx_api_ledger_consistency, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/**", fx_api_ledger_tile, FX_ROUTE_PUBLIC},
 };
 
 /* Matches pattern against path segment by segment; collects "*" segments. */
@@ -48,6 +55,15 @@ static int match(const char *pattern, const char *path, const char **starts, siz
         p++;
         s++;
         size_t seg = strcspn(s, "/");
+        if (p[0] == '*' && p[1] == '*' && p[2] == '\0') {
+            /* "**" takes the rest of the path (the C2SP tile paths) */
+            if (*s == '\0' || *n == FX_MAX_PATH_PARAMS)
+                return 0;
+            starts[*n] = s;
+            lens[*n] = strlen(s);
+            (*n)++;
+            return 1;
+        }
         if (p[0] == '*' && (p[1] == '/' || p[1] == '\0')) {
             if (seg == 0 || *n == FX_MAX_PATH_PARAMS)
                 return 0;

@@ -182,10 +182,14 @@ static enum MHD_Result queue(struct conn_state *cs)
         return MHD_NO;
     if (req->content_type)
         MHD_add_response_header(resp, "Content-Type", req->content_type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    for (size_t i = 0; i < req->n_hdr; i++)
+    bool cache_set = false;
+    for (size_t i = 0; i < req->n_hdr; i++) {
         MHD_add_response_header(resp, req->hdr_name[i], req->hdr_value[i]);
+        cache_set = cache_set || strcmp(req->hdr_name[i], "Cache-Control") == 0;
+    }
+    if (!cache_set) /* answers hold confidential records unless a handler says otherwise */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result rc = MHD_queue_response(req->conn, req->status, resp);
     MHD_destroy_response(resp);
     unsigned cls = req->status / 100;

@@ -10,6 +10,7 @@
 #include "auth/principal.h"
 #include "common/problem.h"
 #include "crypto/keyring.h"
+#include "ledger/signer.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -69,9 +70,11 @@ struct fx_notice_row {
 /* Everything a write needs besides its own arguments. */
 struct fx_notice_env {
     struct fx_keyring *keys;        /* borrowed */
+    const struct fx_signer *signer; /* borrowed: signs the ledger's checkpoints */
     const struct fx_principal *who; /* borrowed */
     int64_t now;
     int64_t today;                  /* UTC date of now, in days */
+    json_t *receipts;               /* borrowed array: each ledger leaf's receipt is appended */
 };
 
 /* Loads the row by UUID or FXN reference. FX_ENOTFOUND when absent. */

@@ -7,6 +7,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "records/notice.h"
+#include "records/tlog.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -81,6 +82,46 @@ enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_no
 static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
                              const struct fx_notice_row *row, const char *action, json_t *detail);
 static enum fx_err put_row(struct fx_db *db, const struct fx_notice_row *r, bool fresh);
+
+/*
+ * SPEC §9: a record of fact becomes a ledger leaf in the same transaction. For a
+ * notice the served bytes are its version document (/versions/{n}); status
+ * changes are leaves of their own kind over the version current at the time.
+ */
+static enum fx_err ledger_leaf(struct fx_db *db, const struct fx_notice_env *env,
+                               const struct fx_notice_row *row, const char *kind,
+                               const char *content_sha256)
+{
+    struct fx_leaf leaf = {kind, row->id, row->version, content_sha256, row->org_id, env->now};
+    json_t *receipt = NULL;
+    enum fx_err err = fx_tlog_append(db, env->signer, &leaf, &receipt);
+    if (err == FX_OK)
+        json_array_append_new(env->receipts, receipt);
+    return err;
+}
+
+/* The SHA-256 of the current version's bytes, for a status leaf. */
+static enum fx_err status_leaf(struct fx_db *db, const struct fx_notice_env *env,
+                               const struct fx_notice_row *row, const char *kind)
+{
+    static const char *sql = "SELECT content_sha256 FROM notice_versions"
+                             " WHERE notice_id = $1 AND version = $2";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    char hex[65];
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, row->id);
+    fx_stmt_bind_i64(st, 2, row->version);
+    err = fx_stmt_step(st, &r);
+    if (err == FX_OK && r)
+        snprintf(hex, sizeof(hex), "%s", fx_stmt_text(st, 0, NULL));
+    else if (err == FX_OK)
+        err = FX_ESTORE;
+    fx_stmt_finalize(st);
+    return err == FX_OK ? ledger_leaf(db, env, row, kind, hex) : err;
+}
 
 static void version_aad(const char *id, int64_t version, char *out, size_t n)
 {
@@ -178,6 +219,8 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env
         fx_stmt_finalize(st);
     }
     free(c);
+    if (err == FX_OK)
+        err = ledger_leaf(db, env, row, "notice_version", hex);
     return err;
 }
 
@@ -281,6 +324,8 @@ static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
     r->updated_at = env->now;
     evaluate_notice(r, pol, true);
     enum fx_err err = put_row(db, r, false);
+    if (err == FX_OK)
+        err = status_leaf(db, env, r, "notice_submitted");
     if (err == FX_OK)
         err = add_event(db, env, r, "submitted",
                         json_pack("{s:s,s:s,s:I}", "from", "draft", "to", "submitted", "version",
@@ -439,6 +484,9 @@ static enum fx_err finish(struct fx_db *db, const struct fx_notice_env *env,
     snprintf(row->status, sizeof(row->status), "%s", to);
     row->updated_at = env->now;
     enum fx_err err = put_row(db, row, false);
+    if (err == FX_OK)
+        err = status_leaf(db, env, row, strcmp(to, "withdrawn") == 0 ? "notice_withdrawn"
+                                                                     : "notice_released");
     if (err == FX_OK)
         return add_event(db, env, row, to, detail);
     json_decref(detail);

@@ -1,0 +1,380 @@
+/*
+ * tlog.c: the ledger module (src/ledger) over the ledger_* tables. Dense
+ * indices come for free: appends happen in write transactions, which the
+ * store serialises, and each reads the current size inside its transaction.
+ */
+#include "records/tlog.h"
+#include "common/buf.h"
+#include "common/json.h"
+#include "common/parse.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TILE_HEIGHT 8
+#define TILE_WIDTH 256
+#define MAX_TILE_LEVEL 8
+
+static enum fx_err leaf_hash(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
+{
+    static const char *sql = "SELECT hash FROM ledger_leaves WHERE idx = $1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(ctx, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, (int64_t)index);
+    err = fx_stmt_step(st, &row);
+    size_t len = 0;
+    const void *h = row ? fx_stmt_blob(st, 0, &len) : NULL;
+    if (err == FX_OK && (!row || len != FX_MERKLE_HASH))
+        err = FX_ESTORE;
+    if (err == FX_OK)
+        memcpy(out, h, FX_MERKLE_HASH);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static enum fx_err node_hash(void *ctx, unsigned level, uint64_t index,
+                             unsigned char out[FX_MERKLE_HASH], bool *found)
+{
+    static const char *sql = "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    *found = false;
+    enum fx_err err = fx_db_prepare(ctx, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, level);
+    fx_stmt_bind_i64(st, 2, (int64_t)index);
+    err = fx_stmt_step(st, &row);
+    size_t len = 0;
+    const void *h = row ? fx_stmt_blob(st, 0, &len) : NULL;
+    if (err == FX_OK && row && len == FX_MERKLE_HASH) {
+        memcpy(out, h, FX_MERKLE_HASH);
+        *found = true;
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_tlog_size(struct fx_db *db, uint64_t *size_out)
+{
+    static const char *sql = "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && row)
+        *size_out = (uint64_t)fx_stmt_i64(st, 0);
+    else if (err == FX_OK)
+        err = FX_ESTORE;
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static void store_of(struct fx_db *db, uint64_t size, struct fx_merkle_store *st)
+{
+    st->ctx = db;
+    st->size = size;
+    st->get_leaf_hash = leaf_hash;
+    st->get_node = node_hash;
+}
+
+static json_t *b64(const unsigned char *p, size_t n)
+{
+    char *s = fx_xmalloc(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL));
+    sodium_bin2base64(s, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), p, n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static json_t *path_json(const struct fx_merkle_proof *p)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < p->n; i++)
+        json_array_append_new(a, b64(p->hash[i], FX_MERKLE_HASH));
+    return a;
+}
+
+static enum fx_err insert_blob2(struct fx_db *db, const char *sql, int64_t a, int64_t b,
+                                const void *p, size_t n)
+{
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, a);
+    fx_stmt_bind_i64(st, 2, b);
+    fx_stmt_bind_blob(st, 3, p, n);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
+                           json_t **receipt_out)
+{
+    static const char *ins_leaf = "INSERT INTO ledger_leaves (idx, leaf, hash, kind, record_id,"
+                                  " version) VALUES ($1, $2, $3, $4, $5, $6)";
+    static const char *ins_node = "INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)";
+    uint64_t size = 0;
+    enum fx_err err = fx_tlog_size(db, &size);
+    if (err != FX_OK)
+        return err;
+    struct fx_merkle_store ms;
+    store_of(db, size, &ms);
+    struct fx_merkle_appender *ap = fx_xmalloc(sizeof(*ap));
+    err = fx_merkle_appender_load(ap, &ms, size);
+    if (err != FX_OK)
+        goto out;
+
+    char t[25];
+    fx_format_time(leaf->time_ms, t);
+    json_t *lj = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "kind", leaf->kind, "record_id",
+                           leaf->record_id, "version", (json_int_t)leaf->version,
+                           "content_sha256", leaf->content_sha256, "org", leaf->org, "time", t);
+    size_t llen = 0;
+    char *lbytes = fx_json_canonical(lj, &llen);
+    json_decref(lj);
+    unsigned char h[FX_MERKLE_HASH];
+    fx_merkle_leaf_hash(lbytes, llen, h);
+
+    struct fx_stmt *st = NULL;
+    bool row;
+    err = fx_db_prepare(db, ins_leaf, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_i64(st, 1, (int64_t)size);
+        fx_stmt_bind_blob(st, 2, lbytes, llen);
+        fx_stmt_bind_blob(st, 3, h, sizeof(h));
+        fx_stmt_bind_str(st, 4, leaf->kind);
+        fx_stmt_bind_str(st, 5, leaf->record_id);
+        fx_stmt_bind_i64(st, 6, leaf->version);
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    struct fx_merkle_node done[FX_MERKLE_MAX_LEVELS];
+    size_t ndone = 0;
+    if (err == FX_OK)
+        err = fx_merkle_appender_push(ap, h, done, &ndone);
+    for (size_t i = 0; i < ndone && err == FX_OK; i++)
+        err = insert_blob2(db, ins_node, done[i].level, (int64_t)done[i].index, done[i].hash,
+                           FX_MERKLE_HASH);
+    char note[FX_CHECKPOINT_MAX_NOTE];
+    size_t nlen = 0;
+    unsigned char root[FX_MERKLE_HASH];
+    struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
+    if (err == FX_OK) {
+        fx_merkle_appender_root(ap, root);
+        err = fx_checkpoint_sign(sg, size + 1, root, note, sizeof(note), &nlen);
+    }
+    if (err == FX_OK) {
+        ms.size = size + 1;
+        err = fx_merkle_inclusion_proof(&ms, size, size + 1, proof);
+    }
+    if (err == FX_OK)
+        *receipt_out = json_pack("{s:I,s:o,s:s,s:o}", "leaf_index", (json_int_t)size, "leaf",
+                                 b64((const unsigned char *)lbytes, llen), "checkpoint", note,
+                                 "inclusion_path", path_json(proof));
+    free(proof);
+    free(lbytes);
+out:
+    free(ap);
+    return err;
+}
+
+enum fx_err fx_tlog_checkpoint(struct fx_db *db, const struct fx_signer *sg, char *out, size_t cap,
+                               size_t *len_out)
+{
+    uint64_t size = 0;
+    enum fx_err err = fx_tlog_size(db, &size);
+    if (err != FX_OK)
+        return err;
+    struct fx_merkle_store ms;
+    store_of(db, size, &ms);
+    unsigned char root[FX_MERKLE_HASH];
+    err = fx_merkle_root(&ms, size, root);
+    if (err == FX_OK)
+        err = fx_checkpoint_sign(sg, size, root, out, cap, len_out);
+    return err;
+}
+
+enum fx_err fx_tlog_entry(struct fx_db *db, uint64_t index, char **leaf_out, size_t *len_out)
+{
+    static const char *sql = "SELECT leaf FROM ledger_leaves WHERE idx = $1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    if (index > INT64_MAX)
+        return FX_ENOTFOUND;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, (int64_t)index);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && !row)
+        err = FX_ENOTFOUND;
+    if (err == FX_OK) {
+        const void *p = fx_stmt_blob(st, 0, len_out);
+        *leaf_out = fx_xmalloc(*len_out + 1);
+        memcpy(*leaf_out, p, *len_out);
+        (*leaf_out)[*len_out] = '\0';
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_tlog_inclusion(struct fx_db *db, uint64_t index, uint64_t size, json_t **out)
+{
+    uint64_t have = 0;
+    enum fx_err err = fx_tlog_size(db, &have);
+    if (err != FX_OK)
+        return err;
+    if (size == 0 || size > have || index >= size)
+        return FX_EINVAL;
+    struct fx_merkle_store ms;
+    store_of(db, have, &ms);
+    struct fx_merkle_proof *p = fx_xmalloc(sizeof(*p));
+    err = fx_merkle_inclusion_proof(&ms, index, size, p);
+    if (err == FX_OK)
+        *out = json_pack("{s:I,s:I,s:o}", "leaf_index", (json_int_t)index, "tree_size",
+                         (json_int_t)size, "inclusion_path", path_json(p));
+    free(p);
+    return err;
+}
+
+enum fx_err fx_tlog_consistency(struct fx_db *db, uint64_t from, uint64_t to, json_t **out)
+{
+    uint64_t have = 0;
+    enum fx_err err = fx_tlog_size(db, &have);
+    if (err != FX_OK)
+        return err;
+    if (from == 0 || from > to || to > have)
+        return FX_EINVAL;
+    struct fx_merkle_store ms;
+    store_of(db, have, &ms);
+    struct fx_merkle_proof *p = fx_xmalloc(sizeof(*p));
+    err = fx_merkle_consistency_proof(&ms, from, to, p);
+    if (err == FX_OK)
+        *out = json_pack("{s:I,s:I,s:o}", "first", (json_int_t)from, "second", (json_int_t)to,
+                         "consistency_path", path_json(p));
+    free(p);
+    return err;
+}
+
+/*
+ * Parses "<N>[.p/<W>]" where N is written as in C2SP tlog-tiles: groups of
+ * three digits, all but the last prefixed with 'x' ("x001/x234/067").
+ */
+static enum fx_err parse_index(const char *p, size_t len, uint64_t *n_out, unsigned *w_out)
+{
+    uint64_t n = 0;
+    size_t i = 0;
+    *w_out = TILE_WIDTH;
+    for (;;) {
+        bool more = i < len && p[i] == 'x';
+        if (more)
+            i++;
+        if (len - i < 3)
+            return FX_EINVAL;
+        for (size_t k = 0; k < 3; k++) {
+            if (p[i + k] < '0' || p[i + k] > '9')
+                return FX_EINVAL;
+            if (n > (UINT64_MAX - 9) / 10)
+                return FX_EINVAL;
+            n = n * 10 + (uint64_t)(p[i + k] - '0');
+        }
+        i += 3;
+        if (!more)
+            break;
+        if (i >= len || p[i] != '/')
+            return FX_EINVAL;
+        i++;
+    }
+    if (i < len) {
+        int64_t w;
+        if (len - i < 4 || memcmp(p + i, ".p/", 3) != 0 ||
+            fx_parse_i64(p + i + 3, len - i - 3, 1, TILE_WIDTH - 1, &w) != FX_OK ||
+            p[i + 3] == '0')
+            return FX_EINVAL;
+        *w_out = (unsigned)w;
+    }
+    *n_out = n;
+    return FX_OK;
+}
+
+enum fx_err fx_tlog_tile(struct fx_db *db, const char *path, size_t len, char **out,
+                         size_t *len_out, bool *immutable)
+{
+    uint64_t size = 0, n = 0;
+    unsigned w = 0;
+    bool entries = false;
+    int64_t level = 0;
+    *out = NULL;
+    if (len < 7 || memcmp(path, "tile/", 5) != 0)
+        return FX_EINVAL;
+    const char *rest = path + 5;
+    size_t rlen = len - 5;
+    const char *slash = memchr(rest, '/', rlen);
+    if (slash == NULL)
+        return FX_EINVAL;
+    size_t llen = (size_t)(slash - rest);
+    if (llen == 7 && memcmp(rest, "entries", 7) == 0)
+        entries = true;
+    else if (fx_parse_i64(rest, llen, 0, MAX_TILE_LEVEL, &level) != FX_OK)
+        return FX_EINVAL;
+    if (parse_index(slash + 1, rlen - llen - 1, &n, &w) != FX_OK)
+        return FX_EINVAL;
+    enum fx_err err = fx_tlog_size(db, &size);
+    if (err != FX_OK)
+        return err;
+    /* nodes at tree level TILE_HEIGHT * level that are complete in the log */
+    unsigned tree_level = (unsigned)(TILE_HEIGHT * level);
+    uint64_t complete = tree_level >= 64 ? 0 : size >> tree_level;
+    if (n > UINT64_MAX / TILE_WIDTH || n * TILE_WIDTH + w > complete)
+        return FX_ENOTFOUND;
+    *immutable = w == TILE_WIDTH;
+    struct fx_buf b;
+    fx_buf_init(&b, (size_t)TILE_WIDTH * 65538);
+    struct fx_merkle_store ms;
+    store_of(db, size, &ms);
+    for (unsigned i = 0; i < w && err == FX_OK; i++) {
+        uint64_t idx = n * TILE_WIDTH + i;
+        if (entries) {
+            char *leafb = NULL;
+            size_t ll = 0;
+            err = fx_tlog_entry(db, idx, &leafb, &ll);
+            if (err == FX_OK && ll > 0xffff)
+                err = FX_ESTORE;
+            if (err == FX_OK) {
+                unsigned char be[2] = {(unsigned char)(ll >> 8), (unsigned char)ll};
+                fx_buf_add(&b, be, 2);
+                fx_buf_add(&b, leafb, ll);
+            }
+            free(leafb);
+        } else {
+            unsigned char h[FX_MERKLE_HASH];
+            bool found = false;
+            if (tree_level == 0) {
+                err = leaf_hash(db, idx, h);
+            } else {
+                err = node_hash(db, tree_level, idx, h, &found);
+                if (err == FX_OK && !found)
+                    err = FX_ESTORE;
+            }
+            if (err == FX_OK)
+                fx_buf_add(&b, h, sizeof(h));
+        }
+    }
+    if (err != FX_OK) {
+        fx_buf_cleanup(&b);
+        return err;
+    }
+    *out = fx_buf_take(&b, len_out);
+    return FX_OK;
+}

@@ -1,0 +1,54 @@
+/*
+ * tlog.h: the transparency log in the store (SPEC §9): appends leaves inside
+ * the record's own write transaction, so a record version and its leaf commit
+ * together or not at all, and answers checkpoints, entries, proofs and tiles.
+ * Stateless between calls: the tree's edge is read back from the stored nodes
+ * on every append (popcount(size) reads), so a rolled-back transaction can
+ * never leave memory ahead of the database.
+ */
+#ifndef FX_TLOG_H
+#define FX_TLOG_H
+
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+/* What a leaf says: never confidential content (SPEC §9). Strings borrowed. */
+struct fx_leaf {
+    const char *kind;           /* "notice_version", "notice_submitted", "policy", … */
+    const char *record_id;
+    int64_t version;
+    const char *content_sha256; /* hex SHA-256 of the exact bytes the API serves */
+    const char *org;            /* the owning org's id */
+    int64_t time_ms;
+};
+
+/*
+ * Appends one leaf in the caller's write transaction and builds its receipt
+ * {"leaf_index", "leaf" (base64 of the leaf bytes), "checkpoint" (signed note
+ * including the leaf), "inclusion_path" [base64…]} (new reference).
+ */
+enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
+                           json_t **receipt_out);
+
+/* Leaves in the log. */
+enum fx_err fx_tlog_size(struct fx_db *db, uint64_t *size_out);
+/* The signed checkpoint of the whole log (NUL-terminated note into out). */
+enum fx_err fx_tlog_checkpoint(struct fx_db *db, const struct fx_signer *sg, char *out, size_t cap,
+                               size_t *len_out);
+/* The leaf bytes at index (malloc'd). FX_ENOTFOUND past the end. */
+enum fx_err fx_tlog_entry(struct fx_db *db, uint64_t index, char **leaf_out, size_t *len_out);
+/* Proofs as JSON (new references); FX_EINVAL for sizes/indices no proof can have. */
+enum fx_err fx_tlog_inclusion(struct fx_db *db, uint64_t index, uint64_t size, json_t **out);
+enum fx_err fx_tlog_consistency(struct fx_db *db, uint64_t from, uint64_t to, json_t **out);
+/*
+ * A C2SP tlog-tiles resource: "tile/<L>/<N>[.p/<W>]" (hashes) or
+ * "tile/entries/<N>[.p/<W>]" (entry bundles). *out malloc'd. *immutable when
+ * the tile is full. FX_ENOTFOUND when it does not exist (yet), FX_EINVAL when
+ * the path is malformed.
+ */
+enum fx_err fx_tlog_tile(struct fx_db *db, const char *path, size_t path_len, char **out,
+                         size_t *len_out, bool *immutable);
+
+#endif
