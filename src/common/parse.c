@@ -46,6 +46,22 @@ enum fx_err fx_parse_i64(const char *p, size_t len, int64_t min, int64_t max, in
     return FX_OK;
 }
 
+enum fx_err fx_parse_double(const char *p, size_t len, double *out)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof(buf))
+        return FX_EINVAL;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(buf, &end);
+    if (end != buf + len || errno == ERANGE || d != d)
+        return FX_EINVAL;
+    *out = d;
+    return FX_OK;
+}
+
 int64_t fx_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;

@@ -13,6 +13,9 @@
 /* Decimal integer, optional leading '-', no spaces or '+'. FX_EINVAL unless min <= v <= max. */
 enum fx_err fx_parse_i64(const char *p, size_t len, int64_t min, int64_t max, int64_t *out);
 
+/* A finite decimal floating-point number (strtod syntax), the whole input. */
+enum fx_err fx_parse_double(const char *p, size_t len, double *out);
+
 /* YYYY-MM-DD, a real calendar date (2026-02-30 is refused). out: days since 1970-01-01. */
 enum fx_err fx_parse_date(const char *p, size_t len, int64_t *days_out);
 /* Formats days since the epoch as YYYY-MM-DD into out (at least 11 bytes). */

@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
@@ -31,7 +32,7 @@ struct opts {
     const char *data, *db, *listen, *master_key, *ledger_key, *tls_cert, *tls_key;
     const char *test_clock, *org_name, *admin_email, *origin;
     int json, quiet;
-    unsigned threads;
+    unsigned threads, pool;
     double rate;
 };
 
@@ -42,7 +43,12 @@ static void usage(FILE *f)
           "                 [--tls-cert F --tls-key F] [--rate-limit N] [--quiet]\n"
           "                 [--master-key-file F] [--ledger-key-file F] [--ledger-origin O]\n"
           "                 [--test-clock FILE]\n"
-          "       fxd rotate-master-key --data DIR [--master-key-file F]\n"
+          "       fxd rotate-master-key --data DIR [--master-key-file F] [--db URL]\n"
+          "       fxd migrate --data DIR [--db URL]\n"
+          "\n"
+          "--db URL (or FX_DB): postgres://… to share one PostgreSQL database between\n"
+          "several fxd nodes; SQLite in DIR/fx.db otherwise. --db-pool N: PostgreSQL\n"
+          "read connections per node (default 8).\n"
           "\n"
           "--test-clock FILE pins the clock to the RFC 3339 time in FILE (read on every\n"
           "use); for tests only, refused unless fxd listens on loopback.\n"
@@ -55,6 +61,49 @@ static _Noreturn void fatal(const char *msg, const char *detail)
 {
     fx_log("fatal", msg, detail ? json_pack("{s:s}", "detail", detail) : NULL);
     exit(1);
+}
+
+/*
+ * The data directory remembers the database it was initialised with
+ * (DATA/db-url, 0600: a URL may hold a password), so later commands need only
+ * --data. --db or FX_DB, when given, win.
+ */
+static char *remembered_db(const char *data)
+{
+    char path[4096], url[2048];
+    snprintf(path, sizeof(path), "%s/db-url", data);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    size_t n = fread(url, 1, sizeof(url) - 1, f);
+    fclose(f);
+    while (n > 0 && (url[n - 1] == '\n' || url[n - 1] == ' '))
+        n--;
+    url[n] = '\0';
+    return n ? fx_xstrdup(url) : NULL;
+}
+
+static int remember_db(const char *data, const char *url)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/db-url", data);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(url);
+    int ok = write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Opens the store named by --db / FX_DB / DATA/db-url (SQLite in DATA by default). */
+static enum fx_err open_store(const struct opts *o, struct fx_store **out)
+{
+    char *remembered = o->db ? NULL : remembered_db(o->data);
+    struct fx_store_config cfg = {o->db ? o->db : remembered, o->data, o->pool};
+    enum fx_err err = fx_store_open_config(&cfg, out);
+    free(remembered);
+    return err;
 }
 
 static void path_in(char *out, size_t n, const char *dir, const char *file, const char *given)
@@ -83,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"admin-email", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
         {"ledger-origin", required_argument, NULL, 'O'},
+        {"db-pool", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +166,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return -1;
             o->threads = (unsigned)v;
             break;
+        case 'P':
+            if (fx_parse_i64(optarg, strlen(optarg), 1, 1024, &v) != FX_OK)
+                return -1;
+            o->pool = (unsigned)v;
+            break;
         case 'r':
             if (fx_parse_i64(optarg, strlen(optarg), 0, 10000000, &v) != FX_OK)
                 return -1;
@@ -138,10 +193,26 @@ struct init_arg {
     json_t *org, *user, *token;
 };
 
+/* A database shared by several nodes is initialised once: it has its coordinator. */
+static enum fx_err initialised(struct fx_db *db)
+{
+    static const char *sql = "SELECT 1 FROM orgs WHERE kind = 'coordinator'";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err == FX_OK && row ? FX_ECONFLICT : err;
+}
+
 static enum fx_err init_fn(struct fx_db *db, void *arg)
 {
     struct init_arg *a = arg;
-    enum fx_err err = fx_keyring_verify(a->kr, db);
+    enum fx_err err = initialised(db);
+    if (err == FX_OK)
+        err = fx_keyring_verify(a->kr, db);
     if (err != FX_OK)
         return err;
     struct fx_policy pol;
@@ -190,13 +261,18 @@ static int cmd_init(const struct opts *o)
     char mk[4096], lk[4096], vkey[256];
     struct stat sb;
     if (stat(o->data, &sb) == 0) {
-        char probe[4096];
-        snprintf(probe, sizeof(probe), "%s/fx.db", o->data);
-        if (access(probe, F_OK) == 0)
-            fatal("the data directory is already initialised", o->data);
+        static const char *const marks[] = {"fx.db", "db-url", "master.key"};
+        for (size_t i = 0; i < FX_ARRAY_LEN(marks); i++) {
+            char probe[4096];
+            snprintf(probe, sizeof(probe), "%s/%s", o->data, marks[i]);
+            if (access(probe, F_OK) == 0 && !(i == 2 && o->master_key))
+                fatal("the data directory is already initialised", o->data);
+        }
     } else if (mkdir(o->data, 0700) != 0) {
         fatal("cannot create the data directory", strerror(errno));
     }
+    if (o->db && o->db[0] && strncmp(o->db, "sqlite:", 7) != 0 && remember_db(o->data, o->db) != 0)
+        fatal("cannot write DATA/db-url", o->data);
     path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
     path_in(lk, sizeof(lk), o->data, "ledger.key", o->ledger_key);
     if (access(mk, F_OK) != 0 && fx_keyring_create_master(mk) != FX_OK)
@@ -211,13 +287,15 @@ static int cmd_init(const struct opts *o)
         fatal("cannot load the ledger key (mode 0600)", lk);
     fx_signer_vkey(sg, vkey, sizeof(vkey));
     struct fx_store *store = NULL;
-    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+    if (open_store(o, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
     struct init_arg a = {.kr = kr, .sg = sg, .o = o, .now = fx_clock_now(NULL)};
     enum fx_err err = fx_store_write(store, init_fn, &a);
     fx_store_close(store);
     fx_keyring_free(kr);
     fx_signer_free(sg);
+    if (err == FX_ECONFLICT)
+        fatal("the database is already initialised; start more nodes with fxd serve", NULL);
     if (err != FX_OK)
         fatal("initialisation failed", fx_err_str(err));
     const char *tok = json_string_value(json_object_get(a.token, "token"));
@@ -272,7 +350,7 @@ static int cmd_serve(const struct opts *o)
     if (fx_signer_load(lk, o->origin, &sg) != FX_OK)
         fatal("cannot load the ledger key (32 bytes, mode 0600)", lk);
     struct fx_store *store = NULL;
-    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+    if (open_store(o, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
     if (fx_store_write(store, verify_fn, kr) != FX_OK) {
         fx_store_close(store);
@@ -351,7 +429,7 @@ static int cmd_rotate(const struct opts *o)
     if (fx_keyring_write_key_file(next, a.new_key) != FX_OK)
         fatal("cannot write the new master key", next);
     struct fx_store *store = NULL;
-    if (fx_store_open(o->db, o->data, &store) != FX_OK)
+    if (open_store(o, &store) != FX_OK)
         fatal("cannot open the store", o->data);
     enum fx_err err = fx_store_write(store, rotate_fn, &a);
     fx_store_close(store);
@@ -364,6 +442,17 @@ static int cmd_rotate(const struct opts *o)
     if (rename(mk, old) != 0 || rename(next, mk) != 0)
         fatal("re-wrapped, but could not move the key files; the new key is", next);
     printf("master key rotated; the previous key is kept as %s until you remove it\n", old);
+    return 0;
+}
+
+/* Opening the store applies pending migrations; this command does only that. */
+static int cmd_migrate(const struct opts *o)
+{
+    struct fx_store *store = NULL;
+    if (open_store(o, &store) != FX_OK)
+        fatal("cannot open the store or apply its migrations", o->db ? o->db : o->data);
+    fx_store_close(store);
+    printf("schema is up to date\n");
     return 0;
 }
 
@@ -391,6 +480,8 @@ int main(int argc, char **argv)
         return cmd_serve(&o);
     if (strcmp(cmd, "rotate-master-key") == 0)
         return cmd_rotate(&o);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(&o);
     usage(stderr);
     return 2;
 }

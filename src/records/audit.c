@@ -83,11 +83,11 @@ enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, jso
         "SELECT a.id, a.time, a.user_id, a.org_id, a.action, a.record, a.outcome, u.email,"
         " o.name FROM audit a LEFT JOIN users u ON u.id = a.user_id"
         " LEFT JOIN orgs o ON o.id = a.org_id"
-        " WHERE ($1 IS NULL OR a.record = $1) AND ($2 IS NULL OR a.user_id = $2)"
-        " AND ($3 IS NULL OR a.org_id = $3)"
-        " AND ($4 IS NULL OR a.org_id = $4 OR a.record_org = $4)"
+        " WHERE (CAST($1 AS TEXT) IS NULL OR a.record = $1) AND (CAST($2 AS TEXT) IS NULL OR a.user_id = $2)"
+        " AND (CAST($3 AS TEXT) IS NULL OR a.org_id = $3)"
+        " AND (CAST($4 AS TEXT) IS NULL OR a.org_id = $4 OR a.record_org = $4)"
         " AND ($5 = 0 OR a.org_id IS NULL OR a.org_id <> $4)"
-        " AND ($6 IS NULL OR a.action = $6) AND a.time >= $7 AND ($8 = 0 OR a.id < $8)"
+        " AND (CAST($6 AS TEXT) IS NULL OR a.action = $6) AND a.time >= $7 AND ($8 = 0 OR a.id < $8)"
         " ORDER BY a.id DESC LIMIT $9";
     struct fx_stmt *st = NULL;
     bool row = false;

@@ -703,11 +703,11 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
     static const char *sql =
         "SELECT " ROW_COLS " FROM notices"
         " WHERE (($1 = 1 AND org_id = $2) OR ($1 = 2 AND (status <> 'draft' OR org_id = $2)))"
-        " AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR org_id = $4)"
+        " AND (CAST($3 AS TEXT) IS NULL OR status = $3) AND (CAST($4 AS TEXT) IS NULL OR org_id = $4)"
         " AND ($5 < 0 OR short_notice = $5)"
-        " AND ($6 IS NULL OR planned_release_date >= $6)"
-        " AND ($7 IS NULL OR planned_release_date <= $7)"
-        " AND ($8 IS NULL OR id < $8) ORDER BY id DESC LIMIT $9";
+        " AND (CAST($6 AS BIGINT) IS NULL OR planned_release_date >= $6)"
+        " AND (CAST($7 AS BIGINT) IS NULL OR planned_release_date <= $7)"
+        " AND (CAST($8 AS TEXT) IS NULL OR id < $8) ORDER BY id DESC LIMIT $9";
     *rows_out = NULL;
     *n_out = 0;
     *next_out = NULL;

@@ -134,7 +134,7 @@ enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id
                         json_t **items_out, char **next_out)
 {
     static const char *sql = "SELECT id, name, kind, mission, sector, created_at FROM orgs"
-                             " WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR id > $2)"
+                             " WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) AND (CAST($2 AS TEXT) IS NULL OR id > $2)"
                              " ORDER BY id LIMIT $3";
     struct fx_stmt *st = NULL;
     bool row = false;

@@ -7,12 +7,21 @@
 
 #define OPS(x) (((const struct fx_store_base *)(x))->ops)
 
+enum fx_err fx_store_open_config(const struct fx_store_config *cfg, struct fx_store **out)
+{
+    const char *url = cfg->url;
+    *out = NULL;
+    if (url == NULL || url[0] == '\0' || strncmp(url, "sqlite:", 7) == 0)
+        return fx_store_sqlite_ops.open(cfg, out);
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return fx_store_pg_ops.open(cfg, out);
+    return FX_EINVAL;
+}
+
 enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out)
 {
-    *out = NULL;
-    if (url == NULL || strncmp(url, "sqlite:", 7) == 0 || url[0] == '\0')
-        return fx_store_sqlite_ops.open(url, data_dir, out);
-    return FX_EINVAL;
+    struct fx_store_config cfg = {url, data_dir, 0};
+    return fx_store_open_config(&cfg, out);
 }
 
 void fx_store_close(struct fx_store *s)

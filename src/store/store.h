@@ -23,10 +23,18 @@ struct fx_stmt;  /* a prepared statement; borrowed from the fx_db until finalize
 
 typedef enum fx_err (*fx_db_fn)(struct fx_db *db, void *arg);
 
+struct fx_store_config {
+    const char *url;      /* NULL or "sqlite:" for data_dir/fx.db; "postgres://…" */
+    const char *data_dir;
+    unsigned pool_size;   /* PostgreSQL read connections; 0: the default (8) */
+};
+
 /*
- * Opens the store. url: NULL or "sqlite:" for data_dir/fx.db, or "postgres://…".
- * Runs pending migrations. *out owned by the caller: fx_store_close().
+ * Opens the store and runs pending migrations. *out owned by the caller:
+ * fx_store_close(). FX_EINVAL for a URL of no known backend.
  */
+enum fx_err fx_store_open_config(const struct fx_store_config *cfg, struct fx_store **out);
+/* The same with the default pool. */
 enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out);
 void fx_store_close(struct fx_store *s);
 /* Backend name, "sqlite" or "postgres". */

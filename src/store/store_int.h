@@ -9,7 +9,7 @@
 
 struct fx_store_ops {
     const char *name;
-    enum fx_err (*open)(const char *url, const char *data_dir, struct fx_store **out);
+    enum fx_err (*open)(const struct fx_store_config *cfg, struct fx_store **out);
     void (*close)(struct fx_store *s);
     enum fx_err (*write)(struct fx_store *s, fx_db_fn fn, void *arg);
     enum fx_err (*read)(struct fx_store *s, fx_db_fn fn, void *arg);
@@ -42,6 +42,7 @@ struct fx_stmt_base {
 };
 
 extern const struct fx_store_ops fx_store_sqlite_ops;
+extern const struct fx_store_ops fx_store_pg_ops;
 
 /* The schema, in order; each entry is one migration (portable SQL). */
 struct fx_migration {

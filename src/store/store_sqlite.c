@@ -254,9 +254,9 @@ static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
     return err;
 }
 
-static enum fx_err sq_open(const char *url, const char *data_dir, struct fx_store **out)
+static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **out)
 {
-    (void)url;
+    const char *data_dir = cfg->data_dir;
     struct sq_store *s = fx_xcalloc(1, sizeof(*s));
     s->base.ops = &fx_store_sqlite_ops;
     size_t n = strlen(data_dir) + 16;

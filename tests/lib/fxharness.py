@@ -391,6 +391,76 @@ class _SockReader:
 
 
 # --------------------------------------------------------------------------
+# PostgreSQL (FX_TEST_BACKEND=postgres): one throwaway cluster per test process,
+# a fresh database per Server, removed at exit.
+
+BACKEND = os.environ.get("FX_TEST_BACKEND", "sqlite")
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class PgCluster:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="fxpg-")
+        self.port = free_port()
+        self.as_pg = os.geteuid() == 0  # initdb refuses root: run as postgres
+        if self.as_pg:
+            shutil.chown(self.dir, "postgres", "postgres")
+        os.chmod(self.dir, 0o700)
+        self._run([PG_BIN + "/initdb", "-D", self.dir + "/data", "-U", "postgres", "-A", "trust",
+                   "-E", "UTF8", "--no-sync"])
+        self._run([PG_BIN + "/pg_ctl", "-D", self.dir + "/data", "-l", self.dir + "/server.log",
+                   "-w", "-t", "60", "-o",
+                   "-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400"
+                   % (self.dir, self.port), "start"])
+        self.n = 0
+
+    def _run(self, cmd):
+        if self.as_pg:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        r = subprocess.run(cmd, capture_output=True, timeout=120)
+        assert r.returncode == 0, "%s failed: %s %s" % (cmd, r.stdout, r.stderr)
+
+    def url(self, db="postgres"):
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (self.port, db)
+
+    def new_database(self):
+        self.n += 1
+        name = "fx_%d_%s" % (self.n, uuid.uuid4().hex[:8])
+        self._run(["psql", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                   "-c", "CREATE DATABASE %s" % name])
+        return self.url(name)
+
+    def pg_ctl(self, action):
+        """stop / start the cluster (tests of the store going away and coming back)."""
+        args = [PG_BIN + "/pg_ctl", "-D", self.dir + "/data", "-w", "-t", "60"]
+        if action == "stop":
+            args += ["-m", "fast", "stop"]
+        else:
+            args += ["-l", self.dir + "/server.log", "-o",
+                     "-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400"
+                     % (self.dir, self.port), "start"]
+        self._run(args)
+
+    def destroy(self):
+        try:
+            self.pg_ctl("stop")
+        except AssertionError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_pg = None
+
+
+def pg_cluster():
+    """The process's throwaway cluster, started on first use."""
+    global _pg
+    if _pg is None:
+        _pg = PgCluster()
+        atexit.register(_pg.destroy)
+    return _pg
+
+
 # The server
 
 
@@ -416,7 +486,11 @@ class Server:
     # -- lifecycle --------------------------------------------------------
 
     def init(self):
-        r = subprocess.run([FXD, "init", "--data", self.data, "--json"],
+        cmd = [FXD, "init", "--data", self.data, "--json"]
+        if BACKEND == "postgres":
+            # the data directory remembers the URL (DATA/db-url) for every later command
+            cmd += ["--db", pg_cluster().new_database()]
+        r = subprocess.run(cmd,
                            capture_output=True, timeout=STOP_DEADLINE)
         assert r.returncode == 0, "fxd init failed (%d): %s %s" % (
             r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace"))
