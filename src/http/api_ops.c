@@ -14,8 +14,20 @@
 
 extern const char fx_openapi_json[]; /* generated from docs/openapi.json at build time */
 
+static enum fx_err ping_fn(struct fx_db *db, void *arg)
+{
+    (void)arg;
+    return fx_db_exec(db, "SELECT 1");
+}
+
+/* Healthy means able to serve: the store answers. Load balancers act on the 503. */
 void fx_api_healthz(struct fx_req *req)
 {
+    enum fx_err err = fx_store_read(req->ctx->store, ping_fn, NULL);
+    if (err != FX_OK) {
+        fx_req_error(req, err, NULL, "the store is unavailable");
+        return;
+    }
     fx_req_json(req, 200, json_pack("{s:s,s:s}", "status", "ok", "store",
                                     fx_store_backend(req->ctx->store)));
 }

@@ -379,7 +379,8 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
     if (fx_server_parse_listen(opts->listen, &sa, &sa_len, &loop) != FX_OK)
         return FX_EINVAL;
     struct fx_server *srv = fx_xcalloc(1, sizeof(*srv));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (opts->tls_cert) {
         srv->cert = read_file(opts->tls_cert);
         srv->key = read_file(opts->tls_key);

@@ -139,13 +139,45 @@ static enum fx_err ensure(struct pg_conn *c)
     return simple(c, "SET TIME ZONE 'UTC'");
 }
 
+/* libpq prints server notices to stderr; fxd's stderr is JSON lines only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", message);
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    fx_log("warn", "database notice", json_pack("{s:s}", "detail", buf));
+}
+
+/*
+ * Starts a transaction. A connection that broke while idle only says so when
+ * used: reset it and try once more, so the first request after the database
+ * returns already succeeds.
+ */
+static enum fx_err begin(struct pg_conn *c, const char *sql)
+{
+    enum fx_err err = ensure(c);
+    if (err == FX_OK)
+        err = simple(c, sql);
+    if (err != FX_OK && PQstatus(c->pg) != CONNECTION_OK && ensure(c) == FX_OK)
+        err = simple(c, sql);
+    return err;
+}
+
 static enum fx_err conn_open(const char *url, struct pg_conn **out)
 {
     struct pg_conn *c = fx_xcalloc(1, sizeof(*c));
     c->base.ops = &fx_store_pg_ops;
-    c->pg = PQconnectdb(url);
+    /* a bounded connect, so that a vanished database host cannot hang a request;
+     * a connect_timeout in the URL wins (later keywords override earlier ones) */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const vals[] = {"5", url, NULL};
+    c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL)
         fx_die("PQconnectdb failed to allocate");
+    PQsetNoticeProcessor(c->pg, on_notice, NULL);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         log_pg("cannot connect to PostgreSQL", c->pg);
         PQfinish(c->pg);
@@ -250,7 +282,7 @@ static enum fx_err migrate(struct pg_conn *c)
 static void run_batch(struct pg_store *s, struct pg_job *batch)
 {
     struct pg_conn *c = s->writer;
-    int ok = ensure(c) == FX_OK && simple(c, "BEGIN") == FX_OK;
+    int ok = begin(c, "BEGIN") == FX_OK;
     if (ok && simple(c, "SELECT pg_advisory_xact_lock(" "1179142223" ")") != FX_OK) {
         simple(c, "ROLLBACK");
         ok = 0;
@@ -338,9 +370,7 @@ static enum fx_err pg_read(struct fx_store *store, fx_db_fn fn, void *arg)
     s->free_list = c->next_free;
     pthread_mutex_unlock(&s->mu);
 
-    enum fx_err err = ensure(c);
-    if (err == FX_OK)
-        err = simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    enum fx_err err = begin(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (err == FX_OK) {
         err = fn((struct fx_db *)c, arg);
         simple(c, err == FX_OK ? "COMMIT" : "ROLLBACK");
