@@ -45,6 +45,7 @@ static void usage(FILE *f)
           "                 [--test-clock FILE]\n"
           "       fxd rotate-master-key --data DIR [--master-key-file F] [--db URL]\n"
           "       fxd migrate --data DIR [--db URL]\n"
+          "       fxd backup DEST --data DIR\n"
           "\n"
           "--db URL (or FX_DB): postgres://… to share one PostgreSQL database between\n"
           "several fxd nodes; SQLite in DIR/fx.db otherwise. --db-pool N: PostgreSQL\n"
@@ -445,6 +446,22 @@ static int cmd_rotate(const struct opts *o)
     return 0;
 }
 
+/* fxd backup DEST: a consistent copy of the SQLite database (fxd may be serving). */
+static int cmd_backup(const struct opts *o, const char *dest)
+{
+    struct fx_store *store = NULL;
+    if (open_store(o, &store) != FX_OK)
+        fatal("cannot open the store", o->data);
+    enum fx_err err = fx_store_backup(store, dest);
+    fx_store_close(store);
+    if (err == FX_EINVAL)
+        fatal("fxd backup copies SQLite; back PostgreSQL up with pg_dump or PITR", NULL);
+    if (err != FX_OK)
+        fatal("backup failed (does DEST exist already?)", dest);
+    printf("backed up to %s; keep master.key and ledger.key apart from it\n", dest);
+    return 0;
+}
+
 /* Opening the store applies pending migrations; this command does only that. */
 static int cmd_migrate(const struct opts *o)
 {
@@ -470,6 +487,14 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* fxd backup DEST --data DIR: the destination comes first */
+    const char *backup_dest = NULL;
+    if (strcmp(cmd, "backup") == 0 && argc > 2 && argv[2][0] != '-') {
+        backup_dest = argv[2];
+        argv[2] = argv[1];
+        argv++;
+        argc--;
+    }
     if (parse_opts(argc - 1, argv + 1, &o) != 0) {
         usage(stderr);
         return 2;
@@ -482,6 +507,8 @@ int main(int argc, char **argv)
         return cmd_rotate(&o);
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(&o);
+    if (strcmp(cmd, "backup") == 0)
+        return backup_dest ? cmd_backup(&o, backup_dest) : (usage(stderr), 2);
     usage(stderr);
     return 2;
 }

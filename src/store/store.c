@@ -30,6 +30,11 @@ void fx_store_close(struct fx_store *s)
         OPS(s)->close(s);
 }
 
+enum fx_err fx_store_backup(struct fx_store *s, const char *dest)
+{
+    return OPS(s)->backup ? OPS(s)->backup(s, dest) : FX_EINVAL;
+}
+
 const char *fx_store_backend(const struct fx_store *s)
 {
     return OPS(s)->name;

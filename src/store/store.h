@@ -37,6 +37,12 @@ enum fx_err fx_store_open_config(const struct fx_store_config *cfg, struct fx_st
 /* The same with the default pool. */
 enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out);
 void fx_store_close(struct fx_store *s);
+/*
+ * A consistent copy of the database at dest, taken while fxd may be serving
+ * (SQLite's online backup). FX_EINVAL for PostgreSQL: use pg_dump or
+ * point-in-time recovery there (docs/DEPLOYMENT.md).
+ */
+enum fx_err fx_store_backup(struct fx_store *s, const char *dest);
 /* Backend name, "sqlite" or "postgres". */
 const char *fx_store_backend(const struct fx_store *s);
 

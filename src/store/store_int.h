@@ -28,6 +28,7 @@ struct fx_store_ops {
     void (*finalize)(struct fx_stmt *st);
     enum fx_err (*exec)(struct fx_db *db, const char *sql);
     int64_t (*changes)(struct fx_db *db);
+    enum fx_err (*backup)(struct fx_store *s, const char *dest); /* NULL: not supported */
 };
 
 /* Every backend's store and db structs begin with these, so store.c can dispatch. */

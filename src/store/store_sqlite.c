@@ -15,10 +15,12 @@
 #include "common/log.h"
 #include "store/store_int.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STMT_CACHE 128
 #define MAX_BATCH 1024
@@ -454,6 +456,37 @@ static int64_t sq_changes(struct fx_db *db)
     return sqlite3_changes64(((struct sq_conn *)db)->db);
 }
 
+/* Online backup into a new file: readers and the writer carry on meanwhile. */
+static enum fx_err sq_backup(struct fx_store *store, const char *dest)
+{
+    struct sq_store *s = (struct sq_store *)store;
+    sqlite3 *src = NULL, *dst = NULL;
+    enum fx_err err = FX_EIO;
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600); /* never overwrite a file */
+    if (fd < 0)
+        return FX_EIO;
+    close(fd);
+    if (sqlite3_open_v2(s->path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(src, 10000);
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == NULL)
+        goto out;
+    int rc;
+    do {
+        rc = sqlite3_backup_step(b, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(10);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    if (sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE)
+        err = FX_OK;
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return err;
+}
+
 const struct fx_store_ops fx_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -475,4 +508,5 @@ const struct fx_store_ops fx_store_sqlite_ops = {
     .finalize = sq_finalize,
     .exec = sq_exec,
     .changes = sq_changes,
+    .backup = sq_backup,
 };
