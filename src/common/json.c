@@ -191,8 +191,10 @@ void fx_json_get_number(const json_t *obj, const char *key, const char *ptr, boo
         return;
     }
     double d = json_number_value(v);
-    if (!isfinite(d) || d < min) {
-        fx_problem_add(pb, fp, "must be a number >= %g", min);
+    /* past 1e308 the canonical 15-digit form would round beyond DBL_MAX and never read back */
+    if (!isfinite(d) || d < min || fabs(d) > FX_JSON_MAX_MAGNITUDE) {
+        fx_problem_add(pb, fp, "must be a number >= %g and at most %g in magnitude", min,
+                       FX_JSON_MAX_MAGNITUDE);
         return;
     }
     *out = d;

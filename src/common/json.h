@@ -56,6 +56,8 @@ bool fx_json_in(const char *s, const char *const *values);
  * client sent with up to 15 digits, so 0.6 stays 0.6 rather than 0.59999999999999998.
  */
 #define FX_JSON_REAL_DIGITS 15
+/* The largest magnitude accepted: its 15-digit form still reads back as a double. */
+#define FX_JSON_MAX_MAGNITUDE 1e308
 
 /* Compact, sorted-key serialisation: the canonical bytes FX stores and hashes. Caller frees. */
 char *fx_json_canonical(const json_t *v, size_t *len_out);

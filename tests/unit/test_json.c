@@ -316,14 +316,34 @@ static void test_canonical(void **state)
 }
 
 /*
- * What FX stores is the canonical text, and it must read back: a real near
- * DBL_MAX printed with FX_JSON_REAL_DIGITS digits must not round past DBL_MAX.
+ * What FX stores is the canonical text, and it must read back. Near DBL_MAX the
+ * 15-digit form rounds past it, so the getters refuse magnitudes above
+ * FX_JSON_MAX_MAGNITUDE (test_huge_numbers_are_refused); everything up to it
+ * reads back.
  */
+static void test_huge_numbers_are_refused(void **state)
+{
+    (void)state;
+    static const double samples[] = {DBL_MAX, 1.797693134862315e308, -DBL_MAX, 1.5e308};
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        json_t *v = json_pack("{s:f}", "x", samples[i]);
+        struct fx_problem pb;
+        fx_problem_init(&pb);
+        double d = 0;
+        bool present = true;
+        fx_json_get_number(v, "x", "", true, -1e308 * 10, &pb, &d, &present);
+        assert_int_equal(pb.n, 1);
+        assert_false(present);
+        fx_problem_cleanup(&pb);
+        json_decref(v);
+    }
+}
+
 static void test_canonical_reads_back(void **state)
 {
     (void)state;
     static const double samples[] = {
-        DBL_MAX, 1.797693134862315e308, -DBL_MAX, DBL_MIN, 4.9e-324, 0.1, 1e26, 0.6};
+        FX_JSON_MAX_MAGNITUDE, -FX_JSON_MAX_MAGNITUDE, DBL_MIN, 4.9e-324, 0.1, 1e26, 0.6};
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
         json_t *v = json_pack("{s:f}", "x", samples[i]);
         char *c = fx_json_canonical(v, NULL);
@@ -347,7 +367,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_only_keys),      cmocka_unit_test(test_getters_pointers),
         cmocka_unit_test(test_getters_values), cmocka_unit_test(test_ptr_escaping),
-        cmocka_unit_test(test_canonical),      cmocka_unit_test(test_canonical_reads_back),
+        cmocka_unit_test(test_canonical),      cmocka_unit_test(test_canonical_reads_back), cmocka_unit_test(test_huge_numbers_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
