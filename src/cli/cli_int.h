@@ -27,6 +27,7 @@ enum fx_exit {
     FX_EXIT_REFUSED = 3, /* the server refused the request (4xx) */
     FX_EXIT_SERVER = 4,  /* the server failed (5xx), or its answer cannot be read */
     FX_EXIT_CONNECT = 5, /* no connection to the server */
+    FX_EXIT_VERIFY = 6,  /* a receipt or checkpoint did not verify: evidence of tampering */
 };
 
 /* Where fx looks for a server when nothing else names one (fxd's default --listen). */
@@ -188,5 +189,12 @@ int fx_cmd_user_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_token_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_notice_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv);
+
+/* cmd_verify.c, shared with cmd_ledger.c */
+struct fx_checkpoint_vkey;
+int fx_cmd_verify_read_file(const char *path, const char *what, size_t max, struct fx_buf *out);
+int fx_cmd_verify_read_key(const char *path, struct fx_checkpoint_vkey *out);
 
 #endif

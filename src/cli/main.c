@@ -22,6 +22,10 @@ static const struct fx_cmd commands[] = {
     {"notice", fx_cmd_notice_run,
      "pre-release notices: create, submit, amend, withdraw, release, list, show, ...", NULL},
     {"audit", fx_cmd_audit_run, "the audit trail", NULL},
+    {"verify", fx_cmd_verify_run, "verify a ledger receipt offline, with the log's public key",
+     NULL},
+    {"ledger", fx_cmd_ledger_run, "the transparency log: key, checkpoint, entries, proofs, watch",
+     NULL},
 };
 
 int main(int argc, char **argv)
