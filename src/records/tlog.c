@@ -118,54 +118,134 @@ static enum fx_err insert_blob2(struct fx_db *db, const char *sql, int64_t a, in
     return err;
 }
 
-enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
-                           json_t **receipt_out)
+/* True when jansson writes s as it is between quotes: printable ASCII, no '"' nor '\\'. */
+static bool plain(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s > '~' || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+/*
+ * The leaf's bytes (SPEC §9): compact sorted-key JSON of kind, record_id,
+ * version, content_sha256, org and time; never confidential content. Owned.
+ * This is fx_json_canonical() of that object, byte for byte: leaves of
+ * printable ASCII (every leaf fxd writes: ids, hex, kinds) are written
+ * directly, because bulk appends spend most of their time here otherwise;
+ * anything else goes through jansson. fx_receipt_parse_leaf() holds every
+ * verified leaf to the jansson encoding, so the two cannot drift unseen.
+ */
+static char *leaf_bytes(const struct fx_leaf *leaf, size_t *len_out)
+{
+    char t[25];
+    fx_format_time(leaf->time_ms, t);
+    if (plain(leaf->kind) && plain(leaf->record_id) && plain(leaf->content_sha256) &&
+        plain(leaf->org)) {
+        /* members in sorted order; memcpy rather than printf: this runs per leaf */
+        const char *part[] = {"{\"content_sha256\":\"", leaf->content_sha256,
+                              "\",\"kind\":\"",         leaf->kind,
+                              "\",\"org\":\"",          leaf->org,
+                              "\",\"record_id\":\"",    leaf->record_id,
+                              "\",\"time\":\"",         t,
+                              "\",\"version\":"};
+        size_t plen[FX_ARRAY_LEN(part)];
+        size_t cap = 24, at = 0; /* room for "-9223372036854775808}" and the NUL */
+        for (size_t i = 0; i < FX_ARRAY_LEN(part); i++) {
+            plen[i] = strlen(part[i]);
+            cap += plen[i];
+        }
+        char *out = fx_xmalloc(cap);
+        for (size_t i = 0; i < FX_ARRAY_LEN(part); i++) {
+            memcpy(out + at, part[i], plen[i]);
+            at += plen[i];
+        }
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%lld}", (long long)leaf->version);
+        memcpy(out + at, num, (size_t)n + 1);
+        *len_out = at + (size_t)n;
+        return out;
+    }
+    json_t *lj = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "kind", leaf->kind, "record_id",
+                           leaf->record_id, "version", (json_int_t)leaf->version,
+                           "content_sha256", leaf->content_sha256, "org", leaf->org, "time", t);
+    if (lj == NULL)
+        fx_die("json_pack failed");
+    char *bytes = fx_json_canonical(lj, len_out);
+    json_decref(lj);
+    return bytes;
+}
+
+/*
+ * Stores the leaf at index ap->size (its row, then every node it completes)
+ * and pushes it onto *ap. The caller holds the write transaction.
+ */
+static enum fx_err put_leaf(struct fx_db *db, struct fx_merkle_appender *ap,
+                            const struct fx_leaf *leaf, const char *bytes, size_t len,
+                            const unsigned char h[FX_MERKLE_HASH])
 {
     static const char *ins_leaf = "INSERT INTO ledger_leaves (idx, leaf, hash, kind, record_id,"
                                   " version) VALUES ($1, $2, $3, $4, $5, $6)";
     static const char *ins_node = "INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)";
-    uint64_t size = 0;
-    enum fx_err err = fx_tlog_size(db, &size);
-    if (err != FX_OK)
-        return err;
-    struct fx_merkle_store ms;
-    store_of(db, size, &ms);
-    struct fx_merkle_appender *ap = fx_xmalloc(sizeof(*ap));
-    err = fx_merkle_appender_load(ap, &ms, size);
-    if (err != FX_OK)
-        goto out;
-
-    char t[25];
-    fx_format_time(leaf->time_ms, t);
-    json_t *lj = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "kind", leaf->kind, "record_id",
-                           leaf->record_id, "version", (json_int_t)leaf->version,
-                           "content_sha256", leaf->content_sha256, "org", leaf->org, "time", t);
-    size_t llen = 0;
-    char *lbytes = fx_json_canonical(lj, &llen);
-    json_decref(lj);
-    unsigned char h[FX_MERKLE_HASH];
-    fx_merkle_leaf_hash(lbytes, llen, h);
-
-    struct fx_stmt *st = NULL;
-    bool row;
-    err = fx_db_prepare(db, ins_leaf, &st);
-    if (err == FX_OK) {
-        fx_stmt_bind_i64(st, 1, (int64_t)size);
-        fx_stmt_bind_blob(st, 2, lbytes, llen);
-        fx_stmt_bind_blob(st, 3, h, sizeof(h));
-        fx_stmt_bind_str(st, 4, leaf->kind);
-        fx_stmt_bind_str(st, 5, leaf->record_id);
-        fx_stmt_bind_i64(st, 6, leaf->version);
-        err = fx_stmt_step(st, &row);
-        fx_stmt_finalize(st);
-    }
     struct fx_merkle_node done[FX_MERKLE_MAX_LEVELS];
     size_t ndone = 0;
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, ins_leaf, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, (int64_t)ap->size);
+    fx_stmt_bind_blob(st, 2, bytes, len);
+    fx_stmt_bind_blob(st, 3, h, FX_MERKLE_HASH);
+    fx_stmt_bind_str(st, 4, leaf->kind);
+    fx_stmt_bind_str(st, 5, leaf->record_id);
+    fx_stmt_bind_i64(st, 6, leaf->version);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
     if (err == FX_OK)
         err = fx_merkle_appender_push(ap, h, done, &ndone);
     for (size_t i = 0; i < ndone && err == FX_OK; i++)
         err = insert_blob2(db, ins_node, done[i].level, (int64_t)done[i].index, done[i].hash,
                            FX_MERKLE_HASH);
+    return err;
+}
+
+/* The appender of the stored tree, and its size (the caller frees *ap_out). */
+static enum fx_err load_tree(struct fx_db *db, struct fx_merkle_store *ms,
+                             struct fx_merkle_appender **ap_out)
+{
+    uint64_t size = 0;
+    enum fx_err err = fx_tlog_size(db, &size);
+    *ap_out = NULL;
+    if (err != FX_OK)
+        return err;
+    store_of(db, size, ms);
+    struct fx_merkle_appender *ap = fx_xmalloc(sizeof(*ap));
+    err = fx_merkle_appender_load(ap, ms, size);
+    if (err != FX_OK) {
+        free(ap);
+        return err;
+    }
+    *ap_out = ap;
+    return FX_OK;
+}
+
+enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
+                           json_t **receipt_out)
+{
+    struct fx_merkle_store ms;
+    struct fx_merkle_appender *ap = NULL;
+    enum fx_err err = load_tree(db, &ms, &ap);
+    if (err != FX_OK)
+        return err;
+    uint64_t size = ap->size;
+
+    size_t llen = 0;
+    char *lbytes = leaf_bytes(leaf, &llen);
+    unsigned char h[FX_MERKLE_HASH];
+    fx_merkle_leaf_hash(lbytes, llen, h);
+    err = put_leaf(db, ap, leaf, lbytes, llen, h);
+
     char note[FX_CHECKPOINT_MAX_NOTE];
     size_t nlen = 0;
     unsigned char root[FX_MERKLE_HASH];
@@ -184,7 +264,34 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
                                  "inclusion_path", path_json(proof));
     free(proof);
     free(lbytes);
-out:
+    free(ap);
+    return err;
+}
+
+enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
+                                 const struct fx_leaf *leaves, size_t n, uint64_t *size_out,
+                                 char *note_out, size_t cap, size_t *len_out)
+{
+    struct fx_merkle_store ms;
+    struct fx_merkle_appender *ap = NULL;
+    enum fx_err err = load_tree(db, &ms, &ap);
+    if (err != FX_OK)
+        return err;
+    for (size_t i = 0; i < n && err == FX_OK; i++) {
+        size_t llen = 0;
+        char *lbytes = leaf_bytes(&leaves[i], &llen);
+        unsigned char h[FX_MERKLE_HASH];
+        fx_merkle_leaf_hash(lbytes, llen, h);
+        err = put_leaf(db, ap, &leaves[i], lbytes, llen, h);
+        free(lbytes);
+    }
+    if (err == FX_OK && size_out != NULL)
+        *size_out = ap->size;
+    if (err == FX_OK && note_out != NULL) {
+        unsigned char root[FX_MERKLE_HASH];
+        fx_merkle_appender_root(ap, root);
+        err = fx_checkpoint_sign(sg, ap->size, root, note_out, cap, len_out);
+    }
     free(ap);
     return err;
 }

@@ -32,6 +32,21 @@ struct fx_leaf {
 enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
                            json_t **receipt_out);
 
+/*
+ * Appends n leaves (borrowed) in the caller's write transaction, in order, at
+ * the next indices: one frontier load, then per leaf its row and the nodes it
+ * completes, as fx_tlog_append() stores them, but no receipt and no signature
+ * per leaf. The new size goes into *size_out (may be NULL). When note_out is
+ * not NULL, the signed checkpoint of the tree after the last leaf is written
+ * there (cap bytes; FX_CHECKPOINT_MAX_NOTE suffices), its length into
+ * *len_out. For bulk appends (imports, bench/ledger_bench.c): a write that
+ * answers a client still wants fx_tlog_append()'s receipt. Errors as
+ * fx_tlog_append(); the caller's transaction then rolls everything back.
+ */
+enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
+                                 const struct fx_leaf *leaves, size_t n, uint64_t *size_out,
+                                 char *note_out, size_t cap, size_t *len_out);
+
 /* Leaves in the log. */
 enum fx_err fx_tlog_size(struct fx_db *db, uint64_t *size_out);
 /* The signed checkpoint of the whole log (NUL-terminated note into out). */
