@@ -389,17 +389,34 @@ def route_table():
     return [(meth, pat, "FX_ROUTE_PUBLIC" in flags) for meth, pat, _fn, flags in rows]
 
 
+def routed_shape(table, method, template):
+    """The route pattern a documented path falls to: its shape, or a "/**" route's pattern.
+
+    router.c's "**" takes the rest of the path (the C2SP tile paths), so the
+    document lists the paths it serves, and each falls to the "**" route of its
+    prefix unless a route matches it exactly.
+    """
+    s = shape(template)
+    if any(m == method and p == s for m, p, _ in table):
+        return s
+    for m, p, _ in table:
+        if m == method and p.endswith("/**") and s.startswith(p[:-2]):
+            return p
+    return s
+
+
 def test_paths_are_the_route_table(doc):
     table = route_table()
     routed = {(m, p) for m, p, _ in table} | {("GET", "/healthz"), ("GET", "/metrics")}
-    documented = {(m, shape(p)) for m, p, _ in operations(doc)}
+    documented = {(m, routed_shape(table, m, p)) for m, p, _ in operations(doc)}
     missing = sorted(routed - documented)
     extra = sorted(documented - routed)
     assert not missing and not extra, (
         "docs/openapi.json and src/http/router.c disagree:\n  routed, not documented: %s\n"
         "  documented, not routed: %s" % (missing, extra))
     public = {(m, p) for m, p, pub in table if pub}
-    documented_public = {(m, shape(p)) for m, p, o in operations(doc) if o.get("security") == []}
+    documented_public = {(m, routed_shape(table, m, p)) for m, p, o in operations(doc)
+                         if o.get("security") == []}
     assert public == documented_public, (
         "public routes (FX_ROUTE_PUBLIC) %s but documented with security: [] %s" % (
             sorted(public), sorted(documented_public)))
@@ -713,6 +730,28 @@ def test_answers_match_the_document(fxd, doc, check):
     check(dev_admin.get("audit"), 200)
     check(dev.get("audit"), 403)
     check(admin.get("audit", params={"since": "today"}), 422)
+
+    # the transparency log: public, and past one full tile of 256 leaves
+    size = int(check(anon.get("ledger/checkpoint"), 200).split("\n")[1])
+    while size <= 256:
+        r = dev.post("notices", json=dict(notice_body(), submit=True))
+        assert r.status_code == 201, describe(r)
+        size += len(r.json()["receipts"])
+    note = check(anon.get("ledger/checkpoint"), 200)
+    assert int(note.split("\n")[1]) == size, note
+    check(anon.get("ledger/key"), 200)
+    check(anon.get("ledger/entries/0"), 200)
+    check(anon.get("ledger/entries/%d" % size), 404)
+    check(anon.get("ledger/proof/inclusion", params={"index": 3, "size": size}), 200)
+    check(anon.get("ledger/proof/inclusion", params={"index": size, "size": size}), 422)
+    check(anon.get("ledger/proof/inclusion", params={"index": "x", "size": 1}), 422)
+    check(anon.get("ledger/proof/consistency", params={"from": 1, "to": size}), 200)
+    check(anon.get("ledger/proof/consistency", params={"from": size, "to": 1}), 422)
+    for level in ("0", "entries"):
+        check(anon.get("ledger/tile/%s/000" % level), 200)
+        check(anon.get("ledger/tile/%s/001.p/%d" % (level, size - 256)), 200)
+        check(anon.get("ledger/tile/%s/001" % level), 404)
+    check(anon.get("ledger/tile/9/000"), 404)
 
     # every documented operation was seen answering a success
     ok = {(m, t) for m, t, s in check.seen if 200 <= s < 300}
