@@ -1,0 +1,13 @@
+#!/bin/sh
+# Runs the notice benchmarks one after the other (make bench).
+# Each script starts and stops its own servers; the environment variables they
+# read (DURATION, ROUNDS, FX_THREADS, ...) pass through. Exits non-zero if any
+# benchmark failed to run (missed targets are reported, not failures).
+set -u
+dir=$(dirname "$0")
+status=0
+for b in notice_get notice_post; do
+    sh "$dir/$b.sh" "$@" || { echo "bench: $b failed" >&2; status=1; }
+    echo
+done
+exit $status
