@@ -36,6 +36,21 @@ static enum fx_err notice_read(const struct fx_principal *p, const struct fx_sub
     return FX_ENOTFOUND;
 }
 
+/* SPEC §4: screening, determination and the assessment are the coordinator reviewer's acts. */
+static bool coordinator_reviewer(const struct fx_principal *p)
+{
+    return p->kind == FX_ORG_COORDINATOR && p->role == FX_ROLE_REVIEWER;
+}
+
+/* SPEC §6: grants are proposed, consented to and revoked by the coordinator (any role that
+ * acts: not a viewer) or by the developer's members and admins. */
+static bool grant_side(const struct fx_principal *p, const struct fx_subject *s)
+{
+    if (p->kind == FX_ORG_COORDINATOR)
+        return p->role != FX_ROLE_VIEWER;
+    return same_org(p, s->org_id) && writer_role(p);
+}
+
 static enum fx_err notice(const struct fx_principal *p, enum fx_act act, const struct fx_subject *s)
 {
     if (act == FX_ACT_CREATE)
@@ -50,6 +65,103 @@ static enum fx_err notice(const struct fx_principal *p, enum fx_act act, const s
         if (same_org(p, s->org_id) && p->role == FX_ROLE_ADMIN)
             return FX_OK;
         return p->kind == FX_ORG_COORDINATOR ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_REVIEW:
+        return coordinator_reviewer(p) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_RECONSIDER:
+        return same_org(p, s->org_id) && writer_role(p) ? FX_OK : FX_EFORBIDDEN;
+    default:
+        return FX_EFORBIDDEN;
+    }
+}
+
+/*
+ * An assessment is read as its notice (SPEC §2: developer, coordinator, assigned
+ * agencies). Its tasks move only by the reviewers of the task's own agency; findings
+ * are written by reviewers of an assigned agency; the outcome is the coordinator's.
+ */
+static enum fx_err assessment(const struct fx_principal *p, enum fx_act act,
+                              const struct fx_subject *s)
+{
+    enum fx_err err = notice_read(p, s);
+    if (err != FX_OK || act == FX_ACT_READ)
+        return err;
+    bool agency_reviewer = p->kind == FX_ORG_AGENCY && p->role == FX_ROLE_REVIEWER;
+    switch (act) {
+    case FX_ACT_REVIEW:
+        return coordinator_reviewer(p) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_TASK:
+        return agency_reviewer && same_org(p, s->agency_org) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_CREATE: /* a finding */
+        return agency_reviewer && s->agency_assigned ? FX_OK : FX_EFORBIDDEN;
+    default:
+        return FX_EFORBIDDEN;
+    }
+}
+
+/*
+ * SPEC §2 findings by marking: the coordinator and assigned agencies read every
+ * finding but national_security_only ones, which need an assigned agency whose
+ * mission is national_security; the developer reads shared_with_developer only.
+ * Anyone else may not learn that a finding exists. Findings are never changed.
+ */
+static enum fx_err finding(const struct fx_principal *p, enum fx_act act,
+                           const struct fx_subject *s)
+{
+    const char *m = s->marking ? s->marking : "";
+    bool natsec_only = strcmp(m, "national_security_only") == 0;
+    bool readable = false;
+    if (p->kind == FX_ORG_COORDINATOR)
+        readable = true;
+    else if (p->kind == FX_ORG_AGENCY && s->agency_assigned)
+        readable = !natsec_only || p->mission == FX_MISSION_NATIONAL_SECURITY;
+    else if (same_org(p, s->org_id))
+        readable = strcmp(m, "shared_with_developer") == 0;
+    if (!readable)
+        return FX_ENOTFOUND;
+    return act == FX_ACT_READ ? FX_OK : FX_EFORBIDDEN;
+}
+
+/*
+ * SPEC §2, §6 grants: the developer, the coordinator and the partner read them; the
+ * partner only once both sides have consented (a proposal that was never approved is
+ * not the partner's business). Proposing needs the notice to be readable.
+ */
+static enum fx_err grant(const struct fx_principal *p, enum fx_act act, const struct fx_subject *s)
+{
+    if (act == FX_ACT_CREATE) {
+        enum fx_err err = notice_read(p, s);
+        if (err != FX_OK)
+            return err;
+        return grant_side(p, s) ? FX_OK : FX_EFORBIDDEN;
+    }
+    bool partner = same_org(p, s->partner_org);
+    if (!same_org(p, s->org_id) && p->kind != FX_ORG_COORDINATOR && !(partner && s->approved))
+        return FX_ENOTFOUND;
+    switch (act) {
+    case FX_ACT_READ:
+        return FX_OK;
+    case FX_ACT_CONSENT:
+    case FX_ACT_REVOKE:
+        return grant_side(p, s) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_ACCEPT:
+    case FX_ACT_FEEDBACK:
+        return partner && writer_role(p) ? FX_OK : FX_EFORBIDDEN;
+    default:
+        return FX_EFORBIDDEN;
+    }
+}
+
+/* SPEC §14: any caller reads the policy; coordinator reviewers (and admins) dry-run a new
+ * one; only coordinator admins make one active. */
+static enum fx_err policy(const struct fx_principal *p, enum fx_act act)
+{
+    switch (act) {
+    case FX_ACT_READ:
+        return FX_OK;
+    case FX_ACT_CHECK:
+        return coordinator_reviewer(p) || coordinator_admin(p) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_APPLY:
+        return coordinator_admin(p) ? FX_OK : FX_EFORBIDDEN;
     default:
         return FX_EFORBIDDEN;
     }
@@ -93,6 +205,18 @@ enum fx_err fx_access_check(const struct fx_principal *p, enum fx_act act,
         bool all;
         return fx_access_audit_scope(p, &all);
     }
+    case FX_REC_SCREENING: {
+        enum fx_err err = notice_read(p, s);
+        return err != FX_OK || act == FX_ACT_READ ? err : FX_EFORBIDDEN;
+    }
+    case FX_REC_ASSESSMENT:
+        return assessment(p, act, s);
+    case FX_REC_FINDING:
+        return finding(p, act, s);
+    case FX_REC_GRANT:
+        return grant(p, act, s);
+    case FX_REC_POLICY:
+        return policy(p, act);
     }
     return FX_EFORBIDDEN;
 }

@@ -14,7 +14,18 @@
 
 #include <stdbool.h>
 
-enum fx_rec_kind { FX_REC_ORG, FX_REC_USER, FX_REC_NOTICE, FX_REC_AUDIT };
+enum fx_rec_kind {
+    FX_REC_ORG,
+    FX_REC_USER,
+    FX_REC_NOTICE,
+    FX_REC_AUDIT,
+    /* the review process (SPEC §4-6) */
+    FX_REC_SCREENING,  /* a notice's screening and determinations: read as the notice */
+    FX_REC_ASSESSMENT, /* an assessment and its tasks */
+    FX_REC_FINDING,    /* a finding: read by its marking */
+    FX_REC_GRANT,      /* a trusted-partner access grant */
+    FX_REC_POLICY,     /* the active policy */
+};
 
 enum fx_act {
     FX_ACT_READ,
@@ -22,6 +33,15 @@ enum fx_act {
     FX_ACT_EDIT,       /* amend, submit, withdraw, release: the owner's own actions */
     FX_ACT_MANAGE,     /* users and tokens: admin actions */
     FX_ACT_ACCESS_LOG, /* who read the record */
+    FX_ACT_REVIEW,     /* take up, determine, open an assessment, record its outcome */
+    FX_ACT_RECONSIDER, /* the developer asks for reconsideration of a determination */
+    FX_ACT_TASK,       /* start or complete an agency's assessment task */
+    FX_ACT_CONSENT,    /* a grant: developer or coordinator consents */
+    FX_ACT_ACCEPT,     /* a grant: the partner accepts the terms */
+    FX_ACT_REVOKE,     /* a grant: developer or coordinator revokes */
+    FX_ACT_FEEDBACK,   /* a grant: the partner files feedback */
+    FX_ACT_CHECK,      /* a policy: dry run */
+    FX_ACT_APPLY,      /* a policy: make it the active one */
 };
 
 /* The record as the gate sees it. Strings are borrowed. */
@@ -31,6 +51,10 @@ struct fx_subject {
     const char *user_id;  /* for users and tokens: the user */
     const char *status;   /* for notices: drafts are the developer's alone */
     bool agency_assigned; /* for notices: the caller's agency is assigned to the assessment */
+    const char *marking;     /* findings: shared_with_developer, government_only, ... */
+    const char *agency_org;  /* assessment tasks: the task's agency */
+    const char *partner_org; /* grants: the operator org */
+    bool approved;           /* grants: both sides consented (the partner may know of it) */
 };
 
 enum fx_err fx_access_check(const struct fx_principal *p, enum fx_act act,

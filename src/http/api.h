@@ -39,6 +39,35 @@ void fx_api_notice_version(struct fx_req *req);
 void fx_api_notice_history(struct fx_req *req);
 void fx_api_notice_access_log(struct fx_req *req);
 
+/* review process (SPEC §4-6) */
+/* api_review.c */
+void fx_api_notice_screening(struct fx_req *req);
+void fx_api_notice_review(struct fx_req *req);
+void fx_api_notice_determine(struct fx_req *req);
+void fx_api_notice_reconsider(struct fx_req *req);
+void fx_api_notice_determinations(struct fx_req *req);
+void fx_api_deadlines(struct fx_req *req);
+/* api_policy.c */
+void fx_api_policy_check(struct fx_req *req);
+void fx_api_policy_put(struct fx_req *req);
+/* api_assess.c */
+void fx_api_assessment_open(struct fx_req *req);
+void fx_api_assessment_get(struct fx_req *req);
+void fx_api_task_start(struct fx_req *req);
+void fx_api_task_complete(struct fx_req *req);
+void fx_api_finding_create(struct fx_req *req);
+void fx_api_finding_list(struct fx_req *req);
+void fx_api_finding_get(struct fx_req *req);
+void fx_api_assessment_outcome(struct fx_req *req);
+/* api_grants.c */
+void fx_api_grant_propose(struct fx_req *req);
+void fx_api_grant_list(struct fx_req *req);
+void fx_api_grant_get(struct fx_req *req);
+void fx_api_grant_consent(struct fx_req *req);
+void fx_api_grant_accept(struct fx_req *req);
+void fx_api_grant_revoke(struct fx_req *req);
+void fx_api_grant_feedback(struct fx_req *req);
+
 /* api_ledger.c */
 void fx_api_ledger_checkpoint(struct fx_req *req);
 void fx_api_ledger_key(struct fx_req *req);

@@ -9,8 +9,11 @@
 #include "common/parse.h"
 #include "http/api.h"
 #include "http/write.h"
+#include "records/assessment.h"
 #include "records/audit.h"
 #include "records/notice.h"
+#include "records/review.h"
+#include "records/screening.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +32,7 @@ struct nop {
     json_t *receipts;              /* owned: ledger receipts of this write, in order */
     size_t len;
     enum fx_notice_action action;
+    bool assigned;                 /* the caller's agency is assigned to the notice */
 };
 
 static void nop_cleanup(struct nop *op)
@@ -52,15 +56,27 @@ static void env_of(struct nop *op, struct fx_notice_env *env)
     env->today = env->now / 86400000;
 }
 
+/* SPEC §2: an agency reads the notices whose assessment it is assigned to. */
+static enum fx_err assigned_of(struct fx_db *db, const struct fx_req *req,
+                               const struct fx_notice_row *row, bool *out)
+{
+    *out = false;
+    if (req->who.kind != FX_ORG_AGENCY)
+        return FX_OK;
+    return fx_assessment_assigned(db, row->id, req->who.org_id, out);
+}
+
 /* Loads the notice and asks the gate. Every notice route passes here. */
 static enum fx_err load_gate(struct fx_db *db, struct nop *op, enum fx_act act)
 {
     enum fx_err err = fx_notice_load(db, op->id, &op->row);
+    if (err == FX_OK)
+        err = assigned_of(db, op->req, &op->row, &op->assigned);
     if (err != FX_OK)
         return err;
     op->req->audit_record = fx_arena_strdup(&op->req->arena, op->row.id);
     struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = op->row.org_id,
-                           .status = op->row.status};
+                           .status = op->row.status, .agency_assigned = op->assigned};
     return fx_access_check(&op->req->who, act, &s);
 }
 
@@ -129,6 +145,11 @@ static enum fx_err conflict(struct nop *op)
     return FX_ECONFLICT;
 }
 
+static struct fx_keyring *req_keys(const struct nop *op)
+{
+    return op->req->ctx->keys;
+}
+
 /* Runs a write and answers its error when it fails. */
 static void run_write(struct fx_req *req, fx_db_fn fn, struct nop *op)
 {
@@ -162,6 +183,9 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
         return err;
     err = fx_notice_create(db, &env, c->clean, c->has_release ? &c->release : NULL, c->submit,
                            &pol, &c->op.row);
+    /* SPEC §4: screened on submission, in the same transaction */
+    if (err == FX_OK && c->submit)
+        err = fx_screening_record(db, &env, &c->op.row, c->clean, &pol, "submission");
     fx_policy_cleanup(&pol);
     if (err == FX_OK)
         err = answer_view(db, &c->op, 201, "notice.create");
@@ -286,6 +310,9 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
     if (err == FX_OK) {
         err = fx_notice_amend(db, &env, &op->row, clean, has_release ? &release : NULL,
                               op->text, &pol);
+        /* SPEC §4: screened again on every amendment once submitted */
+        if (err == FX_OK && !draft)
+            err = fx_screening_record(db, &env, &op->row, clean, &pol, "amendment");
         fx_policy_cleanup(&pol);
     }
     json_decref(clean);
@@ -349,6 +376,12 @@ static enum fx_err step_fn(struct fx_db *db, void *arg)
         err = load_policy(db, &pol);
         if (err == FX_OK) {
             err = fx_notice_submit(db, &env, &op->row, &pol, op->pb);
+            json_t *fields = NULL;
+            if (err == FX_OK)
+                err = fx_notice_fields(db, req_keys(op), &op->row, &fields);
+            if (err == FX_OK)
+                err = fx_screening_record(db, &env, &op->row, fields, &pol, "submission");
+            json_decref(fields);
             fx_policy_cleanup(&pol);
         }
         audit = "notice.submit";
@@ -362,7 +395,7 @@ static enum fx_err step_fn(struct fx_db *db, void *arg)
         err = fx_notice_release(db, &env, &op->row, op->days);
         audit = "notice.release";
         break;
-    case FX_NOTICE_AMEND:
+    default: /* amendments and the review process have handlers of their own */
         err = FX_EINVAL;
         break;
     }
@@ -429,17 +462,33 @@ struct list {
     char *next;                 /* owned */
 };
 
+struct keep_arg {
+    struct fx_req *req;
+    struct fx_db *db;
+    enum fx_err err; /* a failed assignment lookup */
+};
+
 static bool keep_row(const struct fx_notice_row *row, void *arg)
 {
-    struct fx_req *req = arg;
-    struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = row->org_id, .status = row->status};
-    return fx_access_check(&req->who, FX_ACT_READ, &s) == FX_OK;
+    struct keep_arg *k = arg;
+    bool assigned = false;
+    enum fx_err err = assigned_of(k->db, k->req, row, &assigned);
+    if (err != FX_OK) {
+        k->err = err;
+        return false;
+    }
+    struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = row->org_id, .status = row->status,
+                           .agency_assigned = assigned};
+    return fx_access_check(&k->req->who, FX_ACT_READ, &s) == FX_OK;
 }
 
 static enum fx_err list_fn(struct fx_db *db, void *arg)
 {
     struct list *l = arg;
-    enum fx_err err = fx_notice_list(db, &l->f, keep_row, l->op.req, &l->rows, &l->n, &l->next);
+    struct keep_arg k = {l->op.req, db, FX_OK};
+    enum fx_err err = fx_notice_list(db, &l->f, keep_row, &k, &l->rows, &l->n, &l->next);
+    if (err == FX_OK)
+        err = k.err;
     if (err != FX_OK)
         return err;
     l->op.out = json_array();
@@ -482,7 +531,7 @@ void fx_api_notice_list(struct fx_req *req)
     switch (fx_access_notice_scope(&req->who)) {
     case FX_SCOPE_OWN_ORG: l.f.scope = FX_LIST_ORG; break;
     case FX_SCOPE_ALL_SUBMITTED: l.f.scope = FX_LIST_ALL_SUBMITTED; break;
-    case FX_SCOPE_ASSIGNED: /* assessments arrive with the review process */
+    case FX_SCOPE_ASSIGNED: l.f.scope = FX_LIST_ASSIGNED; break;
     case FX_SCOPE_NONE: l.f.scope = FX_LIST_NONE; break;
     }
     l.f.scope_org = req->who.org_id;
@@ -571,6 +620,14 @@ static enum fx_err history_fn(struct fx_db *db, void *arg)
     enum fx_err err = load_gate(db, op, FX_ACT_READ);
     if (err == FX_OK)
         err = fx_notice_history(db, op->req->ctx->keys, &op->row, &op->out);
+    /* SPEC §2: events about findings and grants follow those records' readers */
+    for (size_t i = 0; err == FX_OK && i < json_array_size(op->out);) {
+        if (fx_review_event_visible(&op->req->who, &op->row, op->assigned,
+                                    json_array_get(op->out, i)))
+            i++;
+        else
+            json_array_remove(op->out, i);
+    }
     return err;
 }
 

@@ -210,16 +210,22 @@ static const struct {
     unsigned actions; /* bit per enum fx_notice_action */
 } lifecycle[] = {
     {"draft", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_SUBMIT | 1u << FX_NOTICE_WITHDRAW},
-    {"submitted", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE},
-    {"under_review", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE},
-    {"determined", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE},
-    {"assessment", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE},
+    {"submitted", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE |
+                      1u << FX_NOTICE_REVIEW},
+    {"under_review", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE |
+                         1u << FX_NOTICE_DETERMINE},
+    {"determined", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE |
+                       1u << FX_NOTICE_RECONSIDER | 1u << FX_NOTICE_ASSESS},
+    {"assessment", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE |
+                       1u << FX_NOTICE_OUTCOME},
     {"assessed", 1u << FX_NOTICE_AMEND | 1u << FX_NOTICE_WITHDRAW | 1u << FX_NOTICE_RELEASE},
     {"withdrawn", 0},
     {"released", 0},
 };
 
-static const char *const action_names[] = {"amend", "submit", "withdraw", "release"};
+static const char *const action_names[] = {"amend",     "submit",     "withdraw",
+                                           "release",   "review",     "determine",
+                                           "reconsider", "open_assessment", "record_outcome"};
 
 const char *fx_notice_action_name(enum fx_notice_action a)
 {

@@ -31,12 +31,17 @@ enum fx_err fx_notice_validate(json_t *fields, bool complete, struct fx_problem 
                                json_t **clean_out, int64_t *release_days_out,
                                bool *has_release_out);
 
-/* Lifecycle actions a developer (or, later, the review process) can take. */
+/* Lifecycle actions a developer or the review process (SPEC §4, §5) can take. */
 enum fx_notice_action {
     FX_NOTICE_AMEND,
     FX_NOTICE_SUBMIT,
     FX_NOTICE_WITHDRAW,
     FX_NOTICE_RELEASE,
+    FX_NOTICE_REVIEW,      /* submitted -> under_review (coordinator reviewer) */
+    FX_NOTICE_DETERMINE,   /* under_review -> determined */
+    FX_NOTICE_RECONSIDER,  /* determined -> under_review (developer, once) */
+    FX_NOTICE_ASSESS,      /* determined (covered) -> assessment */
+    FX_NOTICE_OUTCOME,     /* assessment -> assessed */
 };
 /* True when action is allowed in status (SPEC §3 lifecycle). */
 bool fx_notice_allowed(const char *status, enum fx_notice_action action);
@@ -138,11 +143,12 @@ enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
 enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
                               const struct fx_notice_row *row, json_t **out);
 
-enum fx_list_scope_kind { FX_LIST_NONE, FX_LIST_ORG, FX_LIST_ALL_SUBMITTED };
+enum fx_list_scope_kind { FX_LIST_NONE, FX_LIST_ORG, FX_LIST_ALL_SUBMITTED, FX_LIST_ASSIGNED };
 
 struct fx_notice_filter {
     enum fx_list_scope_kind scope;
-    const char *scope_org;   /* FX_LIST_ORG: this org; FX_LIST_ALL_SUBMITTED: its drafts too */
+    const char *scope_org;   /* FX_LIST_ORG: this org; FX_LIST_ALL_SUBMITTED: its drafts too;
+                                FX_LIST_ASSIGNED: the agency assigned to the assessments */
     const char *status;      /* NULL: any */
     const char *developer;   /* NULL: any */
     int short_notice;        /* -1 any, 0, 1 */
@@ -160,5 +166,12 @@ struct fx_notice_filter {
 enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
                            bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out);
+
+/*
+ * Every open notice (submitted, under_review, determined, assessment, assessed),
+ * oldest first: for re-screening under a new policy (SPEC §4). *rows_out malloc'd.
+ */
+enum fx_err fx_notice_open_rows(struct fx_db *db, struct fx_notice_row **rows_out,
+                                size_t *n_out);
 
 #endif

@@ -161,7 +161,8 @@ static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
     if (err == FX_OK) {
         fx_stmt_bind_str(st, 1, row->id);
         fx_stmt_bind_i64(st, 2, env->now);
-        fx_stmt_bind_str(st, 3, env->who->user_id);
+        /* fxd's own commands (policy apply) act without a user */
+        fx_stmt_bind_str(st, 3, env->who->user_id[0] ? env->who->user_id : NULL);
         fx_stmt_bind_str(st, 4, env->who->org_id);
         fx_stmt_bind_str(st, 5, action);
         fx_stmt_bind_blob(st, 6, c, clen);
@@ -681,7 +682,9 @@ enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
             e = json_object();
         fx_format_time(fx_stmt_i64(st, 0), t);
         json_object_set_new(e, "time", json_string(t));
-        json_object_set_new(e, "user_id", json_string(fx_stmt_text(st, 1, NULL)));
+        json_object_set_new(e, "user_id", fx_stmt_is_null(st, 1)
+                                              ? json_null()
+                                              : json_string(fx_stmt_text(st, 1, NULL)));
         json_object_set_new(e, "org_id", json_string(fx_stmt_text(st, 2, NULL)));
         json_object_set_new(e, "action", json_string(fx_stmt_text(st, 3, NULL)));
         json_array_append_new(items, e);
@@ -699,10 +702,13 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
                            bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
 {
-    /* A NULL parameter disables its condition; scope is $1 (1 org, 2 all but others' drafts). */
+    /* A NULL parameter disables its condition; scope is $1 (1 org, 2 all but others' drafts,
+     * 3 those whose assessment the agency $2 is assigned to). */
     static const char *sql =
         "SELECT " ROW_COLS " FROM notices"
-        " WHERE (($1 = 1 AND org_id = $2) OR ($1 = 2 AND (status <> 'draft' OR org_id = $2)))"
+        " WHERE (($1 = 1 AND org_id = $2) OR ($1 = 2 AND (status <> 'draft' OR org_id = $2))"
+        " OR ($1 = 3 AND id IN (SELECT a.notice_id FROM assessments a JOIN assessment_tasks t"
+        " ON t.assessment_id = a.id WHERE t.agency_org = $2)))"
         " AND (CAST($3 AS TEXT) IS NULL OR status = $3) AND (CAST($4 AS TEXT) IS NULL OR org_id = $4)"
         " AND ($5 < 0 OR short_notice = $5)"
         " AND (CAST($6 AS BIGINT) IS NULL OR planned_release_date >= $6)"
@@ -718,7 +724,7 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_i64(st, 1, f->scope == FX_LIST_ORG ? 1 : 2);
+    fx_stmt_bind_i64(st, 1, f->scope == FX_LIST_ORG ? 1 : f->scope == FX_LIST_ASSIGNED ? 3 : 2);
     fx_stmt_bind_str(st, 2, f->scope_org);
     fx_stmt_bind_str(st, 3, f->status);
     fx_stmt_bind_str(st, 4, f->developer);
@@ -748,6 +754,38 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
     if (err != FX_OK) {
         free(rows);
         FX_FREE(*next_out);
+        return err;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_open_rows(struct fx_db *db, struct fx_notice_row **rows_out,
+                                size_t *n_out)
+{
+    static const char *sql = "SELECT " ROW_COLS " FROM notices WHERE status IN ('submitted',"
+                             " 'under_review', 'determined', 'assessment', 'assessed')"
+                             " ORDER BY id";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    *rows_out = NULL;
+    *n_out = 0;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    struct fx_notice_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rows = fx_xrealloc(rows, cap * sizeof(*rows));
+        }
+        read_row(st, &rows[n++]);
+    }
+    fx_stmt_finalize(st);
+    if (err != FX_OK) {
+        free(rows);
         return err;
     }
     *rows_out = rows;

@@ -541,8 +541,9 @@ def test_allow_lists_the_documented_methods(fxd, doc, validator):
         url = placeholder_url(validator, template,
                               {"parameters": [p for m in item if m in METHODS
                                               for p in item[m].get("parameters", [])]})
-        r = fxd.admin.request("PUT", url)
-        assert r.status_code == 405, "PUT %s: %s" % (url, describe(r))
+        wrong = "PUT" if "PUT" not in methods else "DELETE"
+        r = fxd.admin.request(wrong, url)
+        assert r.status_code == 405, "%s %s: %s" % (wrong, url, describe(r))
         allow = {m.strip() for m in r.headers.get("Allow", "").split(",") if m.strip()}
         assert allow == methods, "%s: Allow %s, documented %s" % (template, allow, methods)
 
@@ -753,7 +754,119 @@ def test_answers_match_the_document(fxd, doc, check):
         check(anon.get("ledger/tile/%s/001" % level), 404)
     check(anon.get("ledger/tile/9/000"), 404)
 
+    review_process(fxd, check, dev)
+
     # every documented operation was seen answering a success
     ok = {(m, t) for m, t, s in check.seen if 200 <= s < 300}
     missing = sorted((m, t) for m, t, _ in operations(doc) if (m, t) not in ok)
     assert not missing, "no successful answer of these was checked: %s" % missing
+
+
+def review_process(fxd, check, dev):
+    """The review process (SPEC 4-6): every operation, successes and refusals."""
+    admin = fxd.admin
+    coordinator = {"id": fxd.init_info["org_id"], "kind": "coordinator"}
+    reviewer = user_client(fxd, admin, coordinator, "reviewer")
+    civ = org_client(fxd, "agency", role="reviewer", mission="civilian")
+    natsec = org_client(fxd, "agency", role="reviewer", mission="national_security")
+    partner = org_client(fxd, "operator", role="member", sector="energy")
+    release = str(TODAY + dt.timedelta(days=120))
+    n = check(dev.post("notices", json=dict(notice_body(release=release), submit=True,
+                                            training_compute_flop=2e26)), 201)
+
+    # policy: read, dry run, apply (and refusals)
+    pol = check(admin.get("policy"), 200)["document"]
+    signed = dict(pol, name="signed-order-2026", min_notice_days=30)
+    check.request_body("POST", "/api/v1/policy/check", signed)
+    dry = check(reviewer.post("policy/check", json=signed), 200)
+    assert dry["policy"]["name"] == "signed-order-2026", dry
+    check(dev.post("policy/check", json=signed), 403)
+    bad = dict(pol, covered_if_any=[{"id": "x", "field": "nope", "op": "~", "value": "big"}])
+    check.request_body("POST", "/api/v1/policy/check", bad, valid=False)
+    check(reviewer.post("policy/check", json=bad), 422)
+    check(reviewer.put("policy", json=signed), 403)
+    check(admin.put("policy", json=bad), 422)
+    check(admin.put("policy", json=signed, headers={"If-Match": '"%s"' % ("0" * 64)}), 412)
+    applied = check(admin.put("policy", json=signed), 200)
+    assert applied["examined"] >= 1 and applied["previous"]["name"] == "draft-order-2026"
+    check(admin.put("policy", json=pol), 200)
+
+    # screening, review, determination, reconsideration
+    scr = check(dev.get("notices/%s/screening" % n["id"]), 200)
+    assert scr["result"] == "likely_covered", scr
+    check(civ.get("notices/%s/screening" % n["id"]), 404)
+    check(dev.post("notices/%s/review" % n["id"], json={}), 403)
+    check(reviewer.post("notices/%s/determination" % n["id"],
+                        json={"determination": "covered", "rationale": "r"}), 409)
+    check(reviewer.post("notices/%s/review" % n["id"]), 200)
+    det = {"determination": "covered", "rationale": "compute above the threshold"}
+    check.request_body("POST", "/api/v1/notices/{id}/determination", det)
+    check(reviewer.post("notices/%s/determination" % n["id"], json={"determination": "maybe"}), 422)
+    check(reviewer.post("notices/%s/determination" % n["id"], json=det), 201)
+    rec = {"statement": "we disagree"}
+    check.request_body("POST", "/api/v1/notices/{id}/reconsideration", rec)
+    check(dev.post("notices/%s/reconsideration" % n["id"], json=rec), 201)
+    check(dev.post("notices/%s/reconsideration" % n["id"], json=rec), 409)
+    check(reviewer.post("notices/%s/determination" % n["id"], json=det), 201)
+    dets = check(dev.get("notices/%s/determinations" % n["id"]), 200)
+    assert [x["kind"] for x in dets["items"]] == ["determination", "reconsideration",
+                                                  "determination"]
+
+    # assessment, tasks, findings, outcome
+    body = {"agencies": [civ.org["id"], natsec.org["id"]]}
+    check.request_body("POST", "/api/v1/notices/{id}/assessment", body)
+    check(dev.post("notices/%s/assessment" % n["id"], json=body), 403)
+    check(reviewer.post("notices/%s/assessment" % n["id"], json={"agencies": [partner.org["id"]]}),
+          422)
+    a = check(reviewer.post("notices/%s/assessment" % n["id"], json=body), 201)
+    assert a["warnings"] == [], a
+    check(civ.get("notices/%s/assessment" % n["id"]), 200)
+    task = "assessments/%s/tasks/%s/" % (a["id"], civ.org["id"])
+    check(civ.post(task + "complete"), 409)
+    check(natsec.post(task + "start"), 403)
+    check(civ.post(task + "start"), 200)
+    fb = {"title": "Exploit chain", "severity": "high", "domain": "cyber",
+          "description": "details", "recommendation": "patch", "marking": "government_only"}
+    check.request_body("POST", "/api/v1/assessments/{id}/findings", fb)
+    check(civ.post("assessments/%s/findings" % a["id"], json=dict(fb, marking="secret")), 422)
+    f = check(civ.post("assessments/%s/findings" % a["id"], json=fb), 201)
+    check(civ.get("assessments/%s/findings" % a["id"]), 200)
+    check(civ.get("assessments/%s/findings/%s" % (a["id"], f["id"])), 200)
+    check(dev.get("assessments/%s/findings/%s" % (a["id"], f["id"])), 404)
+    check(civ.post(task + "complete"), 200)
+    out = {"outcome": "concerns_communicated", "summary": "see findings"}
+    check.request_body("POST", "/api/v1/assessments/{id}/outcome", out)
+    check(civ.post("assessments/%s/outcome" % a["id"], json=out), 403)
+    check(reviewer.post("assessments/%s/outcome" % a["id"], json=out), 200)
+    check(reviewer.post("assessments/%s/outcome" % a["id"], json=out), 409)
+
+    # grants
+    g = {"partner_org": partner.org["id"], "purpose": "harden the grid",
+         "starts": str(TODAY), "ends": str(TODAY + dt.timedelta(days=30)), "terms": "no sharing"}
+    check.request_body("POST", "/api/v1/notices/{id}/grants", g)
+    check(dev.post("notices/%s/grants" % n["id"], json=dict(g, ends=str(TODAY - dt.timedelta(days=1)))),
+          422)
+    grant = check(dev.post("notices/%s/grants" % n["id"], json=g), 201)
+    check(partner.get("grants/%s" % grant["id"]), 404)
+    check(dev.post("grants/%s/consent" % grant["id"]), 200)
+    check(dev.post("grants/%s/consent" % grant["id"]), 409)
+    check(reviewer.post("grants/%s/consent" % grant["id"], json={}), 200)
+    check(partner.post("grants/%s/consent" % grant["id"]), 403)
+    check(partner.post("grants/%s/accept" % grant["id"], json={"terms_sha256": "0" * 64}), 422)
+    acc = check(partner.post("grants/%s/accept" % grant["id"],
+                             json={"terms_sha256": grant["terms_sha256"]}), 200)
+    assert acc["state"] == "active" and "notice_id" not in acc, acc
+    fbk = {"title": "Found a bug", "severity": "medium", "description": "in our SCADA"}
+    check.request_body("POST", "/api/v1/grants/{id}/feedback", fbk)
+    check(partner.post("grants/%s/feedback" % grant["id"], json=fbk), 201)
+    check(partner.get("grants/%s" % grant["id"]), 200)
+    check(partner.get("grants", params={"sector": "energy", "state": "active"}), 200)
+    check(admin.get("grants", params={"state": "expired"}), 200)
+    check(admin.get("grants", params={"state": "gone"}), 422)
+    check(dev.post("grants/%s/revoke" % grant["id"], json={}), 422)
+    check(dev.post("grants/%s/revoke" % grant["id"], json={"reason": "done"}), 200)
+    check(partner.post("grants/%s/feedback" % grant["id"], json=fbk), 409)
+
+    # deadlines
+    check(dev.get("deadlines", params={"within": 365}), 200)
+    check(admin.get("deadlines", params={"within": -1}), 422)

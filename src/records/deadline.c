@@ -1,0 +1,134 @@
+/*
+ * deadline.c: the deadlines of the review process, from plain columns only
+ * (dates and states), in four queries. Owns nothing between calls.
+ */
+#include "records/deadline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct acc {
+    struct fx_deadline *items; /* owned */
+    size_t n, cap;
+    bool (*keep)(const struct fx_deadline *, void *);
+    void *keep_arg;
+};
+
+static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
+{
+    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+/*
+ * Every query answers the same columns: record_id, notice_id, ref, org_id, status,
+ * agency_org, partner_org, approved, assigned, due, kind selector (0 or 1 picks
+ * kinds[0] or kinds[1]).
+ */
+static enum fx_err run(struct fx_db *db, const char *sql, int64_t today, int64_t until,
+                       const char *viewer, const char *record_kind, const char *const kinds[2],
+                       struct acc *a)
+{
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, today);
+    fx_stmt_bind_i64(st, 2, until);
+    fx_stmt_bind_str(st, 3, viewer);
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        if (a->n == a->cap) {
+            a->cap = a->cap ? a->cap * 2 : 64;
+            a->items = fx_xrealloc(a->items, a->cap * sizeof(*a->items));
+        }
+        struct fx_deadline *d = &a->items[a->n];
+        memset(d, 0, sizeof(*d));
+        d->record_kind = record_kind;
+        text_col(st, 0, d->record_id, sizeof(d->record_id));
+        text_col(st, 1, d->notice_id, sizeof(d->notice_id));
+        text_col(st, 2, d->ref, sizeof(d->ref));
+        text_col(st, 3, d->org_id, sizeof(d->org_id));
+        text_col(st, 4, d->status, sizeof(d->status));
+        text_col(st, 5, d->agency_org, sizeof(d->agency_org));
+        text_col(st, 6, d->partner_org, sizeof(d->partner_org));
+        d->approved = fx_stmt_i64(st, 7) != 0;
+        d->assigned = fx_stmt_i64(st, 8) != 0;
+        d->due = fx_stmt_i64(st, 9);
+        d->kind = kinds[fx_stmt_i64(st, 10) ? 1 : 0];
+        if (a->keep(d, a->keep_arg))
+            a->n++;
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
+
+#define ASSIGNED(notice_col)                                                                       \
+    "EXISTS (SELECT 1 FROM assessments x JOIN assessment_tasks y ON y.assessment_id = x.id"       \
+    " WHERE x.notice_id = " notice_col " AND y.agency_org = $3)"
+
+static int by_due(const void *x, const void *y)
+{
+    const struct fx_deadline *a = x, *b = y;
+    if (a->due != b->due)
+        return a->due < b->due ? -1 : 1;
+    int c = strcmp(a->kind, b->kind);
+    return c ? c : strcmp(a->record_id, b->record_id);
+}
+
+enum fx_err fx_deadline_list(struct fx_db *db, int64_t today, int64_t within,
+                             const char *viewer_org,
+                             bool (*keep)(const struct fx_deadline *, void *), void *keep_arg,
+                             struct fx_deadline **items_out, size_t *n_out)
+{
+    static const char *notices =
+        "SELECT n.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED("n.id")
+        ", n.planned_release_date, 0 FROM notices n WHERE n.status IN ('submitted',"
+        " 'under_review', 'determined', 'assessment', 'assessed')"
+        " AND n.planned_release_date BETWEEN $1 AND $2";
+    static const char *windows =
+        "SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_starts, 0 FROM assessments a JOIN notices n ON n.id = a.notice_id"
+        " WHERE a.status = 'open' AND a.access_starts BETWEEN $1 AND $2 UNION ALL"
+        " SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_ends, 1 FROM assessments a JOIN notices n ON n.id = a.notice_id"
+        " WHERE a.status = 'open' AND a.access_ends BETWEEN $1 AND $2";
+    static const char *tasks =
+        "SELECT a.id, n.id, n.ref, n.org_id, n.status, t.agency_org, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_ends, 0 FROM assessment_tasks t JOIN assessments a ON a.id = t.assessment_id"
+        " JOIN notices n ON n.id = a.notice_id WHERE a.status = 'open'"
+        " AND t.status <> 'complete' AND a.access_ends <= $2";
+#define GRANT_COLS                                                                                 \
+    "SELECT g.id, n.id, n.ref, n.org_id, n.status, NULL, g.partner_org,"                          \
+    " CASE WHEN g.developer_consent_at IS NOT NULL AND g.coordinator_consent_at IS NOT NULL"      \
+    " THEN 1 ELSE 0 END, " ASSIGNED("n.id")
+    static const char *grants =
+        GRANT_COLS ", g.starts, 0 FROM grants g JOIN notices n ON n.id = g.notice_id"
+        " WHERE g.revoked_at IS NULL AND g.starts BETWEEN $1 AND $2 UNION ALL " GRANT_COLS
+        ", g.ends, 1 FROM grants g JOIN notices n ON n.id = g.notice_id"
+        " WHERE g.revoked_at IS NULL AND g.ends BETWEEN $1 AND $2";
+    static const char *const notice_kinds[2] = {"notice_release", "notice_release"};
+    static const char *const window_kinds[2] = {"assessment_opens", "assessment_closes"};
+    static const char *const task_kinds[2] = {"task_due", "task_due"};
+    static const char *const grant_kinds[2] = {"grant_starts", "grant_ends"};
+    struct acc a = {.keep = keep, .keep_arg = keep_arg};
+    int64_t until = today + within;
+    *items_out = NULL;
+    *n_out = 0;
+    enum fx_err err = run(db, notices, today, until, viewer_org, "notice", notice_kinds, &a);
+    if (err == FX_OK)
+        err = run(db, windows, today, until, viewer_org, "assessment", window_kinds, &a);
+    if (err == FX_OK)
+        err = run(db, tasks, today, until, viewer_org, "task", task_kinds, &a);
+    if (err == FX_OK)
+        err = run(db, grants, today, until, viewer_org, "grant", grant_kinds, &a);
+    if (err != FX_OK) {
+        free(a.items);
+        return err;
+    }
+    if (a.n > 1)
+        qsort(a.items, a.n, sizeof(*a.items), by_due);
+    *items_out = a.items;
+    *n_out = a.n;
+    return FX_OK;
+}

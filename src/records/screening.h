@@ -1,0 +1,72 @@
+/*
+ * screening.h: coverage screening as records (SPEC §4). On submission, on every
+ * amendment of a submitted notice and when a new policy is applied, FX screens
+ * the notice under the active policy (src/policy/screen.c) and keeps a new
+ * screening version: the result, the policy version, and the explanation of
+ * every rule with the notice's value, sealed under the developer org's key
+ * (the explanation holds notice values). Screening version n of a notice is the
+ * record of fact (notice id, n); its served bytes are GET .../screening.
+ */
+#ifndef FX_SCREENING_H
+#define FX_SCREENING_H
+
+#include "records/notice.h"
+
+/*
+ * Screens fields (the notice's current, validated fields) under pol and records
+ * the next screening version; when the result differs from the previous
+ * screening's, a "screened" event in the notice's history says so.
+ * trigger: "submission", "amendment" or "policy".
+ */
+enum fx_err fx_screening_record(struct fx_db *db, const struct fx_notice_env *env,
+                                const struct fx_notice_row *row, const json_t *fields,
+                                const struct fx_policy *pol, const char *trigger);
+
+/* The newest screening's version and result (at least 24 bytes); version 0 when none. */
+enum fx_err fx_screening_current(struct fx_db *db, const char *notice_id, int64_t *version_out,
+                                 char *result_out);
+
+/* The served bytes of the newest screening (malloc'd). FX_ENOTFOUND when never screened. */
+enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
+                               const struct fx_notice_row *row, char **out, size_t *len_out);
+
+/*
+ * Re-screens every open notice (submitted to assessed) under pol, which must not
+ * be the active policy yet.
+ *
+ * Dry run (apply false): *changes_out lists the notices whose result or short-
+ * notice flag would change: {"notice_id", "ref", "org_id", "screening": {"from",
+ * "to"}, "short_notice": {"from", "to"}}. keep(row, arg) is the gate: rows it refuses
+ * are neither counted nor listed.
+ *
+ * apply: in the caller's transaction, every open notice gets a new screening
+ * version, the new policy's stamp, its short-notice flag judged again under the
+ * new min_notice_days, one "screened" event and one audit row; *changes_out
+ * lists the changes as above. *examined_out: how many notices were screened.
+ */
+enum fx_err fx_screening_rescreen(struct fx_db *db, const struct fx_notice_env *env,
+                                  const struct fx_policy *pol, bool apply,
+                                  bool (*keep)(const struct fx_notice_row *, void *),
+                                  void *keep_arg, json_t **changes_out, size_t *examined_out);
+
+/*
+ * A dry run of pol (SPEC §4 "policy check"): {"policy": {"name", "sha256"},
+ * "active": {...}, "examined", "changed", "changes": [...]} (new reference), as
+ * fx_screening_rescreen lists them. A policy equal to the active one changes nothing.
+ */
+enum fx_err fx_screening_check(struct fx_db *db, const struct fx_notice_env *env,
+                               const struct fx_policy *pol,
+                               bool (*keep)(const struct fx_notice_row *, void *),
+                               void *keep_arg, json_t **out);
+
+/*
+ * Makes pol the active policy in the caller's write transaction: re-screens every
+ * open notice (fx_screening_rescreen with apply), activates the policy, appends its
+ * ledger leaf (receipt into env->receipts) and an audit row "policy.apply" (env->who
+ * may be a principal without user, for fxd policy apply). *out as for the check,
+ * with "previous" instead of "active" and "unchanged": true when pol was active.
+ */
+enum fx_err fx_screening_apply(struct fx_db *db, const struct fx_notice_env *env,
+                               const struct fx_policy *pol, json_t **out);
+
+#endif
