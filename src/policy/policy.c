@@ -8,6 +8,7 @@
 #include "common/limits.h"
 #include "common/parse.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,9 +170,63 @@ enum fx_err fx_policy_activate(struct fx_db *db, int64_t now, const struct fx_po
     return err;
 }
 
+/*
+ * Every write that judges a notice needs the active policy; parsing and
+ * validating it each time cost more than the write itself. Parsed documents are
+ * memoised by SHA-256, which names their content: a cached entry can never be
+ * stale, only unused. The table is tiny (one entry per policy ever applied).
+ */
+#define POLICY_MEMO 8
+static struct {
+    pthread_mutex_t mu;
+    struct fx_policy entries[POLICY_MEMO]; /* doc owned (one reference each) */
+    size_t n, next;
+} memo = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static bool memo_get(const char *sha256, struct fx_policy *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&memo.mu);
+    for (size_t i = 0; i < memo.n && !hit; i++) {
+        if (strcmp(memo.entries[i].sha256, sha256) == 0) {
+            *out = memo.entries[i];
+            json_incref(out->doc);
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&memo.mu);
+    return hit;
+}
+
+static void memo_put(const struct fx_policy *pol)
+{
+    pthread_mutex_lock(&memo.mu);
+    size_t i = memo.n < POLICY_MEMO ? memo.n++ : memo.next++ % POLICY_MEMO;
+    if (memo.entries[i].doc)
+        json_decref(memo.entries[i].doc);
+    memo.entries[i] = *pol;
+    json_incref(pol->doc);
+    pthread_mutex_unlock(&memo.mu);
+}
+
 enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out)
 {
     static const char *sql = "SELECT body FROM policies WHERE active = 1";
+    static const char *sha_sql = "SELECT sha256 FROM policies WHERE active = 1";
+    struct fx_stmt *sh = NULL;
+    bool r = false;
+    enum fx_err e = fx_db_prepare(db, sha_sql, &sh);
+    if (e != FX_OK)
+        return e;
+    e = fx_stmt_step(sh, &r);
+    bool hit = e == FX_OK && r && memo_get(fx_stmt_text(sh, 0, NULL), out);
+    fx_stmt_finalize(sh);
+    if (e != FX_OK)
+        return e;
+    if (!r)
+        return FX_ENOTFOUND;
+    if (hit)
+        return FX_OK;
     struct fx_stmt *st = NULL;
     bool row = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
@@ -187,6 +242,8 @@ enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out)
         fx_problem_init(&pb);
         err = fx_policy_parse(body, len, out, &pb) == FX_OK ? FX_OK : FX_ESTORE;
         fx_problem_cleanup(&pb);
+        if (err == FX_OK)
+            memo_put(out);
     }
     fx_stmt_finalize(st);
     return err;

@@ -80,6 +80,7 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                     "PRAGMA temp_store=MEMORY;"
                                      "PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
