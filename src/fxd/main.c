@@ -9,6 +9,7 @@
 #include "crypto/keyring.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
+#include "http/viewcache.h"
 #include "ledger/signer.h"
 #include "policy/policy.h"
 #include "records/audit.h"
@@ -375,6 +376,7 @@ static int cmd_serve(const struct opts *o)
     ctx.data_dir = o->data;
     ctx.metrics.started_ms = fx_clock_now(NULL);
     ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
+    ctx.views = fx_viewcache_new(4096);
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
     struct fx_server *srv = NULL;
@@ -392,6 +394,7 @@ static int cmd_serve(const struct opts *o)
     fx_server_stop(srv);
     fx_store_close(store);
     fx_ratelimit_free(ctx.rl);
+    fx_viewcache_free(ctx.views);
     fx_keyring_free(kr);
     fx_signer_free(sg);
     fx_log("notice", "stopped", NULL);

@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "http/api.h"
+#include "http/viewcache.h"
 #include "http/write.h"
 #include "records/assessment.h"
 #include "records/audit.h"
@@ -227,12 +228,39 @@ out:
 
 /* ---- read one ---- */
 
+/* Everything of the row that the view shows: a change of any of them changes the key. */
+static void view_key(const struct fx_notice_row *r, char *out, size_t n)
+{
+    snprintf(out, n, "notice:%s:%lld:%s:%s:%lld:%lld:%d:%s:%lld:%lld:%s", r->id,
+             (long long)r->version, r->etag, r->status, (long long)r->updated_at,
+             (long long)(r->has_notice_days ? r->notice_days : -1), r->short_notice,
+             r->determination, (long long)(r->has_actual_release ? r->actual_release_date : -1),
+             (long long)r->submitted_at, r->policy_sha256);
+}
+
 static enum fx_err get_fn(struct fx_db *db, void *arg)
 {
     struct nop *op = arg;
+    struct fx_viewcache *vc = op->req->ctx->views;
     enum fx_err err = load_gate(db, op, FX_ACT_READ);
-    if (err == FX_OK)
-        err = fx_notice_view(db, op->req->ctx->keys, &op->row, &op->out);
+    if (err != FX_OK)
+        return err;
+    char key[512];
+    view_key(&op->row, key, sizeof(key));
+    if (vc) {
+        op->bytes = fx_viewcache_get(vc, key, &op->len);
+        if (op->bytes)
+            return FX_OK;
+    }
+    err = fx_notice_view(db, op->req->ctx->keys, &op->row, &op->out);
+    if (err == FX_OK) {
+        op->bytes = json_dumps(op->out, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+        if (op->bytes == NULL)
+            fx_die("json_dumps failed");
+        op->len = strlen(op->bytes);
+        if (vc)
+            fx_viewcache_put(vc, key, op->bytes, op->len);
+    }
     return err;
 }
 
@@ -254,8 +282,7 @@ void fx_api_notice_get(struct fx_req *req)
     struct nop op = {.req = req, .id = req->params[0]};
     if (run_read(req, get_fn, &op) && audit_read(req, &op.row, "notice.read")) {
         fx_req_set_header(req, "ETag", op.row.etag);
-        fx_req_json(req, 200, op.out);
-        op.out = NULL;
+        fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
     }
     nop_cleanup(&op);
 }

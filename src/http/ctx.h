@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 struct fx_ratelimit;
+struct fx_viewcache;
 
 struct fx_metrics {
     atomic_ulong requests[6]; /* by status class: index 1..5 for 1xx..5xx */
@@ -28,6 +29,7 @@ struct fx_ctx {
     struct fx_signer *signer;   /* borrowed: the ledger's key (signer.c alone touches it) */
     struct fx_clock clock;
     struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
+    struct fx_viewcache *views; /* owned by fxd main; NULL disables the cache */
     struct fx_metrics metrics;
     const char *data_dir;       /* borrowed */
 };

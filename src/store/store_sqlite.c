@@ -236,6 +236,10 @@ static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
     return j.err;
 }
 
+static enum fx_err sq_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out);
+static enum fx_err sq_step(struct fx_stmt *st, bool *row);
+static void sq_finalize(struct fx_stmt *st);
+
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)store;
@@ -250,10 +254,22 @@ static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
         s->readers = c;
         pthread_mutex_unlock(&s->mu);
     }
-    if (exec_sql(c, "BEGIN") != FX_OK)
+    /* prepared once per connection: sqlite3_exec would parse them on every read */
+    static const char *begin_sql = "BEGIN";
+    static const char *commit_sql = "COMMIT";
+    struct fx_stmt *st = NULL;
+    bool row;
+    if (sq_prepare((struct fx_db *)c, begin_sql, &st) != FX_OK || sq_step(st, &row) != FX_OK) {
+        if (st)
+            sq_finalize(st);
         return FX_ESTORE;
+    }
+    sq_finalize(st);
     enum fx_err err = fn((struct fx_db *)c, arg);
-    exec_sql(c, "COMMIT");
+    if (sq_prepare((struct fx_db *)c, commit_sql, &st) == FX_OK) {
+        sq_step(st, &row);
+        sq_finalize(st);
+    }
     return err;
 }
 
