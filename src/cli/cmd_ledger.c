@@ -249,8 +249,8 @@ static int run_entry(struct fx_cli *cli, int argc, char **argv)
         goto out;
     }
     leaf = json_string_value(json_object_get(j, "leaf"));
-    if (leaf == NULL || sodium_base642bin(bytes, sizeof(bytes) - 1, leaf, strlen(leaf), NULL, &blen,
-                                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (leaf == NULL ||
+        !fx_receipt_b64_decode(leaf, strlen(leaf), bytes, sizeof(bytes) - 1, &blen)) {
         fprintf(stderr, "fx: the answer from %s has no leaf\n", cli->url);
         rc = FX_EXIT_SERVER;
         goto out;
@@ -487,8 +487,7 @@ static int check_consistency(struct fx_cli *cli, const struct fx_checkpoint *old
         const char *h = json_string_value(json_array_get(arr, i));
         size_t hl = 0;
         if (h == NULL ||
-            sodium_base642bin(proof->hash[i], FX_MERKLE_HASH, h, strlen(h), NULL, &hl, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            !fx_receipt_b64_decode(h, strlen(h), proof->hash[i], FX_MERKLE_HASH, &hl) ||
             hl != FX_MERKLE_HASH)
             goto out;
     }

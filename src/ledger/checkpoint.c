@@ -84,13 +84,20 @@ static bool name_ok(const char *p, size_t len)
 
 /*
  * Decodes standard padded base64 (b64, len) into out (at most cap bytes),
- * whole input only: libsodium refuses other characters, missing padding and
- * non-zero trailing bits, so one byte string has one accepted encoding.
+ * whole input only: libsodium refuses missing padding and non-zero trailing
+ * bits, so one byte string has one accepted encoding. The alphabet is checked
+ * here first: libsodium 1.0.18 takes every byte from 0x80 up for a base64
+ * digit (it compares a signed char), which fuzz_checkpoint found.
  */
 static bool b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap, size_t *out_len)
 {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     if (len == 0)
         return false;
+    for (size_t i = 0; i < len; i++)
+        if (b64[i] == '\0' || memchr(alphabet, b64[i], sizeof(alphabet) - 1) == NULL)
+            return false;
     return sodium_base642bin(out, cap, b64, len, NULL, out_len, NULL,
                              sodium_base64_VARIANT_ORIGINAL) == 0;
 }

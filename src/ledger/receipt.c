@@ -37,15 +37,18 @@ static void say(char *why, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-/*
- * Standard padded base64 of (b64, len) into out, whole input only. libsodium
- * refuses foreign characters, missing padding and non-zero trailing bits, so
- * every byte string has exactly one accepted spelling.
- */
-static bool b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap, size_t *out_len)
+bool fx_receipt_b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap,
+                           size_t *out_len)
 {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    *out_len = 0;
     if (len == 0)
         return false;
+    /* libsodium 1.0.18 takes every byte from 0x80 up for a digit: check the alphabet first */
+    for (size_t i = 0; i < len; i++)
+        if (b64[i] == '\0' || memchr(alphabet, b64[i], sizeof(alphabet) - 1) == NULL)
+            return false;
     return sodium_base642bin(out, cap, b64, len, NULL, out_len, NULL,
                              sodium_base64_VARIANT_ORIGINAL) == 0;
 }
@@ -84,8 +87,8 @@ static enum fx_err parse_receipt_object(json_t *r, struct fx_receipt *out, char 
     if (!json_is_string(v) ||
         json_string_length(v) >
             sodium_base64_ENCODED_LEN(FX_RECEIPT_MAX_LEAF, sodium_base64_VARIANT_ORIGINAL) ||
-        !b64_decode(json_string_value(v), json_string_length(v), out->leaf, sizeof(out->leaf),
-                    &out->leaf_len)) {
+        !fx_receipt_b64_decode(json_string_value(v), json_string_length(v), out->leaf,
+                               sizeof(out->leaf), &out->leaf_len)) {
         say(why, n, "leaf: missing, or not the standard base64 of 1 to %d bytes",
             FX_RECEIPT_MAX_LEAF);
         return FX_EINVAL;
@@ -112,8 +115,8 @@ static enum fx_err parse_receipt_object(json_t *r, struct fx_receipt *out, char 
         const json_t *h = json_array_get(v, i);
         size_t hl = 0;
         if (!json_is_string(h) ||
-            !b64_decode(json_string_value(h), json_string_length(h), out->path.hash[i],
-                        FX_MERKLE_HASH, &hl) ||
+            !fx_receipt_b64_decode(json_string_value(h), json_string_length(h), out->path.hash[i],
+                                   FX_MERKLE_HASH, &hl) ||
             hl != FX_MERKLE_HASH) {
             say(why, n, "inclusion_path[%zu]: not the standard base64 of a 32-byte hash", i);
             return FX_EINVAL;

@@ -21,6 +21,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -87,6 +88,16 @@ enum fx_err fx_receipt_parse(const char *p, size_t len, struct fx_receipt *out, 
  */
 enum fx_err fx_receipt_parse_leaf(const unsigned char *p, size_t len, struct fx_receipt_leaf *out,
                                   char *why, size_t why_len);
+
+/*
+ * Decodes the standard padded base64 (b64, len), whole input only, into out
+ * (cap bytes) and its length into *out_len: false for anything else, so that
+ * one byte string has one accepted spelling (no foreign or non-ASCII
+ * characters, padding present, trailing bits zero). For the base64 a client
+ * reads from the ledger endpoints too.
+ */
+bool fx_receipt_b64_decode(const char *b64, size_t len, unsigned char *out, size_t cap,
+                           size_t *out_len);
 
 /* The parts of a receipt fx_receipt_verify() checks, to name the one that failed. */
 enum fx_receipt_part {

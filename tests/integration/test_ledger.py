@@ -134,7 +134,7 @@ def parse_checkpoint(note, vkey=None):
     assert rest == "", note
     assert sigs.endswith("\n") and sigs, note
     if vkey is not None and Ed25519PublicKey is not None:
-        name, keyid, b64 = vkey.split("+")
+        name, keyid, b64 = vkey.split("+", 2)
         raw = base64.b64decode(b64)
         assert raw[0] == 1 and len(raw) == 33
         ours = 0
@@ -434,7 +434,7 @@ def test_tampered_and_malformed_receipts_fail_naming_the_part(fx, work, keyfile,
 def test_malformed_keys_are_refused(fx, fxd, work, keyfile, receipts):
     rpath = save(work, "r-keys.json", json.dumps(receipts[3]))
     vkey = fxd.init_info["ledger_public_key"]
-    name, keyid, b64 = vkey.split("+")
+    name, keyid, b64 = vkey.split("+", 2)
     raw = base64.b64decode(b64)
     wrong_type = "%s+%s+%s" % (name, keyid, base64.b64encode(b"\x02" + raw[1:]).decode())
     bad = {
