@@ -83,18 +83,25 @@ enum fx_err fx_token_from_header(const char *h, char out[static FX_TOKEN_LEN + 1
 enum fx_err fx_token_lookup(struct fx_db *db, const char *token, int64_t now_ms,
                             struct fx_principal *out)
 {
+    unsigned char hash[FX_TOKEN_HASH];
+    int64_t expires;
+    fx_token_hash(token, strlen(token), hash);
+    return fx_token_lookup_hash(db, hash, now_ms, out, &expires);
+}
+
+enum fx_err fx_token_lookup_hash(struct fx_db *db, const unsigned char hash[FX_TOKEN_HASH],
+                                 int64_t now_ms, struct fx_principal *out, int64_t *expires_out)
+{
     static const char *sql =
         "SELECT t.id, u.id, u.role, o.id, o.kind, o.mission, t.expires_at, t.revoked_at"
         " FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id"
         " WHERE t.hash = $1";
-    unsigned char hash[FX_TOKEN_HASH];
-    fx_token_hash(token, strlen(token), hash);
     struct fx_stmt *st = NULL;
     bool row = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_blob(st, 1, hash, sizeof(hash));
+    fx_stmt_bind_blob(st, 1, hash, FX_TOKEN_HASH);
     err = fx_stmt_step(st, &row);
     if (err == FX_OK && !row)
         err = FX_EUNAUTH;
@@ -109,6 +116,7 @@ enum fx_err fx_token_lookup(struct fx_db *db, const char *token, int64_t now_ms,
         out->kind = (enum fx_org_kind)fx_org_kind_parse(fx_stmt_text(st, 4, NULL));
         int m = fx_stmt_is_null(st, 5) ? -1 : fx_mission_parse(fx_stmt_text(st, 5, NULL));
         out->mission = m < 0 ? FX_MISSION_NONE : (enum fx_mission)m;
+        *expires_out = fx_stmt_i64(st, 6);
     }
     fx_stmt_finalize(st);
     return err;

@@ -31,5 +31,8 @@ enum fx_err fx_token_from_header(const char *authorization, char out[static FX_T
  */
 enum fx_err fx_token_lookup(struct fx_db *db, const char *token, int64_t now_ms,
                             struct fx_principal *out);
+/* The same by hash, also giving the token's expiry (ms). */
+enum fx_err fx_token_lookup_hash(struct fx_db *db, const unsigned char hash[FX_TOKEN_HASH],
+                                 int64_t now_ms, struct fx_principal *out, int64_t *expires_out);
 
 #endif

@@ -10,6 +10,7 @@
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "http/viewcache.h"
+#include "auth/tokencache.h"
 #include "ledger/signer.h"
 #include "policy/policy.h"
 #include "records/audit.h"
@@ -377,6 +378,7 @@ static int cmd_serve(const struct opts *o)
     ctx.metrics.started_ms = fx_clock_now(NULL);
     ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
     ctx.views = fx_viewcache_new(4096);
+    ctx.tokens = fx_tokencache_new(4096, 1000);
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
     struct fx_server *srv = NULL;
@@ -395,6 +397,7 @@ static int cmd_serve(const struct opts *o)
     fx_store_close(store);
     fx_ratelimit_free(ctx.rl);
     fx_viewcache_free(ctx.views);
+    fx_tokencache_free(ctx.tokens);
     fx_keyring_free(kr);
     fx_signer_free(sg);
     fx_log("notice", "stopped", NULL);

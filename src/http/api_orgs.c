@@ -2,6 +2,7 @@
  * api_orgs.c: organizations, users and tokens (SPEC §2, §12, §14).
  */
 #include "auth/access.h"
+#include "auth/tokencache.h"
 #include "common/json.h"
 #include "common/parse.h"
 #include "http/api.h"
@@ -339,6 +340,9 @@ void fx_api_token_revoke(struct fx_req *req)
         fx_req_problem(req, 404, "no such token");
     } else {
         enum fx_err err = fx_write_run(req, token_revoke_fn, &op, &pb);
+        /* after the commit, before the answer: no cached use of the token follows */
+        if (err == FX_OK && req->ctx->tokens)
+            fx_tokencache_flush(req->ctx->tokens);
         if (err != FX_OK)
             fx_req_error(req, err, &pb, NULL);
     }

@@ -15,6 +15,7 @@
 
 struct fx_ratelimit;
 struct fx_viewcache;
+struct fx_tokencache;
 
 struct fx_metrics {
     atomic_ulong requests[6]; /* by status class: index 1..5 for 1xx..5xx */
@@ -30,8 +31,10 @@ struct fx_ctx {
     struct fx_clock clock;
     struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
     struct fx_viewcache *views; /* owned by fxd main; NULL disables the cache */
+    struct fx_tokencache *tokens; /* owned by fxd main; NULL: every request reads its token */
     struct fx_metrics metrics;
     const char *data_dir;       /* borrowed */
+    size_t taxii_max_body;      /* TAXII envelopes (fxd serve --taxii-max-body); 0: the default */
 };
 
 #endif

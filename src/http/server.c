@@ -10,6 +10,7 @@
  */
 #include "http/server.h"
 #include "auth/token.h"
+#include "auth/tokencache.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "http/ratelimit.h"
@@ -19,6 +20,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,15 +42,16 @@ struct conn_state {
 };
 
 struct auth_arg {
-    const char *token;
+    const unsigned char *hash;
     int64_t now;
     struct fx_principal *out;
+    int64_t expires;
 };
 
 static enum fx_err auth_fn(struct fx_db *db, void *arg)
 {
     struct auth_arg *a = arg;
-    return fx_token_lookup(db, a->token, a->now, a->out);
+    return fx_token_lookup_hash(db, a->hash, a->now, a->out, &a->expires);
 }
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
@@ -95,9 +98,16 @@ static void on_headers(struct conn_state *cs)
     char tok[FX_TOKEN_LEN + 1];
     const char *authz = fx_req_header(req, "Authorization");
     if (authz && fx_token_from_header(authz, tok) == FX_OK) {
-        struct auth_arg a = {tok, now, &req->who};
-        enum fx_err err = fx_store_read(ctx->store, auth_fn, &a);
-        memset(tok, 0, sizeof(tok));
+        unsigned char hash[FX_TOKEN_HASH];
+        fx_token_hash(tok, strlen(tok), hash);
+        sodium_memzero(tok, sizeof(tok));
+        struct auth_arg a = {hash, now, &req->who, 0};
+        enum fx_err err = FX_OK;
+        if (!ctx->tokens || !fx_tokencache_get(ctx->tokens, hash, now, &req->who)) {
+            err = fx_store_read(ctx->store, auth_fn, &a);
+            if (err == FX_OK && ctx->tokens)
+                fx_tokencache_put(ctx->tokens, hash, &req->who, a.expires, now);
+        }
         if (err == FX_OK) {
             req->authenticated = true;
             cs->body_max = FX_MAX_BODY;
