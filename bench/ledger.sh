@@ -4,8 +4,9 @@
 #   bash bench/ledger.sh
 #
 # 1. build/bench/ledger_bench: appends LEAVES leaves (default 1,000,000) to a
-#    fresh SQLite store in transactions of BATCH (10,000) with
-#    fx_tlog_append_batch(), then times PROOFS (2,000) inclusion and as many
+#    fresh SQLite store in transactions of BATCH (10,000), each batch prepared
+#    on a second thread while the one before commits (fx_tlog_prepare(),
+#    fx_tlog_append_ready()), then times PROOFS (2,000) inclusion and as many
 #    consistency proofs at that size (median, p90, p99), each checked against
 #    the signed root, and in-process receipt verification.
 # 2. fx verify, whole process (exec, read the files, verify, exit), on a

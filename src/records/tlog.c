@@ -274,8 +274,21 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
     return err;
 }
 
-enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
-                                 const struct fx_leaf *leaves, size_t n, uint64_t *size_out,
+void fx_tlog_prepare(const struct fx_leaf *leaf, struct fx_tlog_ready *out)
+{
+    out->leaf = leaf;
+    out->bytes = leaf_bytes(leaf, &out->len);
+    fx_merkle_leaf_hash(out->bytes, out->len, out->hash);
+}
+
+void fx_tlog_ready_cleanup(struct fx_tlog_ready *r)
+{
+    FX_FREE(r->bytes);
+    r->len = 0;
+}
+
+enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
+                                 const struct fx_tlog_ready *ready, size_t n, uint64_t *size_out,
                                  char *note_out, size_t cap, size_t *len_out)
 {
     struct fx_merkle_store ms;
@@ -283,14 +296,8 @@ enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
     enum fx_err err = load_tree(db, &ms, &ap);
     if (err != FX_OK)
         return err;
-    for (size_t i = 0; i < n && err == FX_OK; i++) {
-        size_t llen = 0;
-        char *lbytes = leaf_bytes(&leaves[i], &llen);
-        unsigned char h[FX_MERKLE_HASH];
-        fx_merkle_leaf_hash(lbytes, llen, h);
-        err = put_leaf(db, ap, &leaves[i], lbytes, llen, h);
-        free(lbytes);
-    }
+    for (size_t i = 0; i < n && err == FX_OK; i++)
+        err = put_leaf(db, ap, ready[i].leaf, ready[i].bytes, ready[i].len, ready[i].hash);
     if (err == FX_OK && size_out != NULL)
         *size_out = ap->size;
     if (err == FX_OK && note_out != NULL) {
@@ -299,6 +306,20 @@ enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
         err = fx_checkpoint_sign(sg, ap->size, root, note_out, cap, len_out);
     }
     free(ap);
+    return err;
+}
+
+enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
+                                 const struct fx_leaf *leaves, size_t n, uint64_t *size_out,
+                                 char *note_out, size_t cap, size_t *len_out)
+{
+    struct fx_tlog_ready *ready = fx_xcalloc(n ? n : 1, sizeof(*ready));
+    for (size_t i = 0; i < n; i++)
+        fx_tlog_prepare(&leaves[i], &ready[i]);
+    enum fx_err err = fx_tlog_append_ready(db, sg, ready, n, size_out, note_out, cap, len_out);
+    for (size_t i = 0; i < n; i++)
+        fx_tlog_ready_cleanup(&ready[i]);
+    free(ready);
     return err;
 }
 

@@ -47,6 +47,27 @@ enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
                                  const struct fx_leaf *leaves, size_t n, uint64_t *size_out,
                                  char *note_out, size_t cap, size_t *len_out);
 
+/*
+ * A leaf made ready outside any transaction (fx_tlog_prepare()): its bytes and
+ * its hash, the part of an append that needs no database. A bulk loader
+ * prepares the next batch on one thread while the store commits the last.
+ */
+struct fx_tlog_ready {
+    const struct fx_leaf *leaf; /* borrowed: must outlive the append */
+    char *bytes;                /* owned: the leaf's bytes (fx_tlog_ready_cleanup()) */
+    size_t len;
+    unsigned char hash[FX_MERKLE_HASH]; /* RFC 9162 leaf hash of bytes */
+};
+
+/* Fills *out for leaf (borrowed, kept in out->leaf). Pure: no store, any thread. */
+void fx_tlog_prepare(const struct fx_leaf *leaf, struct fx_tlog_ready *out);
+/* Frees what fx_tlog_prepare() allocated. */
+void fx_tlog_ready_cleanup(struct fx_tlog_ready *r);
+/* fx_tlog_append_batch() for leaves prepared with fx_tlog_prepare(). */
+enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
+                                 const struct fx_tlog_ready *ready, size_t n, uint64_t *size_out,
+                                 char *note_out, size_t cap, size_t *len_out);
+
 /* Leaves in the log. */
 enum fx_err fx_tlog_size(struct fx_db *db, uint64_t *size_out);
 /* The signed checkpoint of the whole log (NUL-terminated note into out). */
