@@ -167,6 +167,99 @@ static enum fx_err policy(const struct fx_principal *p, enum fx_act act)
     }
 }
 
+static bool in_list(const char *const *list, size_t n, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && strcmp(list[i], v) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * SPEC §7, TLP 2.0: CLEAR, every authenticated user; GREEN, every organization
+ * of the community (every user belongs to one, so the two read alike here);
+ * AMBER, the reporter org, the coordinator and the orgs in share_with;
+ * AMBER+STRICT, the reporter org and the orgs in share_with only; RED, the
+ * reporter org and the users named in share_with_users only. A marking the
+ * gate does not know reads as RED: it fails closed.
+ */
+static bool tlp_readable(const struct fx_principal *p, const struct fx_subject *s)
+{
+    const char *t = s->tlp ? s->tlp : "RED";
+    if (same_org(p, s->org_id))
+        return true;
+    if (strcmp(t, "CLEAR") == 0 || strcmp(t, "GREEN") == 0)
+        return true;
+    if (strcmp(t, "AMBER") == 0)
+        return p->kind == FX_ORG_COORDINATOR || in_list(s->share_orgs, s->n_share_orgs, p->org_id);
+    if (strcmp(t, "AMBER+STRICT") == 0)
+        return in_list(s->share_orgs, s->n_share_orgs, p->org_id);
+    return in_list(s->share_users, s->n_share_users, p->user_id);
+}
+
+/*
+ * SPEC §7: any organization's members and admins report incidents; those of
+ * the reporter org update them; whoever the marking admits reads them, their
+ * versions, history and STIX objects. Reporter admins and coordinator admins
+ * (when the marking admits the coordinator) see who read one.
+ */
+static enum fx_err incident(const struct fx_principal *p, enum fx_act act,
+                            const struct fx_subject *s)
+{
+    if (act == FX_ACT_CREATE)
+        return writer_role(p) ? FX_OK : FX_EFORBIDDEN;
+    if (!tlp_readable(p, s))
+        return FX_ENOTFOUND;
+    switch (act) {
+    case FX_ACT_READ:
+        return FX_OK;
+    case FX_ACT_EDIT:
+        return same_org(p, s->org_id) && writer_role(p) ? FX_OK : FX_EFORBIDDEN;
+    case FX_ACT_ACCESS_LOG:
+        if (same_org(p, s->org_id) && p->role == FX_ROLE_ADMIN)
+            return FX_OK;
+        return coordinator_admin(p) ? FX_OK : FX_EFORBIDDEN;
+    default:
+        return FX_EFORBIDDEN;
+    }
+}
+
+/*
+ * SPEC §8 TAXII: STIX objects posted by an org follow §7 by the TLP marking
+ * they carry (share lists are an incident's: a posted object has none). The
+ * posting org's members and admins delete them. Every caller reads the
+ * "incidents" collection and every org's collection (objects filtered by
+ * marking); only an org's own members and admins add to its collection; no
+ * one adds to "incidents", which FX fills from incidents. A status resource
+ * is the posting org's alone.
+ */
+static enum fx_err taxii(const struct fx_principal *p, enum fx_act act,
+                         const struct fx_subject *s)
+{
+    switch (s->kind) {
+    case FX_REC_STIX:
+        if (!tlp_readable(p, s))
+            return FX_ENOTFOUND;
+        if (act == FX_ACT_READ)
+            return FX_OK;
+        return act == FX_ACT_EDIT && same_org(p, s->org_id) && writer_role(p) ? FX_OK
+                                                                               : FX_EFORBIDDEN;
+    case FX_REC_COLLECTION:
+        if (act == FX_ACT_READ)
+            return FX_OK;
+        return (act == FX_ACT_CREATE || act == FX_ACT_EDIT) && same_org(p, s->org_id) &&
+                       writer_role(p)
+                   ? FX_OK
+                   : FX_EFORBIDDEN;
+    case FX_REC_TAXII_STATUS:
+        if (!same_org(p, s->org_id))
+            return FX_ENOTFOUND;
+        return act == FX_ACT_READ ? FX_OK : FX_EFORBIDDEN;
+    default:
+        return FX_EFORBIDDEN;
+    }
+}
+
 /* Users and their tokens: visible to their own org and to coordinator admins. */
 static enum fx_err user(const struct fx_principal *p, enum fx_act act, const struct fx_subject *s)
 {
@@ -217,6 +310,12 @@ enum fx_err fx_access_check(const struct fx_principal *p, enum fx_act act,
         return grant(p, act, s);
     case FX_REC_POLICY:
         return policy(p, act);
+    case FX_REC_INCIDENT:
+        return incident(p, act, s);
+    case FX_REC_STIX:
+    case FX_REC_COLLECTION:
+    case FX_REC_TAXII_STATUS:
+        return taxii(p, act, s);
     }
     return FX_EFORBIDDEN;
 }

@@ -25,6 +25,11 @@ enum fx_rec_kind {
     FX_REC_FINDING,    /* a finding: read by its marking */
     FX_REC_GRANT,      /* a trusted-partner access grant */
     FX_REC_POLICY,     /* the active policy */
+    /* incidents and TAXII 2.1 (SPEC §7-8) */
+    FX_REC_INCIDENT,     /* an incident, its versions, history and STIX objects: by TLP */
+    FX_REC_STIX,         /* a STIX object posted to an org's TAXII collection: by its marking */
+    FX_REC_COLLECTION,   /* a TAXII collection: "incidents" (org_id NULL) or an org's own */
+    FX_REC_TAXII_STATUS, /* the status of a TAXII envelope: the posting org's */
 };
 
 enum fx_act {
@@ -55,6 +60,11 @@ struct fx_subject {
     const char *agency_org;  /* assessment tasks: the task's agency */
     const char *partner_org; /* grants: the operator org */
     bool approved;           /* grants: both sides consented (the partner may know of it) */
+    const char *tlp;                /* incidents, STIX objects: CLEAR ... RED (NULL: RED) */
+    const char *const *share_orgs;  /* incidents: share_with (AMBER, AMBER+STRICT) */
+    size_t n_share_orgs;
+    const char *const *share_users; /* incidents: share_with_users (RED) */
+    size_t n_share_users;
 };
 
 enum fx_err fx_access_check(const struct fx_principal *p, enum fx_act act,

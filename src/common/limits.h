@@ -58,4 +58,21 @@
 #define FX_MAX_POLICY_RULES 256
 #define FX_MAX_POLICY_DEPTH 8
 
+/*
+ * Incidents and TAXII 2.1 (SPEC §7-8). FX_MAX_TAXII_BODY above is the default
+ * envelope limit; fxd serve --taxii-max-body changes it, within this ceiling.
+ */
+#define FX_MAX_TAXII_BODY_CEILING (256 * 1024 * 1024)
+/* STIX objects in one envelope: batches are ~1,000; ten times that still validates in well under a second. */
+#define FX_MAX_TAXII_OBJECTS 10000
+/* TAXII page sizes (limit): 100 when the client names none; 1,000 objects of a few KiB stay a few MiB. */
+#define FX_TAXII_DEFAULT_PAGE 100
+#define FX_MAX_TAXII_PAGE 1000
+/* Comma-separated values in one match[...] filter. */
+#define FX_MAX_TAXII_MATCH 64
+/* Parentheses nested in a STIX pattern: real patterns nest a few levels; this bounds the parser's stack. */
+#define FX_MAX_PATTERN_DEPTH 64
+/* Orgs in an incident's share_with, users in share_with_users. */
+#define FX_MAX_SHARE 256
+
 #endif

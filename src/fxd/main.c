@@ -37,6 +37,7 @@ struct opts {
     unsigned threads, pool;
     double rate;
 };
+    size_t taxii_max_body;
 
 static void usage(FILE *f)
 {
@@ -44,7 +45,7 @@ static void usage(FILE *f)
           "       fxd serve --data DIR [--listen HOST:PORT] [--db URL] [--threads N]\n"
           "                 [--tls-cert F --tls-key F] [--rate-limit N] [--quiet]\n"
           "                 [--master-key-file F] [--ledger-key-file F] [--ledger-origin O]\n"
-          "                 [--test-clock FILE]\n"
+          "                 [--test-clock FILE] [--taxii-max-body BYTES]\n"
           "       fxd rotate-master-key --data DIR [--master-key-file F] [--db URL]\n"
           "       fxd migrate --data DIR [--db URL]\n"
           "       fxd backup DEST --data DIR\n"
@@ -56,7 +57,8 @@ static void usage(FILE *f)
           "--test-clock FILE pins the clock to the RFC 3339 time in FILE (read on every\n"
           "use); for tests only, refused unless fxd listens on loopback.\n"
           "--rate-limit N: requests per second per token and per address (burst 2N;\n"
-          "0 disables; default 2000).\n",
+          "0 disables; default 2000).\n"
+          "--taxii-max-body BYTES: the largest TAXII envelope accepted (default 10 MiB).\n",
           f);
 }
 
@@ -138,6 +140,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"db-pool", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
+        {"taxii-max-body", required_argument, NULL, 'X'},
     };
     memset(o, 0, sizeof(*o));
     o->listen = "127.0.0.1:8080";
@@ -145,6 +148,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->rate = FX_DEFAULT_RATE;
     o->org_name = "Coordinator";
     o->admin_email = "admin@coordinator.invalid";
+    o->taxii_max_body = FX_MAX_TAXII_BODY;
     o->origin = FX_LEDGER_DEFAULT_ORIGIN;
     o->db = getenv("FX_DB");
     int c;
@@ -181,6 +185,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
+        case 'X':
+            if (fx_parse_i64(optarg, strlen(optarg), FX_MAX_BODY, FX_MAX_TAXII_BODY_CEILING,
+                             &v) != FX_OK)
+                return -1;
+            o->taxii_max_body = (size_t)v;
+            break;
         }
     }
     if (o->data == NULL || optind != argc || (o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -379,6 +389,7 @@ static int cmd_serve(const struct opts *o)
     ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
     ctx.views = fx_viewcache_new(4096);
     ctx.tokens = fx_tokencache_new(4096, 1000);
+    ctx.taxii_max_body = o->taxii_max_body;
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
     struct fx_server *srv = NULL;

@@ -68,6 +68,30 @@ void fx_api_grant_accept(struct fx_req *req);
 void fx_api_grant_revoke(struct fx_req *req);
 void fx_api_grant_feedback(struct fx_req *req);
 
+/* api_incidents.c: incidents (SPEC §7) */
+void fx_api_incident_create(struct fx_req *req);
+void fx_api_incident_list(struct fx_req *req);
+void fx_api_incident_get(struct fx_req *req);
+void fx_api_incident_update(struct fx_req *req);
+void fx_api_incident_stix(struct fx_req *req);
+void fx_api_incident_versions(struct fx_req *req);
+void fx_api_incident_version(struct fx_req *req);
+void fx_api_incident_history(struct fx_req *req);
+void fx_api_incident_access_log(struct fx_req *req);
+
+/* api_taxii.c: TAXII 2.1 (SPEC §8) */
+void fx_api_taxii_discovery(struct fx_req *req);
+void fx_api_taxii_root(struct fx_req *req);
+void fx_api_taxii_status(struct fx_req *req);
+void fx_api_taxii_collections(struct fx_req *req);
+void fx_api_taxii_collection(struct fx_req *req);
+void fx_api_taxii_manifest(struct fx_req *req);
+void fx_api_taxii_objects(struct fx_req *req);
+void fx_api_taxii_add(struct fx_req *req);
+void fx_api_taxii_object(struct fx_req *req);
+void fx_api_taxii_delete(struct fx_req *req);
+void fx_api_taxii_versions(struct fx_req *req);
+
 /* api_ledger.c */
 void fx_api_ledger_checkpoint(struct fx_req *req);
 void fx_api_ledger_key(struct fx_req *req);

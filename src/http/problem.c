@@ -1,6 +1,7 @@
 /*
  * problem.c: the only place that maps an enum fx_err to an HTTP status and an
- * RFC 9457 problem type, and that writes problem+json documents.
+ * RFC 9457 problem type, and that writes problem+json documents (and, on
+ * /taxii2/ routes, TAXII 2.1 error messages).
  */
 #include "http/request.h"
 
@@ -23,6 +24,7 @@ static const struct kind *kind_of_status(unsigned status)
         {403, "forbidden", "Not allowed"},
         {404, "not-found", "Not found"},
         {405, "method-not-allowed", "Method not allowed"},
+        {406, "not-acceptable", "Not acceptable"},
         {409, "conflict", "Conflict with the record's state"},
         {412, "stale", "Precondition failed"},
         {413, "too-large", "Request too large"},
@@ -59,10 +61,49 @@ static unsigned status_of(enum fx_err err)
     return 500;
 }
 
+/*
+ * SPEC §12: TAXII routes answer TAXII 2.1 error messages (TAXII 2.1 §3.6.1),
+ * whoever decided the error (the server's early checks, the router, a
+ * handler): title, description, http_status (a string) and the field errors
+ * under details.
+ */
+static void taxii_answer(struct fx_req *req, unsigned status, const struct kind *k,
+                         const struct fx_problem *pb, const char *detail)
+{
+    json_t *o = json_object();
+    char code[8];
+    snprintf(code, sizeof(code), "%u", status);
+    json_object_set_new(o, "title", json_string(k->title));
+    if (pb && pb->detail)
+        detail = pb->detail;
+    if (detail)
+        json_object_set_new(o, "description", json_string(detail));
+    else if (pb && pb->n)
+        json_object_set_new(o, "description", json_sprintf("%zu field%s invalid", pb->n,
+                                                           pb->n == 1 ? " is" : "s are"));
+    json_object_set_new(o, "error_code", json_string(k->slug));
+    json_object_set_new(o, "http_status", json_string(code));
+    if (pb && pb->n) {
+        json_t *errs = json_array();
+        for (size_t i = 0; i < pb->n; i++)
+            json_array_append_new(errs, json_pack("{s:s,s:s}", "field", pb->errors[i].field,
+                                                  "message", pb->errors[i].message));
+        json_object_set_new(o, "details", json_pack("{s:o}", "errors", errs));
+    }
+    fx_req_json(req, status, o);
+    req->content_type = "application/taxii+json;version=2.1";
+    if (status == 401)
+        fx_req_set_header(req, "WWW-Authenticate", "Basic realm=\"fx\", Bearer realm=\"fx\"");
+}
+
 static void answer(struct fx_req *req, unsigned status, const struct fx_problem *pb,
                    const char *detail)
 {
     const struct kind *k = kind_of_status(status);
+    if (req->path && strncmp(req->path, "/taxii2/", 8) == 0) {
+        taxii_answer(req, status, k, pb, detail);
+        return;
+    }
     json_t *o = json_object();
     char type[128];
     snprintf(type, sizeof(type), "%s%s", PROBLEM_BASE, k->slug);
@@ -110,4 +151,10 @@ void fx_req_error(struct fx_req *req, enum fx_err err, const struct fx_problem *
 void fx_req_problem(struct fx_req *req, unsigned status, const char *detail)
 {
     answer(req, status, NULL, detail);
+}
+
+void fx_req_problem_fields(struct fx_req *req, unsigned status, const struct fx_problem *pb,
+                           const char *detail)
+{
+    answer(req, status, pb, detail);
 }

@@ -71,6 +71,9 @@ void fx_req_error(struct fx_req *req, enum fx_err err, const struct fx_problem *
                   const char *detail);
 /* Answers with an explicit status (400, 405, 413, 415, 428, 429…) and a detail sentence. */
 void fx_req_problem(struct fx_req *req, unsigned status, const char *detail);
+/* The same with field errors (pb may be NULL): a 400 that names every bad query parameter. */
+void fx_req_problem_fields(struct fx_req *req, unsigned status, const struct fx_problem *pb,
+                           const char *detail);
 
 /*
  * Parses the body as a JSON object: checks Content-Type (415), parses (400),

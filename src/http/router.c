@@ -65,6 +65,27 @@ static const struct fx_route routes[] = {
     {"GET", "/api/v1/ledger/proof/inclusion", fx_api_ledger_inclusion, FX_ROUTE_PUBLIC},
     {"GET", "/api/v1/ledger/proof/consistency", fx_api_ledger_consistency, FX_ROUTE_PUBLIC},
     {"GET", "/api/v1/ledger/**", fx_api_ledger_tile, FX_ROUTE_PUBLIC},
+    /* incidents and TAXII 2.1 (SPEC §7–8) */
+    {"POST", "/api/v1/incidents", fx_api_incident_create, 0},
+    {"GET", "/api/v1/incidents", fx_api_incident_list, 0},
+    {"GET", "/api/v1/incidents/*", fx_api_incident_get, 0},
+    {"PATCH", "/api/v1/incidents/*", fx_api_incident_update, 0},
+    {"GET", "/api/v1/incidents/*/stix", fx_api_incident_stix, 0},
+    {"GET", "/api/v1/incidents/*/versions", fx_api_incident_versions, 0},
+    {"GET", "/api/v1/incidents/*/versions/*", fx_api_incident_version, 0},
+    {"GET", "/api/v1/incidents/*/history", fx_api_incident_history, 0},
+    {"GET", "/api/v1/incidents/*/access-log", fx_api_incident_access_log, 0},
+    {"GET", "/taxii2/", fx_api_taxii_discovery, 0},
+    {"GET", "/taxii2/fx/", fx_api_taxii_root, 0},
+    {"GET", "/taxii2/fx/status/*/", fx_api_taxii_status, 0},
+    {"GET", "/taxii2/fx/collections/", fx_api_taxii_collections, 0},
+    {"GET", "/taxii2/fx/collections/*/", fx_api_taxii_collection, 0},
+    {"GET", "/taxii2/fx/collections/*/manifest/", fx_api_taxii_manifest, 0},
+    {"GET", "/taxii2/fx/collections/*/objects/", fx_api_taxii_objects, 0},
+    {"POST", "/taxii2/fx/collections/*/objects/", fx_api_taxii_add, 0},
+    {"GET", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_object, 0},
+    {"DELETE", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_delete, 0},
+    {"GET", "/taxii2/fx/collections/*/objects/*/versions/", fx_api_taxii_versions, 0},
 };
 
 /* Matches pattern against path segment by segment; collects "*" segments. */

@@ -79,6 +79,19 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
+/* SPEC §12: TAXII envelopes have a limit of their own (fxd serve --taxii-max-body). */
+static bool taxii_route(const struct fx_req *req)
+{
+    return strncmp(req->path, "/taxii2/", 8) == 0;
+}
+
+static const char *too_big(const struct fx_req *req)
+{
+    return taxii_route(req) ? "the envelope is larger than this server's TAXII limit "
+                              "(max_content_length at the API root)"
+                            : "the body is larger than 1 MiB";
+}
+
 /* First callback: decides what can be decided from the headers alone. */
 static void on_headers(struct conn_state *cs)
 {
@@ -110,7 +123,9 @@ static void on_headers(struct conn_state *cs)
         }
         if (err == FX_OK) {
             req->authenticated = true;
-            cs->body_max = FX_MAX_BODY;
+            cs->body_max = !taxii_route(req) ? FX_MAX_BODY
+                           : ctx->taxii_max_body ? ctx->taxii_max_body
+                                                 : FX_MAX_TAXII_BODY;
         } else if (err != FX_EUNAUTH) {
             cs->early_status = 503;
             cs->early_detail = "the store is unavailable; retry later";
@@ -136,7 +151,7 @@ static void on_headers(struct conn_state *cs)
     if (cl && fx_parse_i64(cl, strlen(cl), 0, INT64_MAX, &len) == FX_OK &&
         (uint64_t)len > cs->body_max) {
         cs->early_status = 413;
-        cs->early_detail = req->authenticated ? "the body is larger than 1 MiB"
+        cs->early_detail = req->authenticated ? too_big(req)
                                               : "the body is too large for an unauthenticated "
                                                 "request";
     }
@@ -150,7 +165,7 @@ static void dispatch(struct conn_state *cs)
         return;
     }
     if (req->body_too_big) {
-        fx_req_problem(req, 413, "the body is larger than 1 MiB");
+        fx_req_problem(req, 413, too_big(req));
         return;
     }
     if (strlen(req->path) > FX_MAX_PATH) {

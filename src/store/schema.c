@@ -107,3 +107,31 @@ const struct fx_migration fx_migrations[] = {
      "CREATE INDEX grant_feedback_grant ON grant_feedback(grant_id, id);"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);
+    /* Incidents and TAXII 2.1 (SPEC §7-8). Incident versions and stored STIX objects are
+     * sealed (body); plain columns are what lists, filters, TAXII pagination and the TLP
+     * gate need. date_added is in microseconds and unique (the key): TAXII pages by it. */
+    {4, "incidents",
+     "CREATE TABLE incidents (id TEXT PRIMARY KEY, ref TEXT NOT NULL UNIQUE,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id), tlp TEXT NOT NULL, status TEXT NOT NULL,"
+     " severity TEXT NOT NULL, category TEXT NOT NULL, version INTEGER NOT NULL,"
+     " etag TEXT NOT NULL, occurred_at BIGINT, detected_at BIGINT NOT NULL,"
+     " reported_at BIGINT NOT NULL, late INTEGER NOT NULL, policy_sha256 TEXT NOT NULL,"
+     " created_by TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+     "CREATE INDEX incidents_org ON incidents(org_id, id);"
+     "CREATE TABLE incident_versions (incident_id TEXT NOT NULL REFERENCES incidents(id),"
+     " version INTEGER NOT NULL, body BLOB NOT NULL, content_sha256 TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (incident_id, version));"
+     "CREATE TABLE incident_shares (incident_id TEXT NOT NULL REFERENCES incidents(id),"
+     " kind TEXT NOT NULL, principal TEXT NOT NULL, PRIMARY KEY (incident_id, kind, principal));"
+     "CREATE INDEX incident_shares_principal ON incident_shares(principal, incident_id);"
+     "CREATE TABLE incident_ref_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
+     "CREATE TABLE taxii_objects (date_added INTEGER PRIMARY KEY, collection TEXT NOT NULL,"
+     " stix_id TEXT NOT NULL, type TEXT NOT NULL, version TEXT NOT NULL,"
+     " version_us BIGINT NOT NULL, spec_version TEXT NOT NULL, org_id TEXT NOT NULL,"
+     " tlp TEXT NOT NULL, incident_id TEXT, is_first INTEGER NOT NULL,"
+     " is_last INTEGER NOT NULL, body BLOB NOT NULL);"
+     "CREATE UNIQUE INDEX taxii_objects_version ON taxii_objects(collection, stix_id, version_us);"
+     "CREATE INDEX taxii_objects_added ON taxii_objects(collection, date_added);"
+     "CREATE INDEX taxii_objects_stix ON taxii_objects(stix_id, date_added);"
+     "CREATE TABLE taxii_status (id TEXT PRIMARY KEY, org_id TEXT NOT NULL,"
+     " user_id TEXT NOT NULL, created_at BIGINT NOT NULL, body BLOB NOT NULL);"},

@@ -566,6 +566,12 @@ def test_documented_query_parameters_are_accepted(fxd, doc, validator):
                 "%s %s refuses its documented query parameter: %s" % (
                     method, template, describe(r)))
         r = fxd.admin.request(method, url, params={"colour": "red"})
+        if template.startswith("/taxii2/"):
+            # TAXII routes answer bad parameters with 400 and a TAXII error message
+            assert r.status_code == 400, describe(r)
+            assert "query:colour" in [e["field"] for e in r.json()["details"]["errors"]], (
+                describe(r))
+            continue
         assert r.status_code == 422, describe(r)
         assert "query:colour" in [e["field"] for e in r.json()["errors"]], describe(r)
 
@@ -756,6 +762,8 @@ def test_answers_match_the_document(fxd, doc, check):
 
     review_process(fxd, check, dev)
 
+    check_incidents_and_taxii(fxd, check)
+
     # every documented operation was seen answering a success
     ok = {(m, t) for m, t, s in check.seen if 200 <= s < 300}
     missing = sorted((m, t) for m, t, _ in operations(doc) if (m, t) not in ok)
@@ -870,3 +878,67 @@ def review_process(fxd, check, dev):
     # deadlines
     check(dev.get("deadlines", params={"within": 365}), 200)
     check(admin.get("deadlines", params={"within": -1}), 422)
+
+
+TAXII_MEDIA = "application/taxii+json;version=2.1"
+
+
+def check_incidents_and_taxii(fxd, check):
+    """Successes of the incident (SPEC 7) and TAXII 2.1 (SPEC 8) operations."""
+    dev = org_client(fxd, "developer", role="member")
+    dev_admin = user_client(fxd, fxd.admin, dev.org, "admin")
+    body = {"title": unique("Breach"), "category": "intrusion",
+            "detected_at": "2026-01-01T00:00:00Z", "severity": "high",
+            "description": "An unknown key read the staging bucket.", "tlp": "AMBER",
+            "indicators": [{"pattern": "[ipv4-addr:value = '198.51.100.7']",
+                            "description": "the reading host"}]}
+    check.request_body("POST", "/api/v1/incidents", body)
+    inc = check(dev.post("incidents", json=body), 201)
+    check(dev.get("incidents", params={"tlp": "AMBER", "limit": 5}), 200)
+    check(dev.get("incidents/%s" % inc["ref"]), 200)
+    patch = {"status": "contained", "change_reason": "host isolated"}
+    check.request_body("PATCH", "/api/v1/incidents/{id}", patch)
+    check(dev.patch("incidents/%s" % inc["id"], json=patch, headers={"If-Match": inc["etag"]}),
+          200)
+    check(dev.patch("incidents/%s" % inc["id"], json=patch, headers={"If-Match": inc["etag"]}),
+          412)
+    bundle = check(dev.get("incidents/%s/stix" % inc["id"]), 200)
+    assert bundle["type"] == "bundle"
+    check(dev.get("incidents/%s/versions" % inc["id"]), 200)
+    check(dev.get("incidents/%s/versions/1" % inc["id"]), 200)
+    check(dev.get("incidents/%s/history" % inc["id"]), 200)
+    check(dev_admin.get("incidents/%s/access-log" % inc["id"]), 200)
+    check(dev.get("incidents/%s/access-log" % inc["id"]), 403)
+
+    t = {"Accept": TAXII_MEDIA}
+    check(dev.get("/taxii2/", headers=t), 200)
+    check(dev.get("/taxii2/fx/", headers=t), 200)
+    check(dev.get("/taxii2/fx/collections/", headers=t), 200)
+    check(dev.get("/taxii2/fx/collections/incidents/", headers=t), 200)
+    check(dev.get("/taxii2/fx/collections/%s/" % PLACEHOLDER_ID, headers=t), 404)
+    check(dev.get("/taxii2/fx/", headers={"Accept": "text/html"}), 406)
+    coll = "/taxii2/fx/collections/%s/" % dev.org["id"]
+    ind = {"type": "indicator", "spec_version": "2.1",
+           "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+           "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+           "pattern": "[domain-name:value = 'example.test']", "pattern_type": "stix",
+           "valid_from": "2026-01-01T00:00:00Z"}
+    env = {"objects": [ind, {"type": "indicator", "id": "indicator--x"}]}
+    st = check(dev.post(coll + "objects/", data=json.dumps(env),
+                        headers={"Content-Type": TAXII_MEDIA, "Accept": TAXII_MEDIA}), 202)
+    assert st["success_count"] == 1 and st["failure_count"] == 1, st
+    check(dev.post(coll + "objects/", data="[]",
+                   headers={"Content-Type": TAXII_MEDIA, "Accept": TAXII_MEDIA}), 400)
+    check(dev.post(coll + "objects/", json=env), 415)
+    check(dev.post("/taxii2/fx/collections/incidents/objects/", data=json.dumps(env),
+                   headers={"Content-Type": TAXII_MEDIA}), 403)
+    check(dev.get("/taxii2/fx/status/%s/" % st["id"], headers=t), 200)
+    check(dev.get(coll + "objects/", params={"limit": 1}, headers=t), 200)
+    check(dev.get(coll + "objects/", params={"added_after": "yesterday"}, headers=t), 400)
+    check(dev.get("/taxii2/fx/collections/incidents/objects/", headers=t), 200)
+    check(dev.get(coll + "manifest/", headers=t), 200)
+    check(dev.get(coll + "objects/%s/" % ind["id"], headers=t), 200)
+    check(dev.get(coll + "objects/%s/versions/" % ind["id"], headers=t), 200)
+    check(dev.delete(coll + "objects/%s/" % ind["id"], headers=t), 200)
+    check(dev.delete(coll + "objects/%s/" % ind["id"], headers=t), 404)
+    check(fxd.anon().get("/taxii2/", headers=t), 401)

@@ -1,0 +1,546 @@
+/*
+ * taxii.c: the TAXII 2.1 object store (taxii.h) over the taxii_objects and
+ * taxii_status tables. Owns nothing between calls. Rows are read in
+ * date_added order in batches; every row goes through the caller's gate
+ * before it counts, so a filter or a marking never shortens a page silently:
+ * the loop reads on until the page is full or the collection ends.
+ */
+#include "taxii/taxii.h"
+#include "common/json.h"
+#include "common/parse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void fx_taxii_put_cleanup(struct fx_taxii_put *p)
+{
+    free(p->id);
+    free(p->type);
+    free(p->version);
+    free(p->bytes);
+    free(p->sealed);
+    memset(p, 0, sizeof(*p));
+}
+
+void fx_taxii_rows_free(struct fx_taxii_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].body);
+    free(rows);
+}
+
+static void body_aad(const char *collection, const char *id, int64_t version_us, char *out,
+                     size_t n)
+{
+    snprintf(out, n, "stix:%s:%s:%lld", collection, id, (long long)version_us);
+}
+
+enum fx_err fx_taxii_seal(struct fx_db *db, struct fx_keyring *kr, const char *org_id,
+                          const char *collection, struct fx_taxii_put *puts, size_t n)
+{
+    enum fx_err err = FX_OK;
+    for (size_t i = 0; i < n && err == FX_OK; i++) {
+        char aad[400];
+        body_aad(collection, puts[i].id, puts[i].version_us, aad, sizeof(aad));
+        FX_FREE(puts[i].sealed);
+        err = fx_keyring_seal(kr, db, org_id, aad, puts[i].bytes, puts[i].len, &puts[i].sealed,
+                              &puts[i].sealed_len);
+    }
+    return err;
+}
+
+static enum fx_err newest_added(struct fx_db *db, int64_t *out)
+{
+    static const char *sql = "SELECT MAX(date_added) FROM taxii_objects";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    err = fx_stmt_step(st, &row);
+    *out = err == FX_OK && row && !fx_stmt_is_null(st, 0) ? fx_stmt_i64(st, 0) : 0;
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static enum fx_err exec2(struct fx_db *db, const char *sql, const char *a, const char *b)
+{
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, a);
+    fx_stmt_bind_str(st, 2, b);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+/* Stores one put: the flags of the id's other versions move when this one is first or last. */
+static enum fx_err store_one(struct fx_db *db, const char *collection, const char *org_id,
+                             const char *incident_id, struct fx_taxii_put *p)
+{
+    static const char *q_versions =
+        "SELECT MIN(version_us), MAX(version_us),"
+        " SUM(CASE WHEN version_us = $3 THEN 1 ELSE 0 END) FROM taxii_objects"
+        " WHERE collection = $1 AND stix_id = $2";
+    static const char *u_first = "UPDATE taxii_objects SET is_first = 0 WHERE collection = $1"
+                                 " AND stix_id = $2 AND is_first = 1";
+    static const char *u_last = "UPDATE taxii_objects SET is_last = 0 WHERE collection = $1"
+                                " AND stix_id = $2 AND is_last = 1";
+    static const char *ins =
+        "INSERT INTO taxii_objects (date_added, collection, stix_id, type, version, version_us,"
+        " spec_version, org_id, tlp, incident_id, is_first, is_last, body)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, q_versions, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, collection);
+    fx_stmt_bind_str(st, 2, p->id);
+    fx_stmt_bind_i64(st, 3, p->version_us);
+    err = fx_stmt_step(st, &row);
+    bool any = err == FX_OK && row && !fx_stmt_is_null(st, 0);
+    int64_t lo = any ? fx_stmt_i64(st, 0) : 0, hi = any ? fx_stmt_i64(st, 1) : 0;
+    p->duplicate = any && fx_stmt_i64(st, 2) > 0;
+    fx_stmt_finalize(st);
+    if (err != FX_OK || p->duplicate)
+        return err;
+    bool first = !any || p->version_us < lo, last = !any || p->version_us > hi;
+    if (any && first)
+        err = exec2(db, u_first, collection, p->id);
+    if (err == FX_OK && any && last)
+        err = exec2(db, u_last, collection, p->id);
+    if (err == FX_OK)
+        err = fx_db_prepare(db, ins, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, p->date_added);
+    fx_stmt_bind_str(st, 2, collection);
+    fx_stmt_bind_str(st, 3, p->id);
+    fx_stmt_bind_str(st, 4, p->type);
+    fx_stmt_bind_str(st, 5, p->version ? p->version : "");
+    fx_stmt_bind_i64(st, 6, p->version_us);
+    fx_stmt_bind_str(st, 7, "2.1");
+    fx_stmt_bind_str(st, 8, org_id);
+    fx_stmt_bind_str(st, 9, fx_stix_tlp_name(p->tlp));
+    fx_stmt_bind_str(st, 10, incident_id);
+    fx_stmt_bind_i64(st, 11, first ? 1 : 0);
+    fx_stmt_bind_i64(st, 12, last ? 1 : 0);
+    fx_stmt_bind_blob(st, 13, p->sealed, p->sealed_len);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_taxii_store(struct fx_db *db, const char *collection, const char *org_id,
+                           const char *incident_id, int64_t now_us, struct fx_taxii_put *puts,
+                           size_t n)
+{
+    int64_t newest = 0;
+    enum fx_err err = newest_added(db, &newest);
+    int64_t next = now_us > newest ? now_us : newest + 1;
+    for (size_t i = 0; i < n && err == FX_OK; i++) {
+        puts[i].date_added = next;
+        err = store_one(db, collection, org_id, incident_id, &puts[i]);
+        if (!puts[i].duplicate)
+            next++;
+    }
+    return err;
+}
+
+/* TLP rank of the incident an identity row follows now (RED when it follows none). */
+static enum fx_err anchor_rank(struct fx_db *db, const struct fx_taxii_put *p, int *rank)
+{
+    static const char *sql = "SELECT i.tlp FROM taxii_objects o JOIN incidents i"
+                             " ON i.id = o.incident_id WHERE o.collection = $1"
+                             " AND o.stix_id = $2 AND o.version_us = $3";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, FX_TAXII_INCIDENTS_ID);
+    fx_stmt_bind_str(st, 2, p->id);
+    fx_stmt_bind_i64(st, 3, p->version_us);
+    err = fx_stmt_step(st, &row);
+    int r = row ? fx_stix_tlp_parse(fx_stmt_text(st, 0, NULL)) : -1;
+    *rank = r < 0 ? FX_TLP_RED : r;
+    fx_stmt_finalize(st);
+    return err;
+}
+
+static enum fx_err reanchor(struct fx_db *db, const struct fx_taxii_put *p,
+                            const char *incident_id, enum fx_tlp tlp)
+{
+    static const char *sql = "UPDATE taxii_objects SET incident_id = $4 WHERE collection = $1"
+                             " AND stix_id = $2 AND version_us = $3";
+    int rank = 0;
+    enum fx_err err = anchor_rank(db, p, &rank);
+    if (err != FX_OK || (int)tlp >= rank)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool row;
+    err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, FX_TAXII_INCIDENTS_ID);
+    fx_stmt_bind_str(st, 2, p->id);
+    fx_stmt_bind_i64(st, 3, p->version_us);
+    fx_stmt_bind_str(st, 4, incident_id);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_taxii_publish(struct fx_db *db, struct fx_keyring *kr, const char *org_id,
+                             const char *incident_id, const json_t *objects, int64_t now_us)
+{
+    size_t n = json_array_size(objects);
+    struct fx_taxii_put *puts = fx_xcalloc(n ? n : 1, sizeof(*puts));
+    enum fx_tlp tlp = FX_TLP_RED;
+    enum fx_err err = FX_OK;
+    for (size_t i = 0; i < n && err == FX_OK; i++) {
+        const json_t *o = json_array_get(objects, i);
+        const char *v = json_string_value(json_object_get(o, "modified"));
+        struct fx_taxii_put *p = &puts[i];
+        p->id = fx_xstrdup(json_string_value(json_object_get(o, "id")));
+        p->type = fx_xstrdup(json_string_value(json_object_get(o, "type")));
+        if (v == NULL || fx_stix_parse_timestamp(v, strlen(v), &p->version_us) != FX_OK)
+            err = FX_EINVAL; /* FX made these objects: a missing modified is a bug */
+        p->version = v ? fx_xstrdup(v) : NULL;
+        bool marked = false;
+        p->tlp = fx_stix_object_tlp(o, &marked);
+        if (marked)
+            tlp = p->tlp;
+        p->bytes = fx_json_canonical(o, &p->len);
+    }
+    if (err == FX_OK)
+        err = fx_taxii_seal(db, kr, org_id, FX_TAXII_INCIDENTS_ID, puts, n);
+    if (err == FX_OK)
+        err = fx_taxii_store(db, FX_TAXII_INCIDENTS_ID, org_id, incident_id, now_us, puts, n);
+    for (size_t i = 0; i < n && err == FX_OK; i++)
+        if (puts[i].duplicate && strcmp(puts[i].type, "identity") == 0)
+            err = reanchor(db, &puts[i], incident_id, tlp);
+    for (size_t i = 0; i < n; i++)
+        fx_taxii_put_cleanup(&puts[i]);
+    free(puts);
+    return err;
+}
+
+/* ---- queries ---- */
+
+#define ROW_SELECT                                                                                 \
+    "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.org_id,"                  \
+    " COALESCE(i.tlp, o.tlp), COALESCE(o.incident_id, ''), o.is_first, o.is_last,"               \
+    " o.collection, o.body FROM taxii_objects o LEFT JOIN incidents i ON i.id = o.incident_id"
+
+static const char *q_coll = ROW_SELECT " WHERE o.collection = $1 AND o.date_added > $2"
+                                       " AND ($3 = 0 OR o.is_last = 1)"
+                                       " ORDER BY o.date_added LIMIT $4";
+static const char *q_all = ROW_SELECT " WHERE o.date_added > $1 AND ($2 = 0 OR o.is_last = 1)"
+                                      " ORDER BY o.date_added LIMIT $3";
+static const char *q_coll_id = ROW_SELECT " WHERE o.collection = $1 AND o.stix_id = $2"
+                                          " AND o.date_added > $3"
+                                          " ORDER BY o.date_added LIMIT $4";
+static const char *q_all_id = ROW_SELECT " WHERE o.stix_id = $1 AND o.date_added > $2"
+                                         " ORDER BY o.date_added LIMIT $3";
+
+static bool in_list(const char *const *list, size_t n, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], v) == 0)
+            return true;
+    return false;
+}
+
+/* TAXII 2.1 §3.4.2: no match[version] means "last"; several values are alternatives. */
+static bool version_ok(const struct fx_taxii_query *q, bool first, bool last, int64_t v_us)
+{
+    if (q->v_all)
+        return true;
+    if (!q->v_first && !q->v_last && q->n_ts == 0)
+        return last;
+    if ((q->v_first && first) || (q->v_last && last))
+        return true;
+    for (size_t i = 0; i < q->n_ts; i++)
+        if (q->v_ts[i] == v_us)
+            return true;
+    return false;
+}
+
+static bool only_last(const struct fx_taxii_query *q)
+{
+    return !q->v_all && !q->v_first && q->n_ts == 0;
+}
+
+static void read_qrow(struct fx_stmt *st, struct fx_taxii_row *r, bool *first, bool *last)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", fx_stmt_text(st, 0, NULL));
+    snprintf(r->type, sizeof(r->type), "%s", fx_stmt_text(st, 1, NULL));
+    snprintf(r->version, sizeof(r->version), "%s", fx_stmt_text(st, 2, NULL));
+    r->version_us = fx_stmt_i64(st, 3);
+    r->date_added = fx_stmt_i64(st, 4);
+    snprintf(r->org_id, sizeof(r->org_id), "%s", fx_stmt_text(st, 5, NULL));
+    snprintf(r->tlp, sizeof(r->tlp), "%s", fx_stmt_text(st, 6, NULL));
+    snprintf(r->incident_id, sizeof(r->incident_id), "%s", fx_stmt_text(st, 7, NULL));
+    *first = fx_stmt_i64(st, 8) != 0;
+    *last = fx_stmt_i64(st, 9) != 0;
+    snprintf(r->collection, sizeof(r->collection), "%s", fx_stmt_text(st, 10, NULL));
+}
+
+enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct fx_taxii_query *q,
+                           bool (*keep)(const struct fx_taxii_row *, void *), void *keep_arg,
+                           struct fx_taxii_row **rows_out, size_t *n_out, bool *more_out)
+{
+    *rows_out = NULL;
+    *n_out = 0;
+    *more_out = false;
+    if (!q->spec_ok || q->limit == 0)
+        return FX_OK;
+    size_t batch = q->limit + 1 < 64 ? 64 : q->limit + 1;
+    struct fx_taxii_row *rows = fx_xcalloc(q->limit, sizeof(*rows));
+    size_t n = 0;
+    int64_t after = q->after;
+    enum fx_err err = FX_OK;
+    bool done = false;
+    const char *sql = q->object_id ? (q->collection ? q_coll_id : q_all_id)
+                                   : (q->collection ? q_coll : q_all);
+    while (!done && err == FX_OK) {
+        struct fx_stmt *st = NULL;
+        bool r = false;
+        size_t got = 0;
+        int k = 1;
+        err = fx_db_prepare(db, sql, &st);
+        if (err != FX_OK)
+            break;
+        if (q->collection)
+            fx_stmt_bind_str(st, k++, q->collection);
+        if (q->object_id)
+            fx_stmt_bind_str(st, k++, q->object_id);
+        fx_stmt_bind_i64(st, k++, after);
+        if (!q->object_id)
+            fx_stmt_bind_i64(st, k++, only_last(q) ? 1 : 0);
+        fx_stmt_bind_i64(st, k, (int64_t)batch);
+        while (!done && (err = fx_stmt_step(st, &r)) == FX_OK && r) {
+            struct fx_taxii_row row;
+            bool first, last;
+            got++;
+            read_qrow(st, &row, &first, &last);
+            after = row.date_added;
+            if (!version_ok(q, first, last, row.version_us))
+                continue;
+            if (q->n_types && !in_list(q->types, q->n_types, row.type))
+                continue;
+            if (q->n_ids && !in_list(q->ids, q->n_ids, row.id))
+                continue;
+            if (!keep(&row, keep_arg))
+                continue;
+            if (n == q->limit) {
+                *more_out = true;
+                done = true;
+                break;
+            }
+            if (q->bodies) {
+                size_t clen = 0;
+                const void *c = fx_stmt_blob(st, 11, &clen);
+                char aad[400];
+                body_aad(row.collection, row.id, row.version_us, aad, sizeof(aad));
+                err = fx_keyring_open(kr, db, row.org_id, aad, c, clen, &row.body, &row.len);
+                if (err != FX_OK)
+                    break;
+            }
+            rows[n++] = row;
+        }
+        fx_stmt_finalize(st);
+        if (got < batch)
+            done = true;
+    }
+    if (err != FX_OK) {
+        fx_taxii_rows_free(rows, n);
+        *more_out = false;
+        return err;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return FX_OK;
+}
+
+enum fx_err fx_taxii_delete(struct fx_db *db, const char *collection, const char *object_id,
+                            const struct fx_taxii_query *q, size_t *n_out)
+{
+    static const char *sel = "SELECT date_added, version_us, is_first, is_last FROM taxii_objects"
+                             " WHERE collection = $1 AND stix_id = $2";
+    static const char *del = "DELETE FROM taxii_objects WHERE date_added = $1";
+    static const char *bounds = "SELECT MIN(version_us), MAX(version_us) FROM taxii_objects"
+                                " WHERE collection = $1 AND stix_id = $2";
+    static const char *flags =
+        "UPDATE taxii_objects SET is_first = CASE WHEN version_us = $3 THEN 1 ELSE 0 END,"
+        " is_last = CASE WHEN version_us = $4 THEN 1 ELSE 0 END"
+        " WHERE collection = $1 AND stix_id = $2";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    int64_t *victims = NULL;
+    size_t nv = 0;
+    *n_out = 0;
+    if (!q->spec_ok)
+        return FX_OK;
+    bool any_filter = q->v_all || q->v_first || q->v_last || q->n_ts;
+    enum fx_err err = fx_db_prepare(db, sel, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, collection);
+    fx_stmt_bind_str(st, 2, object_id);
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        bool first = fx_stmt_i64(st, 2) != 0, last = fx_stmt_i64(st, 3) != 0;
+        if (any_filter && !version_ok(q, first, last, fx_stmt_i64(st, 1)))
+            continue;
+        victims = fx_xrealloc(victims, (nv + 1) * sizeof(*victims));
+        victims[nv++] = fx_stmt_i64(st, 0);
+    }
+    fx_stmt_finalize(st);
+    for (size_t i = 0; i < nv && err == FX_OK; i++) {
+        err = fx_db_prepare(db, del, &st);
+        if (err != FX_OK)
+            break;
+        fx_stmt_bind_i64(st, 1, victims[i]);
+        err = fx_stmt_step(st, &r);
+        fx_stmt_finalize(st);
+    }
+    free(victims);
+    if (err != FX_OK || nv == 0)
+        return err;
+    err = fx_db_prepare(db, bounds, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, collection);
+    fx_stmt_bind_str(st, 2, object_id);
+    err = fx_stmt_step(st, &r);
+    bool left = err == FX_OK && r && !fx_stmt_is_null(st, 0);
+    int64_t lo = left ? fx_stmt_i64(st, 0) : 0, hi = left ? fx_stmt_i64(st, 1) : 0;
+    fx_stmt_finalize(st);
+    if (err == FX_OK && left) {
+        err = fx_db_prepare(db, flags, &st);
+        if (err == FX_OK) {
+            fx_stmt_bind_str(st, 1, collection);
+            fx_stmt_bind_str(st, 2, object_id);
+            fx_stmt_bind_i64(st, 3, lo);
+            fx_stmt_bind_i64(st, 4, hi);
+            err = fx_stmt_step(st, &r);
+            fx_stmt_finalize(st);
+        }
+    }
+    if (err == FX_OK)
+        *n_out = nv;
+    return err;
+}
+
+/* ---- collections ---- */
+
+enum fx_err fx_taxii_org_collection(struct fx_db *db, const char *id, char *name_out, size_t n)
+{
+    static const char *sql = "SELECT name FROM orgs WHERE id = $1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    if (!fx_uuid_valid(id, strlen(id)))
+        return FX_ENOTFOUND;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, id);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && !row)
+        err = FX_ENOTFOUND;
+    if (err == FX_OK)
+        snprintf(name_out, n, "%s", fx_stmt_text(st, 0, NULL));
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_taxii_org_collections(struct fx_db *db, json_t **out)
+{
+    static const char *sql = "SELECT id, name FROM orgs ORDER BY created_at, id";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    json_t *a = json_array();
+    while ((err = fx_stmt_step(st, &row)) == FX_OK && row)
+        json_array_append_new(a, json_pack("{s:s,s:s}", "id", fx_stmt_text(st, 0, NULL), "name",
+                                           fx_stmt_text(st, 1, NULL)));
+    fx_stmt_finalize(st);
+    if (err != FX_OK) {
+        json_decref(a);
+        return err;
+    }
+    *out = a;
+    return FX_OK;
+}
+
+/* ---- status resources ---- */
+
+enum fx_err fx_taxii_status_put(struct fx_db *db, struct fx_keyring *kr, const char *id,
+                                const char *org_id, const char *user_id, int64_t now,
+                                const json_t *status)
+{
+    static const char *sql = "INSERT INTO taxii_status (id, org_id, user_id, created_at, body)"
+                             " VALUES ($1, $2, $3, $4, $5)";
+    char aad[80];
+    snprintf(aad, sizeof(aad), "taxii-status:%s", id);
+    size_t len = 0;
+    char *pt = fx_json_canonical(status, &len);
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    enum fx_err err = fx_keyring_seal(kr, db, org_id, aad, pt, len, &c, &clen);
+    free(pt);
+    struct fx_stmt *st = NULL;
+    bool row;
+    if (err == FX_OK)
+        err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, id);
+        fx_stmt_bind_str(st, 2, org_id);
+        fx_stmt_bind_str(st, 3, user_id);
+        fx_stmt_bind_i64(st, 4, now);
+        fx_stmt_bind_blob(st, 5, c, clen);
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
+
+enum fx_err fx_taxii_status_get(struct fx_db *db, struct fx_keyring *kr, const char *id,
+                                char *org_out, json_t **out)
+{
+    static const char *sql = "SELECT org_id, body FROM taxii_status WHERE id = $1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, id);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && !row)
+        err = FX_ENOTFOUND;
+    if (err == FX_OK) {
+        char aad[80], *pt = NULL;
+        size_t clen = 0, plen = 0;
+        snprintf(org_out, 37, "%s", fx_stmt_text(st, 0, NULL));
+        snprintf(aad, sizeof(aad), "taxii-status:%s", id);
+        const void *c = fx_stmt_blob(st, 1, &clen);
+        err = fx_keyring_open(kr, db, org_out, aad, c, clen, &pt, &plen);
+        if (err == FX_OK) {
+            *out = json_loadb(pt, plen, 0, NULL);
+            free(pt);
+            if (*out == NULL)
+                err = FX_ESTORE;
+        }
+    }
+    fx_stmt_finalize(st);
+    return err;
+}
