@@ -144,7 +144,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     };
     memset(o, 0, sizeof(*o));
     o->listen = "127.0.0.1:8080";
-    o->threads = 8;
+    o->threads = 32; /* writers wait for their group commit on a pool thread */
     o->rate = FX_DEFAULT_RATE;
     o->org_name = "Coordinator";
     o->admin_email = "admin@coordinator.invalid";

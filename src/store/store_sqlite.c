@@ -8,6 +8,9 @@
  * after COMMIT returned, so a 2xx always means the write reached the disk,
  * while a batch of N writers costs one fsync instead of N.
  *
+ * Checkpoints (copying the WAL back into the database file, with its own
+ * fsyncs) run on a thread of their own, so that no commit waits for one.
+ *
  * Readers get one connection per thread (WAL lets them run beside the
  * writer). Prepared statements are cached per connection, keyed by the
  * address of the SQL string literal.
@@ -61,7 +64,16 @@ struct sq_store {
     int stopping;
     pthread_key_t reader_key;
     struct sq_conn *readers; /* guarded by mu */
+    /* the checkpointer */
+    pthread_t ckpt_thread;
+    pthread_cond_t wake_ckpt;
+    int wal_pages;           /* guarded by mu: WAL size the writer last reported */
+    sqlite3 *ckpt_db;        /* owned by the checkpointer */
+    int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
 };
+
+/* WAL pages past which the checkpointer copies them back (SQLite's own default). */
+#define CHECKPOINT_PAGES 1000
 
 static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **out)
 {
@@ -170,6 +182,44 @@ static void run_batch(struct sq_store *s, struct sq_job *batch)
             if (j->err == FX_OK)
                 j->err = FX_ESTORE;
     }
+}
+
+/* Called by SQLite on the writer thread after each commit: hand big WALs over. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    struct sq_store *s = arg;
+    /* a reset WAL starts counting again; otherwise ask once per CHECKPOINT_PAGES grown */
+    if (pages < s->ckpt_asked_at)
+        s->ckpt_asked_at = 0;
+    if (pages - s->ckpt_asked_at >= CHECKPOINT_PAGES) {
+        s->ckpt_asked_at = pages;
+        pthread_mutex_lock(&s->mu);
+        s->wal_pages = pages;
+        pthread_cond_signal(&s->wake_ckpt);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->wal_pages < CHECKPOINT_PAGES && !s->stopping)
+            pthread_cond_wait(&s->wake_ckpt, &s->mu);
+        if (s->stopping)
+            break;
+        s->wal_pages = 0;
+        pthread_mutex_unlock(&s->mu);
+        /* PASSIVE: copies what no reader still needs, never blocks the writer */
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -290,9 +340,17 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake_writer, NULL);
     pthread_cond_init(&s->wake_waiters, NULL);
+    pthread_cond_init(&s->wake_ckpt, NULL);
     pthread_key_create(&s->reader_key, NULL);
-    if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
-        fx_die("cannot start the store writer thread");
+    if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        fx_die("cannot open the checkpoint connection");
+    sqlite3_busy_timeout(s->ckpt_db, 10000);
+    exec_sql(s->writer, "PRAGMA wal_autocheckpoint=0");
+    sqlite3_wal_hook(s->writer->db, on_wal_commit, s);
+    if (pthread_create(&s->thread, NULL, writer_main, s) != 0 ||
+        pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) != 0)
+        fx_die("cannot start the store threads");
     *out = (struct fx_store *)s;
     return FX_OK;
 fail:
@@ -308,8 +366,11 @@ static void sq_close(struct fx_store *store)
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     pthread_cond_signal(&s->wake_writer);
+    pthread_cond_signal(&s->wake_ckpt);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL); /* drains the queue first */
+    pthread_join(s->ckpt_thread, NULL);
+    sqlite3_close(s->ckpt_db);
     struct sq_conn *r = s->readers;
     while (r) {
         struct sq_conn *next = r->next_reader;
@@ -322,6 +383,7 @@ static void sq_close(struct fx_store *store)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake_writer);
     pthread_cond_destroy(&s->wake_waiters);
+    pthread_cond_destroy(&s->wake_ckpt);
     free(s->path);
     free(s);
 }
