@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "crypto/keyring.h"
+#include "fxd/policy_cmd.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "http/viewcache.h"
@@ -36,8 +37,8 @@ struct opts {
     int json, quiet;
     unsigned threads, pool;
     double rate;
-};
     size_t taxii_max_body;
+};
 
 static void usage(FILE *f)
 {
@@ -49,6 +50,7 @@ static void usage(FILE *f)
           "       fxd rotate-master-key --data DIR [--master-key-file F] [--db URL]\n"
           "       fxd migrate --data DIR [--db URL]\n"
           "       fxd backup DEST --data DIR\n"
+          "       fxd policy apply|check FILE --data DIR [--json] (see fxd policy --help)\n"
           "\n"
           "--db URL (or FX_DB): postgres://… to share one PostgreSQL database between\n"
           "several fxd nodes; SQLite in DIR/fx.db otherwise. --db-pool N: PostgreSQL\n"
@@ -138,17 +140,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"quiet", no_argument, NULL, 'q'},
         {"ledger-origin", required_argument, NULL, 'O'},
         {"db-pool", required_argument, NULL, 'P'},
+        {"taxii-max-body", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
-        {"taxii-max-body", required_argument, NULL, 'X'},
     };
     memset(o, 0, sizeof(*o));
     o->listen = "127.0.0.1:8080";
     o->threads = 32; /* writers wait for their group commit on a pool thread */
     o->rate = FX_DEFAULT_RATE;
+    o->taxii_max_body = FX_MAX_TAXII_BODY;
     o->org_name = "Coordinator";
     o->admin_email = "admin@coordinator.invalid";
-    o->taxii_max_body = FX_MAX_TAXII_BODY;
     o->origin = FX_LEDGER_DEFAULT_ORIGIN;
     o->db = getenv("FX_DB");
     int c;
@@ -183,14 +185,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return -1;
             o->rate = (double)v;
             break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
         case 'X':
             if (fx_parse_i64(optarg, strlen(optarg), FX_MAX_BODY, FX_MAX_TAXII_BODY_CEILING,
                              &v) != FX_OK)
                 return -1;
             o->taxii_max_body = (size_t)v;
             break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
         }
     }
     if (o->data == NULL || optind != argc || (o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -387,9 +389,9 @@ static int cmd_serve(const struct opts *o)
     ctx.data_dir = o->data;
     ctx.metrics.started_ms = fx_clock_now(NULL);
     ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
+    ctx.taxii_max_body = o->taxii_max_body;
     ctx.views = fx_viewcache_new(4096);
     ctx.tokens = fx_tokencache_new(4096, 1000);
-    ctx.taxii_max_body = o->taxii_max_body;
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
     struct fx_server *srv = NULL;
@@ -504,6 +506,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* fxd policy apply|check FILE --data DIR: src/fxd/policy_cmd.c */
+    if (strcmp(cmd, "policy") == 0)
+        return fx_policy_cmd_run(argc - 2, argv + 2);
     /* fxd backup DEST --data DIR: the destination comes first */
     const char *backup_dest = NULL;
     if (strcmp(cmd, "backup") == 0 && argc > 2 && argv[2][0] != '-') {

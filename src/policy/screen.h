@@ -21,4 +21,7 @@
  */
 bool fx_screen_notice(const struct fx_policy *pol, const json_t *fields, json_t **explanation_out);
 
+/* The same result, without building the explanation (re-screening many notices). */
+bool fx_screen_result(const struct fx_policy *pol, const json_t *fields);
+
 #endif

@@ -127,6 +127,20 @@ enum fx_err fx_notice_release(struct fx_db *db, const struct fx_notice_env *env,
 enum fx_err fx_notice_save(struct fx_db *db, const struct fx_notice_row *row);
 enum fx_err fx_notice_event(struct fx_db *db, const struct fx_notice_env *env,
                             const struct fx_notice_row *row, const char *action, json_t *detail);
+/*
+ * The same in two halves, for writes of many events (a policy applied to every open
+ * notice): sealing (takes detail; *out malloc'd; needs db only when row->org_id's key
+ * is not in the keyring's cache yet, so it may run on another thread once it is), and
+ * appending the sealed detail in the write transaction.
+ */
+enum fx_err fx_notice_event_seal(struct fx_keyring *kr, struct fx_db *db,
+                                 const struct fx_notice_row *row, json_t *detail,
+                                 unsigned char **out, size_t *len_out);
+enum fx_err fx_notice_event_put(struct fx_db *db, const struct fx_notice_env *env,
+                                const struct fx_notice_row *row, const char *action,
+                                const unsigned char *sealed, size_t len);
+/* Writes back only short_notice, policy_sha256 and updated_at (re-screening). */
+enum fx_err fx_notice_restamp(struct fx_db *db, const struct fx_notice_row *row);
 
 /* The API view: current fields plus metadata (new reference). */
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
@@ -166,12 +180,5 @@ struct fx_notice_filter {
 enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
                            bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out);
-
-/*
- * Every open notice (submitted, under_review, determined, assessment, assessed),
- * oldest first: for re-screening under a new policy (SPEC §4). *rows_out malloc'd.
- */
-enum fx_err fx_notice_open_rows(struct fx_db *db, struct fx_notice_row **rows_out,
-                                size_t *n_out);
 
 #endif

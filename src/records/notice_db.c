@@ -139,25 +139,41 @@ enum fx_err fx_notice_save(struct fx_db *db, const struct fx_notice_row *row)
     return put_row(db, row, false);
 }
 
-/* Appends a history event with a sealed detail object (takes ownership of detail). */
-static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
-                             const struct fx_notice_row *row, const char *action, json_t *detail)
+enum fx_err fx_notice_event_seal(struct fx_keyring *kr, struct fx_db *db,
+                                 const struct fx_notice_row *row, json_t *detail,
+                                 unsigned char **out, size_t *len_out)
 {
-    static const char *sql = "INSERT INTO events (record_id, time, user_id, org_id, action,"
-                             " detail) VALUES ($1, $2, $3, $4, $5, $6)";
     char *pt = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(detail);
     char aad[64];
     snprintf(aad, sizeof(aad), "event:%s", row->id);
+    enum fx_err err = fx_keyring_seal(kr, db, row->org_id, aad, pt, strlen(pt), out, len_out);
+    free(pt);
+    return err;
+}
+
+/* Appends a history event with a sealed detail object (takes ownership of detail). */
+static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
+                             const struct fx_notice_row *row, const char *action, json_t *detail)
+{
     unsigned char *c = NULL;
     size_t clen = 0;
-    enum fx_err err = fx_keyring_seal(env->keys, db, row->org_id, aad, pt, strlen(pt), &c, &clen);
-    free(pt);
-    if (err != FX_OK)
-        return err;
+    enum fx_err err = fx_notice_event_seal(env->keys, db, row, detail, &c, &clen);
+    if (err == FX_OK)
+        err = fx_notice_event_put(db, env, row, action, c, clen);
+    free(c);
+    return err;
+}
+
+enum fx_err fx_notice_event_put(struct fx_db *db, const struct fx_notice_env *env,
+                                const struct fx_notice_row *row, const char *action,
+                                const unsigned char *c, size_t clen)
+{
+    static const char *sql = "INSERT INTO events (record_id, time, user_id, org_id, action,"
+                             " detail) VALUES ($1, $2, $3, $4, $5, $6)";
     struct fx_stmt *st = NULL;
     bool r;
-    err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err == FX_OK) {
         fx_stmt_bind_str(st, 1, row->id);
         fx_stmt_bind_i64(st, 2, env->now);
@@ -169,7 +185,25 @@ static enum fx_err add_event(struct fx_db *db, const struct fx_notice_env *env,
         err = fx_stmt_step(st, &r);
         fx_stmt_finalize(st);
     }
-    free(c);
+    return err;
+}
+
+enum fx_err fx_notice_restamp(struct fx_db *db, const struct fx_notice_row *row)
+{
+    /* only these columns: updating the indexed ones too costs ten times as much */
+    static const char *sql = "UPDATE notices SET short_notice = $2, policy_sha256 = $3,"
+                             " updated_at = $4 WHERE id = $1";
+    struct fx_stmt *st = NULL;
+    bool r;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, row->id);
+    fx_stmt_bind_i64(st, 2, row->short_notice ? 1 : 0);
+    fx_stmt_bind_str(st, 3, row->policy_sha256);
+    fx_stmt_bind_i64(st, 4, row->updated_at);
+    err = fx_stmt_step(st, &r);
+    fx_stmt_finalize(st);
     return err;
 }
 
@@ -754,38 +788,6 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
     if (err != FX_OK) {
         free(rows);
         FX_FREE(*next_out);
-        return err;
-    }
-    *rows_out = rows;
-    *n_out = n;
-    return FX_OK;
-}
-
-enum fx_err fx_notice_open_rows(struct fx_db *db, struct fx_notice_row **rows_out,
-                                size_t *n_out)
-{
-    static const char *sql = "SELECT " ROW_COLS " FROM notices WHERE status IN ('submitted',"
-                             " 'under_review', 'determined', 'assessment', 'assessed')"
-                             " ORDER BY id";
-    struct fx_stmt *st = NULL;
-    bool r = false;
-    *rows_out = NULL;
-    *n_out = 0;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    struct fx_notice_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            rows = fx_xrealloc(rows, cap * sizeof(*rows));
-        }
-        read_row(st, &rows[n++]);
-    }
-    fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        free(rows);
         return err;
     }
     *rows_out = rows;

@@ -2,10 +2,12 @@
  * screening.h: coverage screening as records (SPEC §4). On submission, on every
  * amendment of a submitted notice and when a new policy is applied, FX screens
  * the notice under the active policy (src/policy/screen.c) and keeps a new
- * screening version: the result, the policy version, and the explanation of
- * every rule with the notice's value, sealed under the developer org's key
- * (the explanation holds notice values). Screening version n of a notice is the
- * record of fact (notice id, n); its served bytes are GET .../screening.
+ * screening version: the result and the policy version in plain columns, and
+ * the notice values the rules read sealed under the developer org's key. The
+ * explanation (every rule, matched or not, with the notice's value and the
+ * threshold) is derived from those on every read: screening is deterministic,
+ * so version n of a notice's screening (the record of fact: notice id, n)
+ * always serves the same bytes at GET .../screening.
  */
 #ifndef FX_SCREENING_H
 #define FX_SCREENING_H
@@ -41,8 +43,8 @@ enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
  *
  * apply: in the caller's transaction, every open notice gets a new screening
  * version, the new policy's stamp, its short-notice flag judged again under the
- * new min_notice_days, one "screened" event and one audit row; *changes_out
- * lists the changes as above. *examined_out: how many notices were screened.
+ * new min_notice_days and one "screened" event; *changes_out lists the changes
+ * as above. *examined_out: how many notices were screened.
  */
 enum fx_err fx_screening_rescreen(struct fx_db *db, const struct fx_notice_env *env,
                                   const struct fx_policy *pol, bool apply,
@@ -62,8 +64,8 @@ enum fx_err fx_screening_check(struct fx_db *db, const struct fx_notice_env *env
 /*
  * Makes pol the active policy in the caller's write transaction: re-screens every
  * open notice (fx_screening_rescreen with apply), activates the policy, appends its
- * ledger leaf (receipt into env->receipts) and an audit row "policy.apply" (env->who
- * may be a principal without user, for fxd policy apply). *out as for the check,
+ * ledger leaf (receipt into env->receipts) and one audit row "policy.apply" for the
+ * whole application (env->who may be a principal without user: fxd policy apply). *out as for the check,
  * with "previous" instead of "active" and "unchanged": true when pol was active.
  */
 enum fx_err fx_screening_apply(struct fx_db *db, const struct fx_notice_env *env,

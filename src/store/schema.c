@@ -57,14 +57,20 @@ const struct fx_migration fx_migrations[] = {
      "CREATE TABLE ledger_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL,"
      " created_at BIGINT NOT NULL);"},
     /* The review process (SPEC §4-6). Each record of fact keeps its served bytes sealed
-     * (body) beside their SHA-256; plain columns are the states, dates and ids that
-     * lists, deadlines and the gate need. */
+     * (body) beside their SHA-256, but for screenings, whose document is derived; plain
+     * columns are the states, dates and ids that lists, deadlines and the gate need. */
     {3, "review",
      "CREATE INDEX notices_release ON notices(planned_release_date);"
+     /* a screening's document is derived from its inputs (sealed) and its policy: see
+      * src/records/screening.c */
+     "CREATE TABLE screening_inputs (notice_id TEXT NOT NULL REFERENCES notices(id),"
+     " notice_version INTEGER NOT NULL, inputs BLOB NOT NULL,"
+     " PRIMARY KEY (notice_id, notice_version));"
      "CREATE TABLE screenings (notice_id TEXT NOT NULL REFERENCES notices(id),"
-     " version INTEGER NOT NULL, result TEXT NOT NULL, short_notice INTEGER NOT NULL,"
+     " version INTEGER NOT NULL, result TEXT NOT NULL, trigger TEXT NOT NULL,"
+     " short_notice INTEGER NOT NULL, notice_days INTEGER, min_notice_days INTEGER NOT NULL,"
      " policy_sha256 TEXT NOT NULL, notice_version INTEGER NOT NULL, created_at BIGINT NOT NULL,"
-     " body BLOB NOT NULL, content_sha256 TEXT NOT NULL, PRIMARY KEY (notice_id, version));"
+     " PRIMARY KEY (notice_id, version));"
      "CREATE TABLE determinations (id TEXT PRIMARY KEY,"
      " notice_id TEXT NOT NULL REFERENCES notices(id), kind TEXT NOT NULL,"
      " determination TEXT, policy_sha256 TEXT NOT NULL, created_at BIGINT NOT NULL,"
@@ -105,8 +111,6 @@ const struct fx_migration fx_migrations[] = {
      " grants(id), severity TEXT NOT NULL, org_id TEXT NOT NULL, created_by TEXT NOT NULL,"
      " created_at BIGINT NOT NULL, body BLOB NOT NULL, content_sha256 TEXT NOT NULL);"
      "CREATE INDEX grant_feedback_grant ON grant_feedback(grant_id, id);"},
-};
-const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);
     /* Incidents and TAXII 2.1 (SPEC §7-8). Incident versions and stored STIX objects are
      * sealed (body); plain columns are what lists, filters, TAXII pagination and the TLP
      * gate need. date_added is in microseconds and unique (the key): TAXII pages by it. */
@@ -135,3 +139,5 @@ const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);
      "CREATE INDEX taxii_objects_stix ON taxii_objects(stix_id, date_added);"
      "CREATE TABLE taxii_status (id TEXT PRIMARY KEY, org_id TEXT NOT NULL,"
      " user_id TEXT NOT NULL, created_at BIGINT NOT NULL, body BLOB NOT NULL);"},
+};
+const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);
