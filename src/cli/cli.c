@@ -118,6 +118,7 @@ int fx_cli_call(struct fx_cli *cli, const struct fx_request *rq, struct fx_respo
     rc = connect_once(cli);
     if (rc != FX_EXIT_OK)
         goto out;
+    cli->client.media = cli->media;
     if (strcmp(r.method, "POST") == 0 && cli->idempotency_key != NULL)
         r.idempotency_key = cli->idempotency_key;
     err = fx_client_send(&cli->client, &r, resp);

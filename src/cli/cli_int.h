@@ -52,6 +52,7 @@ struct fx_client {
     CURL *curl; /* owned; reused so that pages share one connection */
     char *base; /* owned; the server URL without a trailing '/' */
     char *auth; /* owned; "Authorization: Bearer ..." or NULL; wiped on cleanup */
+    const char *media; /* borrowed: Accept and Content-Type; NULL for application/json */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -126,6 +127,7 @@ struct fx_cli {
     const char *idempotency_key; /* borrowed from argv: --idempotency-key */
     bool json;                   /* --json: print the server's JSON */
     bool help;                   /* -h/--help was given: the usage has been printed */
+    const char *media;           /* static: the media type spoken, NULL for JSON (fx taxii) */
     const char *cmd_name;        /* "notice list", for messages */
     const char *usage;           /* help text of the command running, borrowed */
     bool connected;
@@ -191,6 +193,8 @@ int fx_cmd_notice_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_incident_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_taxii_run(struct fx_cli *cli, int argc, char **argv);
 
 /* cmd_verify.c, shared with cmd_ledger.c */
 struct fx_checkpoint_vkey;

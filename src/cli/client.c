@@ -203,15 +203,15 @@ enum fx_err fx_client_send(struct fx_client *c, const struct fx_request *rq,
         }
     }
 
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (headers == NULL)
-        fx_die("out of memory");
+    err = add_header(&headers, "Accept", c->media ? c->media : "application/json");
+    if (err != FX_OK)
+        goto out;
     /* An empty Expect: stops curl waiting for "100 Continue" before larger bodies. */
     headers = curl_slist_append(headers, "Expect:");
     if (headers == NULL)
         fx_die("out of memory");
     if (rq->body != NULL)
-        err = add_header(&headers, "Content-Type", "application/json");
+        err = add_header(&headers, "Content-Type", c->media ? c->media : "application/json");
     if (err == FX_OK && c->auth != NULL) {
         struct curl_slist *l = curl_slist_append(headers, c->auth);
         if (l == NULL)

@@ -26,6 +26,9 @@ static const struct fx_cmd commands[] = {
      NULL},
     {"ledger", fx_cmd_ledger_run, "the transparency log: key, checkpoint, entries, proofs, watch",
      NULL},
+    {"incident", fx_cmd_incident_run,
+     "security incidents shared by TLP: report, update, list, show, stix", NULL},
+    {"taxii", fx_cmd_taxii_run, "the TAXII 2.1 server: collections, get, add", NULL},
 };
 
 int main(int argc, char **argv)

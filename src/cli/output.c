@@ -204,6 +204,11 @@ void fx_output_problem(const struct fx_response *resp)
         const json_t *title = json_object_get(j, "title");
         const json_t *detail = json_object_get(j, "detail");
         const json_t *errors = json_object_get(j, "errors");
+        /* TAXII 2.1 error messages say the same under other names */
+        if (detail == NULL)
+            detail = json_object_get(j, "description");
+        if (errors == NULL)
+            errors = json_object_get(json_object_get(j, "details"), "errors");
         const json_t *now = json_object_get(j, "status_now");
         const json_t *allowed = json_object_get(j, "allowed");
         size_t i;

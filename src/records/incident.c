@@ -172,8 +172,15 @@ static void validate_indicators(const json_t *in, json_t *clean, struct fx_probl
         fx_json_only_keys(e, keys, ptr, pb);
         json_t *ind = json_object();
         const char *pattern = NULL, *ptype = NULL, *desc = NULL, *vf = NULL;
-        bool has = false;
-        fx_json_get_str(e, "pattern", ptr, true, FX_MAX_LONG_STRING, pb, &pattern, &has);
+        json_t *pv = json_object_get(e, "pattern");
+        snprintf(f, sizeof(f), "%s/pattern", ptr);
+        if (pv == NULL || json_is_null(pv))
+            fx_problem_add(pb, f, "indicator %zu: required: a STIX pattern", i);
+        else if (!json_is_string(pv) || json_string_length(pv) > FX_MAX_LONG_STRING)
+            fx_problem_add(pb, f, "indicator %zu: must be a string of at most %d bytes", i,
+                           FX_MAX_LONG_STRING);
+        else
+            pattern = json_string_value(pv);
         fx_json_get_str(e, "pattern_type", ptr, false, FX_MAX_SHORT_STRING, pb, &ptype, NULL);
         fx_json_get_str(e, "description", ptr, false, FX_MAX_LONG_STRING, pb, &desc, NULL);
         fx_json_get_str(e, "valid_from", ptr, false, FX_MAX_SHORT_STRING, pb, &vf, NULL);
@@ -210,7 +217,6 @@ static void validate_indicators(const json_t *in, json_t *clean, struct fx_probl
         }
         if (desc)
             json_object_set_new(ind, "description", json_string(desc));
-        (void)has;
         json_array_append_new(out, ind);
     }
     json_object_set_new(clean, "indicators", out);
