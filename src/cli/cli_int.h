@@ -191,6 +191,23 @@ int fx_cmd_user_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_token_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_notice_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv);
+/* the review process (SPEC §4-6) */
+int fx_cmd_policy_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_review_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_determine_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_reconsider_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_assess_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_grant_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv);
+/* cmd_review.c, shared with the other review-process commands: one request about one
+ * record (prefix/ID/suffix, body may be NULL), the answer in *out (owned), or printed
+ * (--json as it is, else the members named in keys as "key: value" lines). */
+int fx_cli_send(struct fx_cli *cli, const char *method, const char *prefix, const char *id,
+                const char *suffix, json_t *body, json_t **out);
+int fx_cli_send_print(struct fx_cli *cli, const char *method, const char *prefix, const char *id,
+                      const char *suffix, json_t *body, const char *const *keys, size_t n);
+void fx_cli_print_keys(const json_t *obj, const char *const *keys, size_t n);
 int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_incident_run(struct fx_cli *cli, int argc, char **argv);

@@ -31,9 +31,32 @@ static const char *const domains[] = {"cyber", "bio", "chem", "nuclear", "radiol
                                       "autonomy", "persuasion", "other", NULL};
 
 static void check_rules(const json_t *list, const char *ptr, int depth, size_t *count,
-                        struct fx_problem *pb);
+                        json_t *ids, struct fx_problem *pb);
 
-static void check_rule(json_t *r, const char *ptr, int depth, size_t *count,
+/*
+ * Rule ids name the lines of every screening's explanation, so each is used once.
+ * (Rules never refer to one another: a cycle cannot be written, and a key such as
+ * "ref" is refused as unknown.)
+ */
+static void check_id(json_t *r, const char *ptr, bool required, json_t *ids,
+                     struct fx_problem *pb)
+{
+    const char *id = NULL;
+    bool present = false;
+    fx_json_get_str(r, "id", ptr, required, FX_MAX_SHORT_STRING, pb, &id, &present);
+    if (!present)
+        return;
+    char fp[512];
+    fx_json_ptr(fp, sizeof(fp), ptr, "id");
+    if (id[0] == '\0')
+        fx_problem_add(pb, fp, "must not be empty");
+    else if (json_object_get(ids, id))
+        fx_problem_add(pb, fp, "the id %s is used twice", id);
+    else
+        json_object_set_new(ids, id, json_true());
+}
+
+static void check_rule(json_t *r, const char *ptr, int depth, size_t *count, json_t *ids,
                        struct fx_problem *pb)
 {
     char fp[512];
@@ -56,12 +79,23 @@ static void check_rule(json_t *r, const char *ptr, int depth, size_t *count,
             fx_problem_add(pb, ptr, "groups nest deeper than %d", FX_MAX_POLICY_DEPTH);
             return;
         }
+        static const char *const leaf_only[] = {"field", "eval_domain", "benchmark", "metric",
+                                                "op", "value"};
+        for (size_t i = 0; i < FX_ARRAY_LEN(leaf_only); i++) {
+            if (json_object_get(r, leaf_only[i])) {
+                fx_json_ptr(fp, sizeof(fp), ptr, leaf_only[i]);
+                fx_problem_add(pb, fp, "a group holds only id and %s", all ? "all" : "any");
+            }
+        }
+        check_id(r, ptr, false, ids, pb);
         fx_json_ptr(fp, sizeof(fp), ptr, all ? "all" : "any");
-        check_rules(all ? all : any, fp, depth + 1, count, pb);
+        if (json_is_array(all ? all : any) && json_array_size(all ? all : any) == 0)
+            fx_problem_add(pb, fp, "a group needs at least one rule");
+        check_rules(all ? all : any, fp, depth + 1, count, ids, pb);
         return;
     }
     const char *s = NULL;
-    fx_json_get_str(r, "id", ptr, true, FX_MAX_SHORT_STRING, pb, &s, NULL);
+    check_id(r, ptr, true, ids, pb);
     fx_json_get_enum(r, "op", ptr, true, ops, pb, &s, NULL);
     double v;
     fx_json_get_number(r, "value", ptr, true, -1e308, pb, &v, NULL);
@@ -79,7 +113,7 @@ static void check_rule(json_t *r, const char *ptr, int depth, size_t *count,
 }
 
 static void check_rules(const json_t *list, const char *ptr, int depth, size_t *count,
-                        struct fx_problem *pb)
+                        json_t *ids, struct fx_problem *pb)
 {
     if (!json_is_array(list)) {
         fx_problem_add(pb, ptr, "must be a list of rules");
@@ -91,7 +125,7 @@ static void check_rules(const json_t *list, const char *ptr, int depth, size_t *
     {
         char fp[512];
         snprintf(fp, sizeof(fp), "%s/%zu", ptr, i);
-        check_rule(r, fp, depth, count, pb);
+        check_rule(r, fp, depth, count, ids, pb);
     }
 }
 
@@ -120,10 +154,12 @@ enum fx_err fx_policy_parse(const char *p, size_t len, struct fx_policy *out,
                     &out->incident_report_hours, NULL);
     size_t count = 0;
     json_t *rules = json_object_get(doc, "covered_if_any");
+    json_t *ids = json_object();
     if (rules == NULL)
         fx_problem_add(pb, "/covered_if_any", "required");
     else
-        check_rules(rules, "/covered_if_any", 0, &count, pb);
+        check_rules(rules, "/covered_if_any", 0, &count, ids, pb);
+    json_decref(ids);
     if (fx_problem_any(pb)) {
         json_decref(doc);
         return FX_EINVAL;
