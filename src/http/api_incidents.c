@@ -45,18 +45,6 @@ static void iop_cleanup(struct iop *op)
     free(op->bytes);
 }
 
-static void subject_of(const struct fx_incident_row *r, struct fx_subject *s)
-{
-    memset(s, 0, sizeof(*s));
-    s->kind = FX_REC_INCIDENT;
-    s->org_id = r->org_id;
-    s->tlp = r->tlp;
-    s->share_orgs = (const char *const *)r->share_orgs;
-    s->n_share_orgs = r->n_share_orgs;
-    s->share_users = (const char *const *)r->share_users;
-    s->n_share_users = r->n_share_users;
-}
-
 static enum fx_err load_gate(struct fx_db *db, struct iop *op, enum fx_act act)
 {
     fx_incident_row_cleanup(&op->row);
@@ -65,7 +53,7 @@ static enum fx_err load_gate(struct fx_db *db, struct iop *op, enum fx_act act)
         return err;
     op->req->audit_record = fx_arena_strdup(&op->req->arena, op->row.id);
     struct fx_subject s;
-    subject_of(&op->row, &s);
+    fx_incident_subject(&op->row, &s);
     return fx_access_check(&op->req->who, act, &s);
 }
 
@@ -342,7 +330,7 @@ static bool keep_row(const struct fx_incident_row *row, void *arg)
 {
     struct fx_req *req = arg;
     struct fx_subject s;
-    subject_of(row, &s);
+    fx_incident_subject(row, &s);
     return fx_access_check(&req->who, FX_ACT_READ, &s) == FX_OK;
 }
 

@@ -7,6 +7,7 @@
 #include "http/api.h"
 #include "policy/policy.h"
 #include "records/audit.h"
+#include "records/incident.h"
 #include "records/org.h"
 
 #include <stdio.h>
@@ -112,10 +113,49 @@ struct audit_arg {
     int64_t next;
 };
 
+/*
+ * SPEC §7: rows about an incident (its report, updates, reads, TAXII reads)
+ * are shown only to whom the incident's TLP admits: an admin may not learn
+ * from the trail that a RED incident exists.
+ */
+static enum fx_err drop_hidden_incidents(struct fx_db *db, const struct fx_principal *who,
+                                         json_t *items)
+{
+    for (size_t i = json_array_size(items); i-- > 0;) {
+        json_t *row = json_array_get(items, i);
+        const char *action = json_string_value(json_object_get(row, "action"));
+        const char *rec = json_string_value(json_object_get(row, "record"));
+        if (action == NULL || rec == NULL ||
+            (strncmp(action, "incident.", 9) != 0 && strncmp(action, "taxii.", 6) != 0))
+            continue;
+        struct fx_incident_row r;
+        enum fx_err err = fx_incident_load(db, rec, &r);
+        if (err == FX_ENOTFOUND)
+            continue; /* not an incident: a TAXII status or object */
+        if (err != FX_OK)
+            return err;
+        struct fx_subject s;
+        fx_incident_subject(&r, &s);
+        bool shown = fx_access_check(who, FX_ACT_READ, &s) == FX_OK;
+        fx_incident_row_cleanup(&r);
+        if (!shown)
+            json_array_remove(items, i);
+    }
+    return FX_OK;
+}
+
+struct audit_ctx {
+    struct audit_arg *a;
+    const struct fx_principal *who;
+};
+
 static enum fx_err audit_fn(struct fx_db *db, void *arg)
 {
-    struct audit_arg *a = arg;
-    return fx_audit_list(db, &a->f, &a->items, &a->next);
+    struct audit_ctx *c = arg;
+    enum fx_err err = fx_audit_list(db, &c->a->f, &c->a->items, &c->a->next);
+    if (err == FX_OK)
+        err = drop_hidden_incidents(db, c->who, c->a->items);
+    return err;
 }
 
 /* Cursor of audit lists: the id of the last row served, as decimal text. */
@@ -156,7 +196,8 @@ void fx_api_audit_list(struct fx_req *req)
         fx_req_error(req, FX_EINVAL, &pb, NULL);
         goto out;
     }
-    err = fx_store_read(req->ctx->store, audit_fn, &a);
+    struct audit_ctx ac = {&a, &req->who};
+    err = fx_store_read(req->ctx->store, audit_fn, &ac);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

@@ -13,6 +13,7 @@
 #ifndef FX_INCIDENT_H
 #define FX_INCIDENT_H
 
+#include "auth/access.h"
 #include "auth/principal.h"
 #include "common/problem.h"
 #include "crypto/keyring.h"
@@ -70,6 +71,9 @@ struct fx_incident_row {
     size_t n_share_users;
 };
 void fx_incident_row_cleanup(struct fx_incident_row *r);
+
+/* The row as the gate (src/auth/access.c) sees it: TLP, reporter, sharing lists (borrowed). */
+void fx_incident_subject(const struct fx_incident_row *r, struct fx_subject *s);
 
 /* Everything a write needs besides its own arguments. */
 struct fx_incident_env {

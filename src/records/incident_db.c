@@ -69,6 +69,18 @@ void fx_incident_row_cleanup(struct fx_incident_row *r)
     r->n_share_orgs = r->n_share_users = 0;
 }
 
+void fx_incident_subject(const struct fx_incident_row *r, struct fx_subject *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->kind = FX_REC_INCIDENT;
+    s->org_id = r->org_id;
+    s->tlp = r->tlp;
+    s->share_orgs = (const char *const *)r->share_orgs;
+    s->n_share_orgs = r->n_share_orgs;
+    s->share_users = (const char *const *)r->share_users;
+    s->n_share_users = r->n_share_users;
+}
+
 static enum fx_err load_shares(struct fx_db *db, struct fx_incident_row *r)
 {
     static const char *sql = "SELECT kind, principal FROM incident_shares WHERE incident_id = $1"
