@@ -429,9 +429,26 @@ int main(int argc, char **argv)
            tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime), tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime),
            (tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime) + tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime)) *
                1e6 / (double)b.leaves);
-    if (stat(path, &st) == 0)
-        printf("db size:     %.1f MiB (leaves, nodes and indices; WAL not counted)\n",
-               (double)st.st_size / (1024.0 * 1024.0));
+    {
+        double mib = 0;
+        char wal[4200];
+        snprintf(wal, sizeof(wal), "%s-wal", path);
+        if (stat(path, &st) == 0)
+            mib += (double)st.st_size / (1024.0 * 1024.0);
+        if (stat(wal, &st) == 0)
+            mib += (double)st.st_size / (1024.0 * 1024.0);
+        printf("store size:  %.1f MiB (fx.db and its WAL: leaves, nodes, index)\n", mib);
+    }
+    /*
+     * A server that has been running holds its log in the database file, the
+     * WAL checkpointed; right after a bulk load every page would still be read
+     * through the WAL index. Reopening the store checkpoints it, so that the
+     * proofs below are timed as a running server answers them.
+     */
+    fx_store_close(b.store);
+    err = fx_store_open(NULL, dir, &b.store);
+    if (err != FX_OK)
+        die("fx_store_open", err);
 
     err = fx_store_read(b.store, root_fn, &b);
     if (err != FX_OK || b.size != b.leaves)
@@ -441,9 +458,10 @@ int main(int argc, char **argv)
     err = fx_store_read(b.store, proofs_fn, &b);
     if (err != FX_OK)
         die("inclusion proofs", err);
-    printf("at %llu leaves, fx_tlog_inclusion/consistency in a read transaction (size query,\n"
-           "proof from the stored nodes, JSON as the API answers; each proof verified):\n",
-           (unsigned long long)b.size);
+    printf(
+        "at %llu leaves, the store reopened: fx_tlog_inclusion/consistency in a read transaction\n"
+        "(size query, proof from the stored nodes, JSON as the API answers; each verified):\n",
+        (unsigned long long)b.size);
     report("inclusion:", b.samples, b.proofs);
     b.what = "consistency";
     err = fx_store_read(b.store, proofs_fn, &b);
