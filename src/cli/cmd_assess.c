@@ -165,7 +165,7 @@ static int task(struct fx_cli *cli, int argc, char **argv, const char *step)
     struct fx_buf suffix;
     fx_buf_init(&suffix, 4096);
     json_t *body = json_object();
-    if (fx_buf_adds(&suffix, "/tasks/") != FX_OK || fx_client_path_add(&suffix, pos[1]) != FX_OK ||
+    if (fx_buf_adds(&suffix, "/tasks") != FX_OK || fx_client_path_add(&suffix, pos[1]) != FX_OK ||
         fx_buf_printf(&suffix, "/%s", step) != FX_OK)
         rc = fx_args_usage_error(cli, "the agency id is too long");
     else
