@@ -72,24 +72,9 @@ static _Noreturn void fatal(const char *msg, const char *detail)
 
 /*
  * The data directory remembers the database it was initialised with
- * (DATA/db-url, 0600: a URL may hold a password), so later commands need only
- * --data. --db or FX_DB, when given, win.
+ * (DATA/db-url, 0600: a URL may hold a password), so that later commands need
+ * only --data (the store reads it back). --db or FX_DB, when given, win.
  */
-static char *remembered_db(const char *data)
-{
-    char path[4096], url[2048];
-    snprintf(path, sizeof(path), "%s/db-url", data);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    size_t n = fread(url, 1, sizeof(url) - 1, f);
-    fclose(f);
-    while (n > 0 && (url[n - 1] == '\n' || url[n - 1] == ' '))
-        n--;
-    url[n] = '\0';
-    return n ? fx_xstrdup(url) : NULL;
-}
-
 static int remember_db(const char *data, const char *url)
 {
     char path[4096];
@@ -106,11 +91,8 @@ static int remember_db(const char *data, const char *url)
 /* Opens the store named by --db / FX_DB / DATA/db-url (SQLite in DATA by default). */
 static enum fx_err open_store(const struct opts *o, struct fx_store **out)
 {
-    char *remembered = o->db ? NULL : remembered_db(o->data);
-    struct fx_store_config cfg = {o->db ? o->db : remembered, o->data, o->pool};
-    enum fx_err err = fx_store_open_config(&cfg, out);
-    free(remembered);
-    return err;
+    struct fx_store_config cfg = {o->db, o->data, o->pool};
+    return fx_store_open_config(&cfg, out);
 }
 
 static void path_in(char *out, size_t n, const char *dir, const char *file, const char *given)

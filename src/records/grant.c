@@ -559,10 +559,11 @@ enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
 {
     /* A NULL parameter disables its condition. */
     static const char *sql =
-        "SELECT " G_COLS " FROM grants WHERE ($2 IS NULL OR developer_org = $2 OR"
-        " partner_org = $2) AND ($3 IS NULL OR sector = $3)"
-        " AND ($4 IS NULL OR (" STATE_SQL ") = $4) AND ($5 IS NULL OR notice_id = $5)"
-        " AND ($6 IS NULL OR id < $6) ORDER BY id DESC LIMIT $7";
+        "SELECT " G_COLS " FROM grants WHERE (CAST($2 AS TEXT) IS NULL OR developer_org = $2 OR"
+        " partner_org = $2) AND (CAST($3 AS TEXT) IS NULL OR sector = $3)"
+        " AND (CAST($4 AS TEXT) IS NULL OR (" STATE_SQL ") = $4)"
+        " AND (CAST($5 AS TEXT) IS NULL OR notice_id = $5)"
+        " AND (CAST($6 AS TEXT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7";
     *rows_out = NULL;
     *n_out = 0;
     *next_out = NULL;

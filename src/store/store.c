@@ -3,12 +3,45 @@
  */
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define OPS(x) (((const struct fx_store_base *)(x))->ops)
 
+/*
+ * A data directory initialised on PostgreSQL remembers its URL in DATA/db-url
+ * (written by fxd init), so that every later command finds the same database
+ * from --data alone. Returns a malloc'd URL or NULL.
+ */
+static char *remembered_url(const char *data_dir)
+{
+    char path[4096], url[2048];
+    if (data_dir == NULL)
+        return NULL;
+    snprintf(path, sizeof(path), "%s/db-url", data_dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    size_t n = fread(url, 1, sizeof(url) - 1, f);
+    fclose(f);
+    while (n > 0 && (url[n - 1] == '\n' || url[n - 1] == ' '))
+        n--;
+    url[n] = '\0';
+    return n ? fx_xstrdup(url) : NULL;
+}
+
 enum fx_err fx_store_open_config(const struct fx_store_config *cfg, struct fx_store **out)
 {
+    if (cfg->url == NULL) {
+        char *url = remembered_url(cfg->data_dir);
+        if (url) {
+            struct fx_store_config c2 = *cfg;
+            c2.url = url;
+            enum fx_err err = fx_store_open_config(&c2, out);
+            free(url);
+            return err;
+        }
+    }
     const char *url = cfg->url;
     *out = NULL;
     if (url == NULL || url[0] == '\0' || strncmp(url, "sqlite:", 7) == 0)

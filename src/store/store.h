@@ -24,7 +24,8 @@ struct fx_stmt;  /* a prepared statement; borrowed from the fx_db until finalize
 typedef enum fx_err (*fx_db_fn)(struct fx_db *db, void *arg);
 
 struct fx_store_config {
-    const char *url;      /* NULL or "sqlite:" for data_dir/fx.db; "postgres://…" */
+    const char *url;      /* "sqlite:" for data_dir/fx.db; "postgres://…"; NULL: the URL
+                           * remembered in data_dir/db-url, else SQLite */
     const char *data_dir;
     unsigned pool_size;   /* PostgreSQL read connections; 0: the default (8) */
 };

@@ -447,10 +447,15 @@ static void pg_close(struct fx_store *store)
     free_store(s);
 }
 
-/* Highest $N in sql: the statement's parameter count. */
-static int count_params(const char *sql)
+/*
+ * Highest $N in sql: the statement's parameter count. used[n - 1] is set for
+ * every $n that appears: PostgreSQL cannot infer a type for one that does not
+ * (a statement may skip $1), so those are declared text.
+ */
+static int count_params(const char *sql, bool used[MAX_PARAMS])
 {
     int max = 0;
+    memset(used, 0, MAX_PARAMS * sizeof(bool));
     char quote = 0;
     for (const char *p = sql; *p; p++) {
         if (quote) {
@@ -464,6 +469,8 @@ static int count_params(const char *sql)
                 n = n * 10 + (*++p - '0');
             if (n > max)
                 max = n;
+            if (n >= 1 && n <= MAX_PARAMS)
+                used[n - 1] = true;
         }
     }
     return max;
@@ -485,11 +492,15 @@ static enum fx_err pg_prepare(struct fx_db *db, const char *sql, struct fx_stmt 
             st->base.ops = &fx_store_pg_ops;
             st->key = sql;
             st->conn = c;
-            st->nparams = count_params(sql);
+            bool used[MAX_PARAMS];
+            st->nparams = count_params(sql, used);
             if (st->nparams > MAX_PARAMS)
                 fx_die("statement with more than MAX_PARAMS parameters");
+            Oid types[MAX_PARAMS];
+            for (int p = 0; p < st->nparams; p++)
+                types[p] = used[p] ? 0 : 25; /* 0: inferred; 25: text */
             snprintf(st->name, sizeof(st->name), "s%u", c->next_name++);
-            PGresult *r = PQprepare(c->pg, st->name, sql, st->nparams, NULL);
+            PGresult *r = PQprepare(c->pg, st->name, sql, st->nparams, types);
             ExecStatusType rs = PQresultStatus(r);
             PQclear(r);
             if (rs != PGRES_COMMAND_OK) {
@@ -601,7 +612,11 @@ static int64_t pg_col_i64(struct fx_stmt *stmt, int col)
     size_t len = 0;
     const char *t = pg_col_text(stmt, col, &len);
     int64_t v = 0;
-    if (t == NULL || fx_parse_i64(t, len, INT64_MIN, INT64_MAX, &v) != FX_OK)
+    if (t == NULL)
+        return 0;
+    if (len == 1 && (t[0] == 't' || t[0] == 'f'))
+        return t[0] == 't'; /* a boolean (EXISTS, comparisons): SQLite gives 1 or 0 */
+    if (fx_parse_i64(t, len, INT64_MIN, INT64_MAX, &v) != FX_OK)
         return 0;
     return v;
 }
