@@ -103,6 +103,7 @@ static void print_changes(const json_t *o, bool applied)
         fx_table_add_field(&t, sn, "to");
     }
     fx_table_print(&t, stdout);
+    fx_table_cleanup(&t);
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
