@@ -712,7 +712,7 @@ struct ingest {
     size_t n, cap;
     json_t *failures;          /* owned: status-details */
     size_t total;
-    json_t *status;            /* owned: the answer */
+    struct fx_buf status_text; /* owned: the answer */
     char status_id[37];
 };
 
@@ -775,7 +775,9 @@ static enum fx_err on_object(const char *p, size_t len, size_t index, void *arg)
         put->version = info.version ? fx_xstrdup(info.version) : NULL;
         put->version_us = info.version ? info.version_us : 0;
         put->tlp = info.tlp; /* SPEC §8: unmarked objects are AMBER for the posting org */
-        put->bytes = fx_json_canonical(o, &put->len);
+        /* kept as posted: the bytes parsed as one JSON value, and TAXII serves them back */
+        put->bytes = fx_xstrndup(p, len);
+        put->len = len;
     }
     fx_problem_cleanup(&pb);
     json_decref(o);
@@ -794,11 +796,25 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
     struct ingest *in = arg;
     struct fx_req *req = in->req;
     int64_t now = fx_clock_now(&req->ctx->clock);
+    fx_buf_reset(&in->status_text);
     enum fx_err err = fx_taxii_store(db, in->collection, req->who.org_id, NULL, now * 1000,
                                      in->puts, in->n);
     if (err != FX_OK)
         return err;
-    json_t *ok = json_array();
+    /*
+     * The status as text, written directly: a thousand successes through jansson
+     * cost more than storing them. Ids and versions passed fx_stix_validate (STIX
+     * ids and timestamps: nothing to escape); failures may hold anything and go
+     * through jansson.
+     */
+    char t[28];
+    fx_stix_format_us(now * 1000, t);
+    size_t nf = json_array_size(in->failures);
+    struct fx_buf *b = &in->status_text;
+    fx_buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+                     "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+                     "\"pending_count\":0",
+                  in->status_id, t, in->total, in->n, nf);
     for (size_t i = 0; i < in->n; i++) {
         char v[28];
         const char *ver = in->puts[i].version;
@@ -806,26 +822,27 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
             fx_stix_format_us(in->puts[i].date_added, v);
             ver = v;
         }
-        json_t *d = json_pack("{s:s,s:s}", "id", in->puts[i].id, "version", ver);
-        if (in->puts[i].duplicate)
-            json_object_set_new(d, "message", json_string("already in the collection"));
-        json_array_append_new(ok, d);
+        fx_buf_adds(b, i ? ",{\"id\":\"" : ",\"successes\":[{\"id\":\"");
+        fx_buf_adds(b, in->puts[i].id);
+        fx_buf_adds(b, "\",\"version\":\"");
+        fx_buf_adds(b, ver);
+        fx_buf_adds(b, in->puts[i].duplicate ? "\",\"message\":\"already in the collection\"}"
+                                             : "\"}");
     }
-    char t[28];
-    fx_stix_format_us(now * 1000, t);
-    size_t nf = json_array_size(in->failures);
-    in->status = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "id", in->status_id, "status",
-                           "complete", "request_timestamp", t, "total_count",
-                           (json_int_t)in->total, "success_count", (json_int_t)in->n,
-                           "failure_count", (json_int_t)nf, "pending_count", (json_int_t)0);
     if (in->n > 0)
-        json_object_set_new(in->status, "successes", ok);
-    else
-        json_decref(ok);
-    if (nf > 0)
-        json_object_set(in->status, "failures", in->failures);
+        fx_buf_adds(b, "]");
+    if (nf > 0) {
+        char *f = json_dumps(in->failures, JSON_COMPACT);
+        if (f == NULL)
+            fx_die("json_dumps failed");
+        fx_buf_adds(b, ",\"failures\":");
+        fx_buf_adds(b, f);
+        free(f);
+    }
+    if (fx_buf_adds(b, "}") != FX_OK)
+        return FX_ETOOBIG;
     err = fx_taxii_status_put(db, req->ctx->keys, in->status_id, req->who.org_id,
-                              req->who.user_id, now, in->status);
+                              req->who.user_id, now, b->p, b->len);
     if (err == FX_OK)
         err = fx_audit_write(db, now, &req->who, "taxii.add", in->status_id, in->collection,
                              "ok");
@@ -874,6 +891,7 @@ void fx_api_taxii_add(struct fx_req *req)
     in.req = req;
     in.collection = c.org;
     in.failures = json_array();
+    fx_buf_init(&in.status_text, FX_MAX_TAXII_BODY_CEILING);
     fx_uuid_v7(fx_clock_now(&req->ctx->clock), in.status_id);
     char msg[256];
     enum fx_err err = fx_stix_envelope_each(req->body.p ? req->body.p : "", req->body.len,
@@ -895,14 +913,13 @@ void fx_api_taxii_add(struct fx_req *req)
         goto out;
     }
     atomic_fetch_add(&req->ctx->metrics.writes, 1);
-    answer(req, 202, in.status);
-    in.status = NULL;
+    answer_buf(req, 202, &in.status_text);
 out:
     for (size_t i = 0; i < in.n; i++)
         fx_taxii_put_cleanup(&in.puts[i]);
     free(in.puts);
     json_decref(in.failures);
-    json_decref(in.status);
+    fx_buf_cleanup(&in.status_text);
 }
 
 /* ---- status ---- */
@@ -911,13 +928,14 @@ struct status_arg {
     struct fx_keyring *keys;
     const char *id;
     char org[37];
-    json_t *out;
+    char *out;  /* owned: the status as stored */
+    size_t len;
 };
 
 static enum fx_err status_fn(struct fx_db *db, void *arg)
 {
     struct status_arg *s = arg;
-    return fx_taxii_status_get(db, s->keys, s->id, s->org, &s->out);
+    return fx_taxii_status_get(db, s->keys, s->id, s->org, &s->out, &s->len);
 }
 
 void fx_api_taxii_status(struct fx_req *req)
@@ -934,9 +952,13 @@ void fx_api_taxii_status(struct fx_req *req)
     if (err == FX_OK)
         err = fx_access_check(&req->who, FX_ACT_READ, &sub);
     if (err != FX_OK) {
-        json_decref(s.out);
+        free(s.out);
         fx_req_error(req, err, NULL, err == FX_ENOTFOUND ? "no such status" : NULL);
         return;
     }
-    answer(req, 200, s.out);
+    free(req->resp);
+    req->resp = s.out;
+    req->resp_len = s.len;
+    req->status = 200;
+    req->content_type = FX_TAXII_MEDIA;
 }

@@ -147,6 +147,8 @@ static size_t space_at(const struct lex *lx, size_t pos)
     char c = lx->p[pos];
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f')
         return 1;
+    if ((unsigned char)c < 0xc2 || (unsigned char)c > 0xe3)
+        return 0; /* not the first byte of any of the wide spaces */
     for (size_t i = 0; i < FX_ARRAY_LEN(wide); i++) {
         size_t n = strlen(wide[i]);
         if (lx->len - pos >= n && memcmp(lx->p + pos, wide[i], n) == 0)
@@ -277,6 +279,10 @@ static void lex_word(struct lex *lx)
     lx->pos = i;
     lx->tlen = i - lx->start;
     lx->tok = T_IDENT;
+    char c0 = lx->p[lx->start];
+    if (lx->hyphen || lx->tlen < 2 || lx->tlen > 10 || !((c0 >= 'A' && c0 <= 'Z') || c0 == 't' ||
+                                                          c0 == 'f'))
+        return; /* every keyword is 2-10 letters, upper case but true and false */
     for (size_t k = 0; k < FX_ARRAY_LEN(keywords); k++)
         if (strlen(keywords[k].word) == lx->tlen &&
             memcmp(keywords[k].word, lx->p + lx->start, lx->tlen) == 0)

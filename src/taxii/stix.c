@@ -280,20 +280,23 @@ static bool is_id(const json_t *v, const char *type)
  */
 static void check_refs(const json_t *v, const char *ptr, struct fx_problem *pb)
 {
+    /* pointers are only spelled out for nested values and for problems: this runs per object */
     char sub[256];
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
         json_object_foreach((json_t *)(uintptr_t)v, k, x)
         {
-            fx_json_ptr(sub, sizeof(sub), ptr, k);
             if (ends_with(k, "_ref")) {
-                if (!is_id(x, NULL))
+                if (!is_id(x, NULL)) {
+                    fx_json_ptr(sub, sizeof(sub), ptr, k);
                     fx_problem_add(pb, sub, "must be an identifier type--UUID");
+                }
             } else if (ends_with(k, "_refs")) {
                 size_t i;
                 json_t *e;
                 if (!json_is_array(x)) {
+                    fx_json_ptr(sub, sizeof(sub), ptr, k);
                     fx_problem_add(pb, sub, "must be a list of identifiers type--UUID");
                     continue;
                 }
@@ -301,12 +304,14 @@ static void check_refs(const json_t *v, const char *ptr, struct fx_problem *pb)
                 {
                     if (!is_id(e, NULL)) {
                         char idx[24], item[280];
+                        fx_json_ptr(sub, sizeof(sub), ptr, k);
                         snprintf(idx, sizeof(idx), "%zu", i);
                         fx_json_ptr(item, sizeof(item), sub, idx);
                         fx_problem_add(pb, item, "must be an identifier type--UUID");
                     }
                 }
-            } else {
+            } else if (json_is_object(x) || json_is_array(x)) {
+                fx_json_ptr(sub, sizeof(sub), ptr, k);
                 check_refs(x, sub, pb);
             }
         }
@@ -315,6 +320,8 @@ static void check_refs(const json_t *v, const char *ptr, struct fx_problem *pb)
         json_t *e;
         json_array_foreach(v, i, e)
         {
+            if (!json_is_object(e) && !json_is_array(e))
+                continue;
             char idx[24];
             snprintf(idx, sizeof(idx), "%zu", i);
             fx_json_ptr(sub, sizeof(sub), ptr, idx);
@@ -343,12 +350,12 @@ static bool prop_name_ok(const char *k)
 static bool timestamp_prop(const json_t *obj, const char *key, struct fx_problem *pb, int64_t *us)
 {
     json_t *v = json_object_get(obj, key);
-    char ptr[64];
-    snprintf(ptr, sizeof(ptr), "/%s", key);
     if (v == NULL)
         return false;
     if (!json_is_string(v) ||
         fx_stix_parse_timestamp(json_string_value(v), json_string_length(v), us) != FX_OK) {
+        char ptr[64];
+        snprintf(ptr, sizeof(ptr), "/%s", key);
         fx_problem_add(pb, ptr, "must be a UTC timestamp YYYY-MM-DDTHH:MM:SS[.s]Z");
         return false;
     }
@@ -563,6 +570,7 @@ enum fx_err fx_stix_validate(const json_t *obj, struct fx_problem *pb, struct fx
     json_t *x;
     json_object_foreach((json_t *)(uintptr_t)obj, k, x)
     {
+        (void)x;
         if (!prop_name_ok(k)) {
             char ptr[300];
             fx_json_ptr(ptr, sizeof(ptr), "", k);

@@ -29,10 +29,35 @@ void fx_taxii_rows_free(struct fx_taxii_row *rows, size_t n)
     free(rows);
 }
 
+/* "stix:<collection>:<id>:<version_us>" into out (n bytes; ids are at most 300). */
 static void body_aad(const char *collection, const char *id, int64_t version_us, char *out,
                      size_t n)
 {
-    snprintf(out, n, "stix:%s:%s:%lld", collection, id, (long long)version_us);
+    /* by hand: this runs for every object of every page */
+    size_t cl = strlen(collection), il = strlen(id), at = 0;
+    char num[24];
+    int k = 23;
+    uint64_t v = version_us < 0 ? (uint64_t)-version_us : (uint64_t)version_us;
+    num[k] = '\0';
+    do {
+        num[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (version_us < 0)
+        num[--k] = '-';
+    if (5 + cl + 1 + il + 1 + (size_t)(23 - k) + 1 > n) {
+        snprintf(out, n, "stix:%s:%s:%lld", collection, id, (long long)version_us);
+        return;
+    }
+    memcpy(out, "stix:", 5);
+    at = 5;
+    memcpy(out + at, collection, cl);
+    at += cl;
+    out[at++] = ':';
+    memcpy(out + at, id, il);
+    at += il;
+    out[at++] = ':';
+    memcpy(out + at, num + k, (size_t)(23 - k) + 1);
 }
 
 enum fx_err fx_taxii_seal(struct fx_db *db, struct fx_keyring *kr, const char *org_id,
@@ -237,9 +262,12 @@ enum fx_err fx_taxii_publish(struct fx_db *db, struct fx_keyring *kr, const char
     " COALESCE(i.tlp, o.tlp), COALESCE(o.incident_id, ''), o.is_first, o.is_last,"               \
     " o.collection, o.body FROM taxii_objects o LEFT JOIN incidents i ON i.id = o.incident_id"
 
-static const char *q_coll = ROW_SELECT " WHERE o.collection = $1 AND o.date_added > $2"
-                                       " AND ($3 = 0 OR o.is_last = 1)"
-                                       " ORDER BY o.date_added LIMIT $4";
+/* an org's collection holds only what the org posted: no incident to join */
+static const char *q_coll =
+    "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.org_id, o.tlp, '',"
+    " o.is_first, o.is_last, o.collection, o.body FROM taxii_objects o"
+    " WHERE o.collection = $1 AND o.date_added > $2 AND ($3 = 0 OR o.is_last = 1)"
+    " ORDER BY o.date_added LIMIT $4";
 static const char *q_all = ROW_SELECT " WHERE o.date_added > $1 AND ($2 = 0 OR o.is_last = 1)"
                                       " ORDER BY o.date_added LIMIT $3";
 static const char *q_coll_id = ROW_SELECT " WHERE o.collection = $1 AND o.stix_id = $2"
@@ -276,20 +304,34 @@ static bool only_last(const struct fx_taxii_query *q)
     return !q->v_all && !q->v_first && q->n_ts == 0;
 }
 
+/* A text column into a fixed field (cut to fit; NUL-terminated). */
+static void col(struct fx_stmt *st, int c, char *out, size_t n)
+{
+    size_t len = 0;
+    const char *v = fx_stmt_text(st, c, &len);
+    if (v == NULL)
+        len = 0;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, v ? v : "", len);
+    out[len] = '\0';
+}
+
 static void read_qrow(struct fx_stmt *st, struct fx_taxii_row *r, bool *first, bool *last)
 {
-    memset(r, 0, sizeof(*r));
-    snprintf(r->id, sizeof(r->id), "%s", fx_stmt_text(st, 0, NULL));
-    snprintf(r->type, sizeof(r->type), "%s", fx_stmt_text(st, 1, NULL));
-    snprintf(r->version, sizeof(r->version), "%s", fx_stmt_text(st, 2, NULL));
+    col(st, 0, r->id, sizeof(r->id));
+    col(st, 1, r->type, sizeof(r->type));
+    col(st, 2, r->version, sizeof(r->version));
     r->version_us = fx_stmt_i64(st, 3);
     r->date_added = fx_stmt_i64(st, 4);
-    snprintf(r->org_id, sizeof(r->org_id), "%s", fx_stmt_text(st, 5, NULL));
-    snprintf(r->tlp, sizeof(r->tlp), "%s", fx_stmt_text(st, 6, NULL));
-    snprintf(r->incident_id, sizeof(r->incident_id), "%s", fx_stmt_text(st, 7, NULL));
+    col(st, 5, r->org_id, sizeof(r->org_id));
+    col(st, 6, r->tlp, sizeof(r->tlp));
+    col(st, 7, r->incident_id, sizeof(r->incident_id));
     *first = fx_stmt_i64(st, 8) != 0;
     *last = fx_stmt_i64(st, 9) != 0;
-    snprintf(r->collection, sizeof(r->collection), "%s", fx_stmt_text(st, 10, NULL));
+    col(st, 10, r->collection, sizeof(r->collection));
+    r->body = NULL;
+    r->len = 0;
 }
 
 enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct fx_taxii_query *q,
@@ -485,18 +527,15 @@ enum fx_err fx_taxii_org_collections(struct fx_db *db, json_t **out)
 
 enum fx_err fx_taxii_status_put(struct fx_db *db, struct fx_keyring *kr, const char *id,
                                 const char *org_id, const char *user_id, int64_t now,
-                                const json_t *status)
+                                const char *status, size_t len)
 {
     static const char *sql = "INSERT INTO taxii_status (id, org_id, user_id, created_at, body)"
                              " VALUES ($1, $2, $3, $4, $5)";
     char aad[80];
     snprintf(aad, sizeof(aad), "taxii-status:%s", id);
-    size_t len = 0;
-    char *pt = fx_json_canonical(status, &len);
     unsigned char *c = NULL;
     size_t clen = 0;
-    enum fx_err err = fx_keyring_seal(kr, db, org_id, aad, pt, len, &c, &clen);
-    free(pt);
+    enum fx_err err = fx_keyring_seal(kr, db, org_id, aad, status, len, &c, &clen);
     struct fx_stmt *st = NULL;
     bool row;
     if (err == FX_OK)
@@ -515,7 +554,7 @@ enum fx_err fx_taxii_status_put(struct fx_db *db, struct fx_keyring *kr, const c
 }
 
 enum fx_err fx_taxii_status_get(struct fx_db *db, struct fx_keyring *kr, const char *id,
-                                char *org_out, json_t **out)
+                                char *org_out, char **out, size_t *len_out)
 {
     static const char *sql = "SELECT org_id, body FROM taxii_status WHERE id = $1";
     struct fx_stmt *st = NULL;
@@ -528,18 +567,12 @@ enum fx_err fx_taxii_status_get(struct fx_db *db, struct fx_keyring *kr, const c
     if (err == FX_OK && !row)
         err = FX_ENOTFOUND;
     if (err == FX_OK) {
-        char aad[80], *pt = NULL;
-        size_t clen = 0, plen = 0;
+        char aad[80];
+        size_t clen = 0;
         snprintf(org_out, 37, "%s", fx_stmt_text(st, 0, NULL));
         snprintf(aad, sizeof(aad), "taxii-status:%s", id);
         const void *c = fx_stmt_blob(st, 1, &clen);
-        err = fx_keyring_open(kr, db, org_out, aad, c, clen, &pt, &plen);
-        if (err == FX_OK) {
-            *out = json_loadb(pt, plen, 0, NULL);
-            free(pt);
-            if (*out == NULL)
-                err = FX_ESTORE;
-        }
+        err = fx_keyring_open(kr, db, org_out, aad, c, clen, out, len_out);
     }
     fx_stmt_finalize(st);
     return err;

@@ -132,9 +132,12 @@ enum fx_err fx_taxii_org_collections(struct fx_db *db, json_t **out);
 /* Status resources (TAXII 2.1 §4.3), sealed under the posting org's key. */
 enum fx_err fx_taxii_status_put(struct fx_db *db, struct fx_keyring *kr, const char *id,
                                 const char *org_id, const char *user_id, int64_t now,
-                                const json_t *status);
-/* *org_out (37 bytes) is the posting org; FX_ENOTFOUND when there is no such status. */
+                                const char *status, size_t len);
+/*
+ * The status as stored (*out malloc'd, *len_out bytes); *org_out (37 bytes) the
+ * posting org. FX_ENOTFOUND when there is no such status.
+ */
 enum fx_err fx_taxii_status_get(struct fx_db *db, struct fx_keyring *kr, const char *id,
-                                char *org_out, json_t **out);
+                                char *org_out, char **out, size_t *len_out);
 
 #endif
