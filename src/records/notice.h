@@ -139,8 +139,15 @@ enum fx_err fx_notice_event_seal(struct fx_keyring *kr, struct fx_db *db,
 enum fx_err fx_notice_event_put(struct fx_db *db, const struct fx_notice_env *env,
                                 const struct fx_notice_row *row, const char *action,
                                 const unsigned char *sealed, size_t len);
-/* Writes back only short_notice, policy_sha256 and updated_at (re-screening). */
-enum fx_err fx_notice_restamp(struct fx_db *db, const struct fx_notice_row *row);
+/*
+ * Re-screening under a new policy, for the open notices with after < id <= last:
+ * stamps them with the policy and judges short_notice again from notice_days
+ * (below min_notice_days). One statement: rewriting whole rows one by one costs
+ * ten times as much (every index of the row is rewritten).
+ */
+enum fx_err fx_notice_restamp_range(struct fx_db *db, const char *after, const char *last,
+                                    const char *policy_sha256, int64_t min_notice_days,
+                                    int64_t now);
 
 /* The API view: current fields plus metadata (new reference). */
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,

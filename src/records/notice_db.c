@@ -188,20 +188,25 @@ enum fx_err fx_notice_event_put(struct fx_db *db, const struct fx_notice_env *en
     return err;
 }
 
-enum fx_err fx_notice_restamp(struct fx_db *db, const struct fx_notice_row *row)
+enum fx_err fx_notice_restamp_range(struct fx_db *db, const char *after, const char *last,
+                                    const char *policy_sha256, int64_t min_notice_days,
+                                    int64_t now)
 {
-    /* only these columns: updating the indexed ones too costs ten times as much */
-    static const char *sql = "UPDATE notices SET short_notice = $2, policy_sha256 = $3,"
-                             " updated_at = $4 WHERE id = $1";
+    /* SPEC §3 under the new policy: short when notice_days is below min_notice_days */
+    static const char *sql =
+        "UPDATE notices SET short_notice = CASE WHEN notice_days < $3 THEN 1 ELSE 0 END,"
+        " policy_sha256 = $4, updated_at = $5 WHERE id > $1 AND id <= $2"
+        " AND status NOT IN ('draft', 'withdrawn', 'released')";
     struct fx_stmt *st = NULL;
     bool r;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_str(st, 1, row->id);
-    fx_stmt_bind_i64(st, 2, row->short_notice ? 1 : 0);
-    fx_stmt_bind_str(st, 3, row->policy_sha256);
-    fx_stmt_bind_i64(st, 4, row->updated_at);
+    fx_stmt_bind_str(st, 1, after);
+    fx_stmt_bind_str(st, 2, last);
+    fx_stmt_bind_i64(st, 3, min_notice_days);
+    fx_stmt_bind_str(st, 4, policy_sha256);
+    fx_stmt_bind_i64(st, 5, now);
     err = fx_stmt_step(st, &r);
     fx_stmt_finalize(st);
     return err;

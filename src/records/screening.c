@@ -335,6 +335,7 @@ struct item {
 };
 
 struct pass {
+    char from[37], to[37]; /* the chunk: open notices with from < id <= to */
     struct fx_db *db;
     const struct fx_notice_env *env;
     const struct fx_policy *pol;
@@ -505,14 +506,12 @@ static json_t *change_of(const struct item *it)
                      "short_notice", "from", it->row.short_notice, "to", it->short_to);
 }
 
-/* Pass 3, for one item of an application: the screening, the stamp and the event. */
+/* Pass 3, for one item of an application: the screening and the event. */
 static enum fx_err write_item(struct pass *p, struct item *it)
 {
     const struct fx_notice_env *env = p->env;
     struct fx_notice_row row = it->row;
     row.short_notice = it->short_to;
-    snprintf(row.policy_sha256, sizeof(row.policy_sha256), "%s", p->pol->sha256);
-    row.updated_at = env->now;
     struct meta m = {.version = it->version + 1, .result = it->result, .trigger = "policy",
                      .short_notice = it->short_to, .has_notice_days = row.has_notice_days,
                      .notice_days = row.notice_days, .min_notice_days = p->pol->min_notice_days,
@@ -523,8 +522,6 @@ static enum fx_err write_item(struct pass *p, struct item *it)
     if (err == FX_OK)
         err = insert(p->db, &row, p->pol->sha256, &m);
     if (err == FX_OK)
-        err = fx_notice_restamp(p->db, &row);
-    if (err == FX_OK)
         err = fx_notice_event_put(p->db, env, &row, "screened", it->event, it->event_len);
     return err;
 }
@@ -534,10 +531,12 @@ static enum fx_err load(struct pass *p, char *after,
                         bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
                         size_t *read_out)
 {
+    snprintf(p->from, sizeof(p->from), "%s", after);
     enum fx_err err = read_chunk(p, after);
     *read_out = p->n;
     if (p->n)
         snprintf(after, 37, "%s", p->items[p->n - 1].row.id);
+    snprintf(p->to, sizeof(p->to), "%s", after);
     /* the gate first: what it refuses is neither screened nor listed */
     size_t kept = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -564,14 +563,22 @@ static enum fx_err finish(struct pass *p, enum fx_err err, json_t *changes)
             json_array_append_new(changes, change_of(it));
         item_cleanup(it);
     }
+    /* the stamp and the short-notice flag of the whole chunk, in one statement */
+    if (err == FX_OK && p->apply && p->n)
+        err = fx_notice_restamp_range(p->db, p->from, p->to, p->pol->sha256,
+                                      p->pol->min_notice_days, p->env->now);
     p->n = 0;
     return err;
 }
 
-enum fx_err fx_screening_rescreen(struct fx_db *db, const struct fx_notice_env *env,
-                                  const struct fx_policy *pol, bool apply,
-                                  bool (*keep)(const struct fx_notice_row *, void *),
-                                  void *keep_arg, json_t **changes_out, size_t *examined_out)
+/*
+ * Re-screens every open notice that keep allows: a dry run, or (apply) the writes
+ * of fx_screening_apply, for which keep must allow every row (the range stamp).
+ */
+static enum fx_err rescreen(struct fx_db *db, const struct fx_notice_env *env,
+                            const struct fx_policy *pol, bool apply,
+                            bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
+                            json_t **changes_out, size_t *examined_out)
 {
     /* two chunks: the crew screens one while this thread reads or writes the other */
     struct pass chunks[2];
@@ -649,7 +656,7 @@ static enum fx_err rescreen_answer(struct fx_db *db, const struct fx_notice_env 
     if (same)
         changes = json_array();
     else
-        err = fx_screening_rescreen(db, env, pol, apply, keep, keep_arg, &changes, &examined);
+        err = rescreen(db, env, pol, apply, keep, keep_arg, &changes, &examined);
     if (err == FX_OK)
         *out = json_pack("{s:o,s:o,s:I,s:I,s:o,s:b}", "policy", ref_of(pol),
                          apply ? "previous" : "active", ref_of(&active), "examined",

@@ -33,28 +33,12 @@ enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
                                const struct fx_notice_row *row, char **out, size_t *len_out);
 
 /*
- * Re-screens every open notice (submitted to assessed) under pol, which must not
- * be the active policy yet.
- *
- * Dry run (apply false): *changes_out lists the notices whose result or short-
- * notice flag would change: {"notice_id", "ref", "org_id", "screening": {"from",
- * "to"}, "short_notice": {"from", "to"}}. keep(row, arg) is the gate: rows it refuses
- * are neither counted nor listed.
- *
- * apply: in the caller's transaction, every open notice gets a new screening
- * version, the new policy's stamp, its short-notice flag judged again under the
- * new min_notice_days and one "screened" event; *changes_out lists the changes
- * as above. *examined_out: how many notices were screened.
- */
-enum fx_err fx_screening_rescreen(struct fx_db *db, const struct fx_notice_env *env,
-                                  const struct fx_policy *pol, bool apply,
-                                  bool (*keep)(const struct fx_notice_row *, void *),
-                                  void *keep_arg, json_t **changes_out, size_t *examined_out);
-
-/*
- * A dry run of pol (SPEC §4 "policy check"): {"policy": {"name", "sha256"},
- * "active": {...}, "examined", "changed", "changes": [...]} (new reference), as
- * fx_screening_rescreen lists them. A policy equal to the active one changes nothing.
+ * A dry run of pol (SPEC §4 "policy check") over every open notice (submitted to
+ * assessed) that keep(row, arg) allows (the gate): {"policy": {"name", "sha256"},
+ * "active": {...}, "examined", "changed", "changes": [{"notice_id", "ref", "org_id",
+ * "screening": {"from", "to"}, "short_notice": {"from", "to"}}]} (new reference):
+ * the notices whose result or short-notice flag would change. A policy equal to the
+ * active one changes nothing ("unchanged": true).
  */
 enum fx_err fx_screening_check(struct fx_db *db, const struct fx_notice_env *env,
                                const struct fx_policy *pol,
@@ -62,11 +46,13 @@ enum fx_err fx_screening_check(struct fx_db *db, const struct fx_notice_env *env
                                void *keep_arg, json_t **out);
 
 /*
- * Makes pol the active policy in the caller's write transaction: re-screens every
- * open notice (fx_screening_rescreen with apply), activates the policy, appends its
- * ledger leaf (receipt into env->receipts) and one audit row "policy.apply" for the
- * whole application (env->who may be a principal without user: fxd policy apply). *out as for the check,
- * with "previous" instead of "active" and "unchanged": true when pol was active.
+ * Makes pol the active policy in the caller's write transaction: every open notice
+ * gets a new screening version, the new policy's stamp, its short-notice flag judged
+ * again under the new min_notice_days (SPEC §3) and one "screened" event; then the
+ * policy is activated, its ledger leaf appended (receipt into env->receipts) and one
+ * audit row "policy.apply" written for the whole application (env->who may be a
+ * principal without user: fxd policy apply). *out as for the check, with "previous"
+ * instead of "active"; nothing is written when pol is the active policy.
  */
 enum fx_err fx_screening_apply(struct fx_db *db, const struct fx_notice_env *env,
                                const struct fx_policy *pol, json_t **out);
