@@ -332,6 +332,16 @@ static int cmd_serve(const struct opts *o)
     path_in(lk, sizeof(lk), o->data, "ledger.key", o->ledger_key);
     if (o->quiet)
         fx_log_set_quiet(1);
+    /*
+     * Block the stop signals before any thread exists (the store starts its own):
+     * threads inherit the mask, and this one waits for the signals below.
+     */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_storage sa;
     unsigned sa_len;
     int loopback = 0;
@@ -354,13 +364,6 @@ static int cmd_serve(const struct opts *o)
         fatal("the master key does not match this database; refusing to serve", mk);
     }
 
-    /* Block the stop signals in every thread; this one waits for them below. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     struct fx_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
