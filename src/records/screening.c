@@ -448,6 +448,13 @@ static void screen_item(struct pass *p, struct item *it)
     /* SPEC §3 under the new min_notice_days: the flag is judged again from notice_days */
     it->short_to = it->row.has_notice_days && it->row.notice_days < pol->min_notice_days;
     it->result = result_of(pol, it->inputs);
+    /* done with the inputs: freed here rather than on the connection's thread, unless
+     * they were rebuilt from the notice and are still to be kept */
+    if (!it->fresh_inputs) {
+        json_decref(it->inputs);
+        it->inputs = NULL;
+        FX_FREE(it->sealed);
+    }
     if (!p->apply)
         return;
     json_t *ev = screened_event(pol, "policy", it->version + 1, it->result, it->prev);
