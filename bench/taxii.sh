@@ -11,7 +11,8 @@
 # Environment: OBJECTS (default 100000), PER_ENVELOPE (default 1000), POSTERS
 # (envelopes in flight at once, default 4), DURATION (default 10s), CONNS
 # (default 64), PAGE (default 100), INGEST_TARGET (default 50000 objects/s),
-# PAGE_TARGET (default 5000 pages/s), FX_THREADS, BENCH_VERBOSE=1, FXD.
+# PAGE_TARGET (default 5000 pages/s), RANDOM_IDS=1 (UUIDv4 ids instead of the
+# default time-ordered UUIDv7-shaped ones), FX_THREADS, BENCH_VERBOSE=1, FXD.
 set -u
 
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +20,7 @@ set -u
 OBJECTS=${OBJECTS:-100000}
 PER_ENVELOPE=${PER_ENVELOPE:-1000}
 POSTERS=${POSTERS:-4}
+RANDOM_IDS=${RANDOM_IDS:-0}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 PAGE=${PAGE:-100}
@@ -51,13 +53,19 @@ TAXII='application/taxii+json;version=2.1'
 ENV=$BENCH_TMP/envelopes
 mkdir -p "$ENV"
 n_env=$(((OBJECTS + PER_ENVELOPE - 1) / PER_ENVELOPE))
-awk -v total="$OBJECTS" -v per="$PER_ENVELOPE" -v dir="$ENV" 'BEGIN {
+awk -v total="$OBJECTS" -v per="$PER_ENVELOPE" -v dir="$ENV" -v random_ids="$RANDOM_IDS" -v seed="$$" 'BEGIN {
+    srand(seed)
+    base = 1780000000000 # ms: ids shaped as UUIDv7 (time-ordered, as fxd makes its own)
     for (e = 0; e * per < total; e++) {
         f = sprintf("%s/%05d.json", dir, e)
         printf "{\"objects\":[" > f
         for (i = 0; i < per && e * per + i < total; i++) {
             k = e * per + i
-            printf "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-b3c1-4d2e-8f00-%012x\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\",\"name\":\"bench indicator %d\",\"description\":\"A host seen scanning the bench network.\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":\"[ipv4-addr:value = '"'"'10.%d.%d.%d'"'"']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"labels\":[\"bench\"]}", (i ? "," : ""), e, k, k, int(k / 65536) % 256, int(k / 256) % 256, k % 256 >> f
+            if (random_ids == 1)
+                uuid = sprintf("%08x-%04x-4%03x-%x%03x-%06x%06x", int(rand() * 4294967296), int(rand() * 65536), int(rand() * 4096), 8 + int(rand() * 4), int(rand() * 4096), int(rand() * 16777216), int(rand() * 16777216))
+            else
+                uuid = sprintf("%08x-%04x-7%03x-%x%03x-%06x%06x", int((base + k) / 65536), (base + k) % 65536, int(rand() * 4096), 8 + int(rand() * 4), int(rand() * 4096), int(rand() * 16777216), int(rand() * 16777216))
+            printf "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\",\"name\":\"bench indicator %d\",\"description\":\"A host seen scanning the bench network.\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":\"[ipv4-addr:value = '"'"'10.%d.%d.%d'"'"']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"labels\":[\"bench\"]}", (i ? "," : ""), uuid, k, int(k / 65536) % 256, int(k / 256) % 256, k % 256 >> f
         }
         printf "]}" >> f
         close(f)
@@ -75,7 +83,7 @@ echo "== TAXII 2.1: ingest $OBJECTS indicators, then GET /objects/ pages of $PAG
 describe_machine
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "fxd:   $FX_URL, $threads_desc, --rate-limit 0 --quiet; SQLite store; a developer member's token"
-echo "data:  $n_env envelopes of $PER_ENVELOPE indicators, $env_bytes bytes in all (about $((env_bytes / n_env)) per envelope)"
+echo "data:  $n_env envelopes of $PER_ENVELOPE indicators, $env_bytes bytes in all (about $((env_bytes / n_env)) per envelope); ids $([ "$RANDOM_IDS" = 1 ] && echo "UUIDv4, random" || echo "UUIDv7-shaped, time-ordered")"
 echo "disk:  one 4 KiB O_DSYNC write (dd) in the data dir's file system: $(disk_sync_rate)"
 echo "fxd RSS before: $(kb_to_mib "$(rss_kb "$FX_PID")")"
 echo
@@ -128,9 +136,9 @@ OUT=$BENCH_TMP/pages
 grep -q '^FXBAD ' "$OUT" && die "a page was not served: $(sed -n 's/^FXBAD //p' "$OUT")"
 [ "$(fxstat "$OUT" not_pages)" = 0 ] || die "non-page answers: $(fxstat "$OUT" not_pages)"
 body=$(curl -s -H "Authorization: Bearer $DEV_TOKEN" -H "Accept: $TAXII" "$COLL?limit=$PAGE" | wc -c | tr -d ' ')
-echo "pages: GET $COLL?limit=$PAGE&next=..., each wrk thread following next through the collection and starting over"
+echo "pages: GET $COLL?limit=$PAGE&next=..., each connection following next through the collection, starting over at its end"
 echo "  wrk -t2 -c$CONNS -d$DURATION --latency, keep-alive; a page is about $body bytes"
-printf '  %.0f pages/s   p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   max %.2f ms   (%s pages, %s passes through the collection, fxd CPU %s cores, socket errors %s)\n' \
+printf '  %.0f pages/s   p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   max %.2f ms   (%s pages, %s walks to the end, fxd CPU %s cores, socket errors %s)\n' \
     "$(fxstat "$OUT" rps)" \
     "$(awk -v v="$(fxstat "$OUT" p50_us)" 'BEGIN{print v/1000}')" \
     "$(awk -v v="$(fxstat "$OUT" p90_us)" 'BEGIN{print v/1000}')" \

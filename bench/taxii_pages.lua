@@ -1,6 +1,8 @@
 -- wrk script for bench/taxii.sh: GET /taxii2/fx/collections/{org}/objects/ in
--- pages of 100, following each answer's "next" (per wrk thread), and starting
--- over after the last page. Arguments after "--": token, page size.
+-- pages of 100, following each answer's "next": every answer's next goes on a
+-- queue that the following requests take from, so that each connection walks
+-- the collection on its own (starting over from the first page when the queue
+-- is empty). Arguments after "--": token, page size.
 -- Every answer must be 200 with objects; done() prints one FXSTAT line
 -- (latencies in microseconds) and, if any answer was not, the first one.
 
@@ -13,7 +15,9 @@ end
 function init(args)
    token = args[1]
    limit = args[2] or "100"
-   cursor = nil
+   queue = {}
+   head = 1
+   tail = 0
    pages = 0
    other = 0
    restarts = 0
@@ -22,8 +26,10 @@ end
 
 function request()
    local path = wrk.path .. "?limit=" .. limit
-   if cursor then
-      path = path .. "&next=" .. cursor
+   if head <= tail then
+      path = path .. "&next=" .. queue[head]
+      queue[head] = nil
+      head = head + 1
    end
    return wrk.format("GET", path, {
       ["Authorization"] = "Bearer " .. token,
@@ -34,8 +40,11 @@ end
 function response(status, headers, body)
    if status == 200 and string.find(body, '"objects":[', 1, true) then
       pages = pages + 1
-      cursor = string.match(body, '"next":"(%d+)"')
-      if not cursor then
+      local n = string.match(body, '"next":"(%d+)"')
+      if n then
+         tail = tail + 1
+         queue[tail] = n
+      else
          restarts = restarts + 1
       end
    else

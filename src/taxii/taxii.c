@@ -273,8 +273,15 @@ static const char *q_all = ROW_SELECT " WHERE o.date_added > $1 AND ($2 = 0 OR o
 static const char *q_coll_id = ROW_SELECT " WHERE o.collection = $1 AND o.stix_id = $2"
                                           " AND o.date_added > $3"
                                           " ORDER BY o.date_added LIMIT $4";
-static const char *q_all_id = ROW_SELECT " WHERE o.stix_id = $1 AND o.date_added > $2"
-                                         " ORDER BY o.date_added LIMIT $3";
+/*
+ * One object across every collection: a seek per collection on the
+ * (collection, stix_id, version_us) index, which every insert keeps anyway,
+ * rather than an index on stix_id alone that every insert would have to keep too.
+ */
+static const char *q_all_id =
+    ROW_SELECT " WHERE o.collection IN (SELECT id FROM orgs UNION ALL SELECT '"
+    FX_TAXII_INCIDENTS_ID "') AND o.stix_id = $1 AND o.date_added > $2"
+               " ORDER BY o.date_added LIMIT $3";
 
 static bool in_list(const char *const *list, size_t n, const char *v)
 {
