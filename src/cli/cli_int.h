@@ -208,6 +208,9 @@ int fx_cli_send(struct fx_cli *cli, const char *method, const char *prefix, cons
 int fx_cli_send_print(struct fx_cli *cli, const char *method, const char *prefix, const char *id,
                       const char *suffix, json_t *body, const char *const *keys, size_t n);
 void fx_cli_print_keys(const json_t *obj, const char *const *keys, size_t n);
+/* fx_args_parse for a command: FX_EXIT_OK, FX_EXIT_USAGE, or -1 once --help was printed. */
+int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                      size_t n_opts, size_t min_pos, size_t max_pos, const char **pos);
 int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_incident_run(struct fx_cli *cli, int argc, char **argv);

@@ -94,20 +94,11 @@ static void print_assessment(const json_t *a)
 }
 
 /* Parses exactly n positional arguments and opts; -1 after help. */
-static int positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                      size_t n_opts, size_t n, const char **pos)
-{
-    size_t npos = 0;
-    if (fx_args_parse(cli, argc, argv, opts, n_opts, n, n, pos, &npos) != FX_OK || cli->help)
-        return cli->help ? -1 : FX_EXIT_USAGE;
-    return FX_EXIT_OK;
-}
-
 static int run_open(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"agencies", true, NULL}, {"starts", true, NULL}, {"ends", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     const char *agencies = fx_args_get(opts, FX_ARRAY_LEN(opts), "agencies");
@@ -143,7 +134,7 @@ static int run_open(struct fx_cli *cli, int argc, char **argv)
 static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, NULL, 0, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     json_t *a = NULL;
@@ -159,7 +150,7 @@ static int run_show(struct fx_cli *cli, int argc, char **argv)
 static int task(struct fx_cli *cli, int argc, char **argv, const char *step)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, NULL, 0, 2, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     struct fx_buf suffix;
@@ -192,7 +183,7 @@ static int run_finding(struct fx_cli *cli, int argc, char **argv)
                             {"domain", true, NULL},  {"marking", true, NULL},
                             {"description", true, NULL}, {"recommendation", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     /* what is missing or wrong the server names, all at once */
@@ -209,7 +200,7 @@ static int run_finding(struct fx_cli *cli, int argc, char **argv)
 static int run_findings(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, NULL, 0, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     json_t *list = NULL;
@@ -247,7 +238,7 @@ static int run_outcome(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"outcome", true, NULL}, {"summary", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     const char *outcome = fx_args_get(opts, FX_ARRAY_LEN(opts), "outcome");

@@ -65,15 +65,6 @@ static const char *const grant_keys[] = {
 static const char *const feedback_keys[] = {"id", "grant_id", "title", "severity", "description",
                                             "created_at"};
 
-static int positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                      size_t n_opts, size_t n, const char **pos)
-{
-    size_t npos = 0;
-    if (fx_args_parse(cli, argc, argv, opts, n_opts, n, n, pos, &npos) != FX_OK || cli->help)
-        return cli->help ? -1 : FX_EXIT_USAGE;
-    return FX_EXIT_OK;
-}
-
 /* The terms of --terms-file, as text (owned). */
 static char *read_terms(const char *path)
 {
@@ -100,7 +91,7 @@ static int run_propose(struct fx_cli *cli, int argc, char **argv)
                             {"starts", true, NULL},  {"ends", true, NULL},
                             {"terms", true, NULL},   {"terms-file", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     const char *terms = fx_args_get(opts, FX_ARRAY_LEN(opts), "terms");
@@ -133,7 +124,7 @@ static int step(struct fx_cli *cli, int argc, char **argv, const char *what, str
                 size_t n_opts, json_t *body)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, opts, n_opts, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, n_opts, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     for (size_t i = 0; i < n_opts; i++) {
@@ -247,7 +238,7 @@ out:
 static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = positional(cli, argc, argv, NULL, 0, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     json_t *g = NULL;

@@ -69,6 +69,16 @@ int fx_cli_send_print(struct fx_cli *cli, const char *method, const char *prefix
     return rc;
 }
 
+int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                      size_t n_opts, size_t min_pos, size_t max_pos, const char **pos)
+{
+    size_t npos = 0;
+    if (fx_args_parse(cli, argc, argv, opts, n_opts, min_pos, max_pos, pos, &npos) != FX_OK ||
+        cli->help)
+        return cli->help ? -1 : FX_EXIT_USAGE;
+    return FX_EXIT_OK;
+}
+
 /* ---- the commands ---- */
 
 static const char screening_usage[] =
@@ -103,16 +113,6 @@ static const char *const determination_keys[] = {
     "id", "kind", "ref", "notice_status", "determination", "rationale", "statement",
     "policy", "screening", "determination_id", "reconsideration_id", "created_at"};
 
-/* Parses NOTICE and nothing else but opts; pos[0] is the notice. */
-static int one_notice(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                      size_t n_opts, size_t max_pos, const char **pos)
-{
-    size_t npos = 0;
-    if (fx_args_parse(cli, argc, argv, opts, n_opts, 1, max_pos, pos, &npos) != FX_OK ||
-        cli->help)
-        return cli->help ? -1 : FX_EXIT_USAGE;
-    return FX_EXIT_OK;
-}
 
 static void print_rules(const json_t *rules, int depth)
 {
@@ -152,7 +152,7 @@ int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv)
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     json_t *s = NULL;
     cli->usage = screening_usage;
-    int rc = one_notice(cli, argc, argv, NULL, 0, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     rc = fx_cli_send(cli, "GET", "/api/v1/notices", pos[0], "/screening", NULL, &s);
@@ -171,7 +171,7 @@ int fx_cmd_review_run(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = review_usage;
-    int rc = one_notice(cli, argc, argv, NULL, 0, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     json_t *body = json_object();
@@ -186,7 +186,7 @@ int fx_cmd_determine_run(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"rationale", true, NULL}, {"policy", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = determine_usage;
-    int rc = one_notice(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 2, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 2, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     const char *rationale = fx_args_get(opts, FX_ARRAY_LEN(opts), "rationale");
@@ -209,7 +209,7 @@ int fx_cmd_reconsider_run(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"statement", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = reconsider_usage;
-    int rc = one_notice(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
     const char *statement = fx_args_get(opts, FX_ARRAY_LEN(opts), "statement");
