@@ -6,9 +6,11 @@
  * the loop reads on until the page is full or the collection ends.
  */
 #include "taxii/taxii.h"
+#include "common/buf.h"
 #include "common/json.h"
 #include "common/parse.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,19 +162,209 @@ static enum fx_err store_one(struct fx_db *db, const char *collection, const cha
     return err;
 }
 
+/*
+ * Bulk storing. Most objects of an envelope are ids the collection has never
+ * seen: for those the flags are known (first and last) and no duplicate is
+ * possible, so they are found with a few IN queries and inserted several rows
+ * per statement. An id the collection (or this envelope) already holds takes
+ * store_one(), after the pending rows are written. Inside the one write
+ * transaction nothing else writes, so what the probe saw stays true.
+ */
+#define PROBE_IDS 31 /* with the collection: 32 parameters, what every backend takes */
+#define INSERT_ROWS 2 /* 26 parameters: within those 32 */
+#define INSERT_COLS 13
+
+static const char *probe_sql;  /* built once: the statement cache keys on the pointer */
+static const char *insert_sql;
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+static void build_sql(void)
+{
+    static char probe[PROBE_IDS * 6 + 160];
+    static char insert[INSERT_ROWS * (INSERT_COLS * 6 + 4) + 256];
+    struct fx_buf b;
+    size_t len = 0;
+    char *t;
+    fx_buf_init(&b, sizeof(probe));
+    fx_buf_adds(&b, "SELECT stix_id FROM taxii_objects WHERE collection = $1 AND stix_id IN (");
+    for (int i = 0; i < PROBE_IDS; i++)
+        fx_buf_printf(&b, "%s$%d", i ? ", " : "", i + 2);
+    fx_buf_adds(&b, ")");
+    t = fx_buf_take(&b, &len);
+    memcpy(probe, t, len + 1);
+    free(t);
+    fx_buf_init(&b, sizeof(insert));
+    fx_buf_adds(&b, "INSERT INTO taxii_objects (date_added, collection, stix_id, type, version,"
+                    " version_us, spec_version, org_id, tlp, incident_id, is_first, is_last,"
+                    " body) VALUES ");
+    for (int r = 0; r < INSERT_ROWS; r++) {
+        fx_buf_adds(&b, r ? ", (" : "(");
+        for (int c = 0; c < INSERT_COLS; c++)
+            fx_buf_printf(&b, "%s$%d", c ? ", " : "", r * INSERT_COLS + c + 1);
+        fx_buf_adds(&b, ")");
+    }
+    t = fx_buf_take(&b, &len);
+    memcpy(insert, t, len + 1);
+    free(t);
+    probe_sql = probe;
+    insert_sql = insert;
+}
+
+/* A set of id strings (borrowed), open addressing. */
+struct idset {
+    const char **slot;
+    size_t cap;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Adds s; true when it was there already. */
+static bool idset_add(struct idset *set, const char *s)
+{
+    size_t i = (size_t)hash_str(s) & (set->cap - 1);
+    while (set->slot[i]) {
+        if (strcmp(set->slot[i], s) == 0)
+            return true;
+        i = (i + 1) & (set->cap - 1);
+    }
+    set->slot[i] = s;
+    return false;
+}
+
+static bool idset_has(const struct idset *set, const char *s)
+{
+    size_t i = (size_t)hash_str(s) & (set->cap - 1);
+    while (set->slot[i]) {
+        if (strcmp(set->slot[i], s) == 0)
+            return true;
+        i = (i + 1) & (set->cap - 1);
+    }
+    return false;
+}
+
+/* The ids among puts that the collection holds already, into known (copies into *owned). */
+static enum fx_err probe(struct fx_db *db, const char *collection, const struct fx_taxii_put *puts,
+                         size_t n, struct idset *known, char ***owned, size_t *n_owned)
+{
+    enum fx_err err = FX_OK;
+    for (size_t at = 0; at < n && err == FX_OK; at += PROBE_IDS) {
+        struct fx_stmt *st = NULL;
+        bool row = false;
+        err = fx_db_prepare(db, probe_sql, &st);
+        if (err != FX_OK)
+            break;
+        fx_stmt_bind_str(st, 1, collection);
+        for (size_t k = 0; k < PROBE_IDS; k++)
+            fx_stmt_bind_str(st, (int)k + 2, at + k < n ? puts[at + k].id : NULL);
+        while ((err = fx_stmt_step(st, &row)) == FX_OK && row) {
+            char *id = fx_xstrdup(fx_stmt_text(st, 0, NULL));
+            *owned = fx_xrealloc(*owned, (*n_owned + 1) * sizeof(**owned));
+            (*owned)[(*n_owned)++] = id;
+            idset_add(known, id);
+        }
+        fx_stmt_finalize(st);
+    }
+    return err;
+}
+
+static void bind_row(struct fx_stmt *st, int base, const char *collection, const char *org_id,
+                     const char *incident_id, const struct fx_taxii_put *p)
+{
+    fx_stmt_bind_i64(st, base + 1, p->date_added);
+    fx_stmt_bind_str(st, base + 2, collection);
+    fx_stmt_bind_str(st, base + 3, p->id);
+    fx_stmt_bind_str(st, base + 4, p->type);
+    fx_stmt_bind_str(st, base + 5, p->version ? p->version : "");
+    fx_stmt_bind_i64(st, base + 6, p->version_us);
+    fx_stmt_bind_str(st, base + 7, "2.1");
+    fx_stmt_bind_str(st, base + 8, org_id);
+    fx_stmt_bind_str(st, base + 9, fx_stix_tlp_name(p->tlp));
+    fx_stmt_bind_str(st, base + 10, incident_id);
+    fx_stmt_bind_i64(st, base + 11, 1);
+    fx_stmt_bind_i64(st, base + 12, 1);
+    fx_stmt_bind_blob(st, base + 13, p->sealed, p->sealed_len);
+}
+
+/* Inserts the pending puts (new ids: first and last), INSERT_ROWS per statement. */
+static enum fx_err flush(struct fx_db *db, const char *collection, const char *org_id,
+                         const char *incident_id, struct fx_taxii_put *puts, size_t *pending,
+                         size_t *np)
+{
+    static const char *one =
+        "INSERT INTO taxii_objects (date_added, collection, stix_id, type, version, version_us,"
+        " spec_version, org_id, tlp, incident_id, is_first, is_last, body)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    enum fx_err err = FX_OK;
+    size_t i = 0;
+    while (i < *np && err == FX_OK) {
+        bool bulk = *np - i >= INSERT_ROWS;
+        size_t rows = bulk ? INSERT_ROWS : 1;
+        struct fx_stmt *st = NULL;
+        bool row;
+        err = fx_db_prepare(db, bulk ? insert_sql : one, &st);
+        if (err != FX_OK)
+            break;
+        for (size_t r = 0; r < rows; r++)
+            bind_row(st, (int)(r * INSERT_COLS), collection, org_id, incident_id,
+                     &puts[pending[i + r]]);
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+        i += rows;
+    }
+    *np = 0;
+    return err;
+}
+
 enum fx_err fx_taxii_store(struct fx_db *db, const char *collection, const char *org_id,
                            const char *incident_id, int64_t now_us, struct fx_taxii_put *puts,
                            size_t n)
 {
+    pthread_once(&sql_once, build_sql);
     int64_t newest = 0;
     enum fx_err err = newest_added(db, &newest);
     int64_t next = now_us > newest ? now_us : newest + 1;
+    struct idset known = {NULL, 16};
+    while (known.cap < 2 * n + 2)
+        known.cap *= 2;
+    known.slot = fx_xcalloc(known.cap, sizeof(*known.slot));
+    size_t *pending = fx_xmalloc((n ? n : 1) * sizeof(*pending));
+    size_t np = 0, n_owned = 0;
+    char **owned = NULL;
+    if (err == FX_OK)
+        err = probe(db, collection, puts, n, &known, &owned, &n_owned);
     for (size_t i = 0; i < n && err == FX_OK; i++) {
-        puts[i].date_added = next;
-        err = store_one(db, collection, org_id, incident_id, &puts[i]);
-        if (!puts[i].duplicate)
+        struct fx_taxii_put *p = &puts[i];
+        if (!idset_has(&known, p->id)) {
+            /* an id the collection never held: first and last, never a duplicate */
+            p->date_added = next++;
+            p->duplicate = false;
+            idset_add(&known, p->id);
+            pending[np++] = i;
+            if (np == INSERT_ROWS)
+                err = flush(db, collection, org_id, incident_id, puts, pending, &np);
+            continue;
+        }
+        err = flush(db, collection, org_id, incident_id, puts, pending, &np);
+        if (err != FX_OK)
+            break;
+        p->date_added = next;
+        err = store_one(db, collection, org_id, incident_id, p);
+        if (!p->duplicate)
             next++;
     }
+    if (err == FX_OK)
+        err = flush(db, collection, org_id, incident_id, puts, pending, &np);
+    for (size_t i = 0; i < n_owned; i++)
+        free(owned[i]);
+    free(owned);
+    free(pending);
+    free(known.slot);
     return err;
 }
 
