@@ -6,7 +6,7 @@
 set -u
 dir=$(dirname "$0")
 status=0
-for b in notice_get notice_post; do
+for b in notice_get notice_post deployments ledger rescreen taxii; do
     sh "$dir/$b.sh" "$@" || { echo "bench: $b failed" >&2; status=1; }
     echo
 done
