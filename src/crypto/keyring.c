@@ -276,6 +276,21 @@ enum fx_err fx_keyring_open(struct fx_keyring *kr, struct fx_db *db, const char 
     return FX_OK;
 }
 
+enum fx_err fx_keyring_open_to(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
+                               const char *aad, const void *ct, size_t ct_len, void *out,
+                               size_t cap, size_t *out_len)
+{
+    const unsigned char *key = NULL;
+    enum fx_err err = org_key(kr, db, org_id, &key);
+    if (err != FX_OK)
+        return err;
+    if (ct_len < NONCE + TAG)
+        return FX_ECRYPTO;
+    if (cap < ct_len - NONCE - TAG)
+        return FX_ETOOBIG;
+    return open_raw(key, aad, ct, ct_len, out, out_len);
+}
+
 enum fx_err fx_keyring_rewrap_all(struct fx_keyring *kr, struct fx_db *db,
                                   const unsigned char *new_master)
 {

@@ -47,6 +47,15 @@ enum fx_err fx_keyring_open(struct fx_keyring *kr, struct fx_db *db, const char 
                             size_t *out_len);
 
 /*
+ * The same into the caller's buffer (cap bytes; no allocation): for reads that
+ * open many small bodies in a row (TAXII pages). *out_len is the plaintext's
+ * length; FX_ETOOBIG when cap is short (ct_len bytes always suffice).
+ */
+enum fx_err fx_keyring_open_to(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
+                               const char *aad, const void *ct, size_t ct_len, void *out,
+                               size_t cap, size_t *out_len);
+
+/*
  * Re-wraps every org data key under a new master key (fxd rotate-master-key),
  * in the caller's write transaction. new_master: FX_KEY_BYTES.
  */

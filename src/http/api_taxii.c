@@ -262,10 +262,12 @@ struct page {
     struct fx_taxii_row *rows; /* owned */
     size_t n;
     bool more;
+    struct fx_buf bodies;      /* owned: the objects' bytes, comma-separated */
 };
 
 static void page_cleanup(struct page *pg)
 {
+    fx_buf_cleanup(&pg->bodies);
     fx_taxii_rows_free(pg->rows, pg->n);
     free(pg->by_org);
     free(pg->by_user);
@@ -433,8 +435,8 @@ static enum fx_err query_fn(struct fx_db *db, void *arg)
                                           &pg->n_by_user);
     }
     if (err == FX_OK)
-        err = fx_taxii_query(db, pg->req->ctx->keys, &pg->q, keep_row, pg, &pg->rows, &pg->n,
-                             &pg->more);
+        err = fx_taxii_query(db, pg->req->ctx->keys, &pg->q, keep_row, pg, &pg->bodies,
+                             &pg->rows, &pg->n, &pg->more);
     return err;
 }
 
@@ -501,23 +503,16 @@ static void add_more_next(struct page *pg, struct fx_buf *b)
         fx_buf_printf(b, ",\"next\":\"%lld\"", (long long)pg->rows[pg->n - 1].date_added);
 }
 
-/* An envelope of the page's bodies, spliced as stored (they are canonical JSON). */
+/* An envelope of the page's objects, spliced as stored (each one JSON value). */
 static void answer_envelope(struct page *pg)
 {
     struct fx_buf b;
-    size_t cap = 64;
-    for (size_t i = 0; i < pg->n; i++)
-        cap += pg->rows[i].len + 1;
-    fx_buf_init(&b, cap + 64);
+    fx_buf_init(&b, pg->bodies.len + 128);
     fx_buf_adds(&b, "{");
     add_more_next(pg, &b);
     if (pg->n > 0) {
         fx_buf_adds(&b, ",\"objects\":[");
-        for (size_t i = 0; i < pg->n; i++) {
-            if (i)
-                fx_buf_add(&b, ",", 1);
-            fx_buf_add(&b, pg->rows[i].body, pg->rows[i].len);
-        }
+        fx_buf_add(&b, pg->bodies.p, pg->bodies.len);
         fx_buf_adds(&b, "]");
     }
     fx_buf_adds(&b, "}");
@@ -540,6 +535,7 @@ static bool begin(struct page *pg, struct fx_req *req, const char *const *allowe
 {
     memset(pg, 0, sizeof(*pg));
     pg->req = req;
+    fx_buf_init(&pg->bodies, (size_t)FX_MAX_TAXII_PAGE * FX_MAX_TAXII_BODY_CEILING);
     if (!accept_ok(req) || !parse_filters(pg, allowed) || !resolve(req, &pg->coll))
         return false;
     pg->q.collection = pg->coll.org;

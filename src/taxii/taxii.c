@@ -26,8 +26,7 @@ void fx_taxii_put_cleanup(struct fx_taxii_put *p)
 
 void fx_taxii_rows_free(struct fx_taxii_row *rows, size_t n)
 {
-    for (size_t i = 0; rows && i < n; i++)
-        free(rows[i].body);
+    (void)n;
     free(rows);
 }
 
@@ -529,21 +528,42 @@ static void read_qrow(struct fx_stmt *st, struct fx_taxii_row *r, bool *first, b
     *first = fx_stmt_i64(st, 8) != 0;
     *last = fx_stmt_i64(st, 9) != 0;
     col(st, 10, r->collection, sizeof(r->collection));
-    r->body = NULL;
-    r->len = 0;
+}
+
+/* Opens a row's sealed body into scratch (grown as needed) and appends it to out. */
+static enum fx_err append_body(struct fx_db *db, struct fx_keyring *kr, const struct fx_taxii_row *r,
+                               const void *c, size_t clen, unsigned char **scratch, size_t *cap,
+                               struct fx_buf *out, bool comma)
+{
+    char aad[400];
+    size_t len = 0;
+    body_aad(r->collection, r->id, r->version_us, aad, sizeof(aad));
+    if (*cap < clen) {
+        *cap = clen < 4096 ? 4096 : clen;
+        *scratch = fx_xrealloc(*scratch, *cap);
+    }
+    enum fx_err err = fx_keyring_open_to(kr, db, r->org_id, aad, c, clen, *scratch, *cap, &len);
+    if (err == FX_OK && comma)
+        err = fx_buf_add(out, ",", 1);
+    if (err == FX_OK)
+        err = fx_buf_add(out, *scratch, len);
+    return err;
 }
 
 enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct fx_taxii_query *q,
                            bool (*keep)(const struct fx_taxii_row *, void *), void *keep_arg,
-                           struct fx_taxii_row **rows_out, size_t *n_out, bool *more_out)
+                           struct fx_buf *bodies, struct fx_taxii_row **rows_out, size_t *n_out,
+                           bool *more_out)
 {
+    unsigned char *scratch = NULL;
+    size_t scratch_cap = 0;
     *rows_out = NULL;
     *n_out = 0;
     *more_out = false;
     if (!q->spec_ok || q->limit == 0)
         return FX_OK;
     size_t batch = q->limit + 1 < 64 ? 64 : q->limit + 1;
-    struct fx_taxii_row *rows = fx_xcalloc(q->limit, sizeof(*rows));
+    struct fx_taxii_row *rows = fx_xmalloc(q->limit * sizeof(*rows));
     size_t n = 0;
     int64_t after = q->after;
     enum fx_err err = FX_OK;
@@ -585,12 +605,10 @@ enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct
                 done = true;
                 break;
             }
-            if (q->bodies) {
+            if (q->bodies && bodies) {
                 size_t clen = 0;
                 const void *c = fx_stmt_blob(st, 11, &clen);
-                char aad[400];
-                body_aad(row.collection, row.id, row.version_us, aad, sizeof(aad));
-                err = fx_keyring_open(kr, db, row.org_id, aad, c, clen, &row.body, &row.len);
+                err = append_body(db, kr, &row, c, clen, &scratch, &scratch_cap, bodies, n > 0);
                 if (err != FX_OK)
                     break;
             }
@@ -600,6 +618,7 @@ enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct
         if (got < batch)
             done = true;
     }
+    free(scratch);
     if (err != FX_OK) {
         fx_taxii_rows_free(rows, n);
         *more_out = false;

@@ -17,6 +17,7 @@
 #ifndef FX_TAXII_H
 #define FX_TAXII_H
 
+#include "common/buf.h"
 #include "crypto/keyring.h"
 #include "store/store.h"
 #include "taxii/stix.h"
@@ -87,7 +88,7 @@ struct fx_taxii_query {
     size_t n_ts;
     bool spec_ok;                    /* match[spec_version] admits 2.1 (or is absent) */
     size_t limit;
-    bool bodies;                     /* open the sealed bodies */
+    bool bodies;                     /* open the sealed bodies (see fx_taxii_query) */
 };
 
 /* One object version as a query returns it. */
@@ -101,8 +102,6 @@ struct fx_taxii_row {
     char tlp[16];                    /* the incident's current TLP, or the object's marking */
     char incident_id[37];            /* "" for objects posted by an org */
     char collection[37];
-    char *body;                      /* owned when the query asked for bodies */
-    size_t len;
 };
 void fx_taxii_rows_free(struct fx_taxii_row *rows, size_t n);
 
@@ -110,11 +109,14 @@ void fx_taxii_rows_free(struct fx_taxii_row *rows, size_t n);
  * Runs q in date_added order. keep(row, arg) is the gate: rows it refuses
  * are skipped and never counted. *rows_out (malloc'd, fx_taxii_rows_free)
  * holds at most q->limit rows; *more_out is true when another row would
- * have followed.
+ * have followed. With q->bodies, the kept rows' bodies are opened and
+ * appended to bodies (borrowed), separated by commas: the inside of a JSON
+ * array, written without a copy per object.
  */
 enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct fx_taxii_query *q,
                            bool (*keep)(const struct fx_taxii_row *, void *), void *keep_arg,
-                           struct fx_taxii_row **rows_out, size_t *n_out, bool *more_out);
+                           struct fx_buf *bodies, struct fx_taxii_row **rows_out, size_t *n_out,
+                           bool *more_out);
 
 /*
  * Deletes the versions of object_id in collection that match the version
