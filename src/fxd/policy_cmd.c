@@ -114,10 +114,11 @@ static void print_human(const struct run *r)
                r->pol.sha256);
         return;
     }
-    printf("policy %s (sha256 %s) %s: %lld open notices screened, %lld would change\n", name,
+    printf("policy %s (sha256 %s) %s: %lld open notices screened, %lld %s\n", name,
            r->pol.sha256, r->apply ? "applied" : "checked",
            (long long)json_integer_value(json_object_get(o, "examined")),
-           (long long)json_integer_value(json_object_get(o, "changed")));
+           (long long)json_integer_value(json_object_get(o, "changed")),
+           r->apply ? "changed" : "would change");
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(o, "changes"), i, c)
