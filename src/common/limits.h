@@ -72,6 +72,12 @@
 #define FX_MAX_TAXII_MATCH 64
 /* Parentheses nested in a STIX pattern: real patterns nest a few levels; this bounds the parser's stack. */
 #define FX_MAX_PATTERN_DEPTH 64
+/*
+ * TAXII pages kept rendered (slots), and the largest one kept: at most 64 MiB
+ * in all. A page of 100 typical indicators is about 42 KiB.
+ */
+#define FX_TAXII_PAGE_CACHE 1024
+#define FX_TAXII_PAGE_CACHE_MAX (64 * 1024)
 /* Orgs in an incident's share_with, users in share_with_users. */
 #define FX_MAX_SHARE 256
 

@@ -376,6 +376,7 @@ static int cmd_serve(const struct opts *o)
     ctx.rl = o->rate > 0 ? fx_ratelimit_new(o->rate, o->rate * 2) : NULL;
     ctx.taxii_max_body = o->taxii_max_body;
     ctx.views = fx_viewcache_new(4096);
+    ctx.taxii_pages = fx_viewcache_new(FX_TAXII_PAGE_CACHE);
     ctx.tokens = fx_tokencache_new(4096, 1000);
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
@@ -395,6 +396,7 @@ static int cmd_serve(const struct opts *o)
     fx_store_close(store);
     fx_ratelimit_free(ctx.rl);
     fx_viewcache_free(ctx.views);
+    fx_viewcache_free(ctx.taxii_pages);
     fx_tokencache_free(ctx.tokens);
     fx_keyring_free(kr);
     fx_signer_free(sg);

@@ -15,6 +15,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "http/api.h"
+#include "http/viewcache.h"
 #include "records/audit.h"
 #include "records/incident.h"
 #include "taxii/stix.h"
@@ -263,6 +264,8 @@ struct page {
     size_t n;
     bool more;
     struct fx_buf bodies;      /* owned: the objects' bytes, comma-separated */
+    size_t audited;            /* rows whose read was audited */
+    char *cache_key;           /* arena: the rendered page's key, when it may be cached */
 };
 
 static void page_cleanup(struct page *pg)
@@ -462,6 +465,7 @@ static bool audit_page(struct page *pg, const char *action)
         if (!seen)
             t[nt++] = (struct fx_audit_target){rec, r->org_id};
     }
+    pg->audited = nt;
     if (nt == 0)
         return true;
     enum fx_err err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
@@ -529,6 +533,100 @@ static const char *version_of(const struct fx_taxii_row *r, char buf[static 28])
     return buf;
 }
 
+/* ---- rendered pages ----
+ *
+ * Clients poll the same pages of a collection again and again. A page of an
+ * organization's collection is kept rendered, keyed by the collection's
+ * generation (every change moves it, in the change's transaction: a changed
+ * collection is never served stale, on any node), the query, and the reader's
+ * class. The gate decides on posted objects by their marking, the poster org
+ * and whether the reader is of the coordinator (src/auth/access.c, taxii()):
+ * poster, coordinator and everyone else are the only classes. Only pages whose
+ * reading needed no audit row are kept, so audited reads always reach the
+ * store. The incidents collection, whose gate looks at sharing lists per
+ * reader, is never kept. Decrypted text stays in process memory only.
+ */
+
+struct gen_arg {
+    const char *collection;
+    int64_t gen;
+};
+
+static enum fx_err gen_fn(struct fx_db *db, void *arg)
+{
+    struct gen_arg *g = arg;
+    return fx_taxii_generation(db, g->collection, &g->gen);
+}
+
+/* True when the page was answered from the cache; otherwise sets pg->cache_key. */
+static bool cached_answer(struct page *pg, char kind)
+{
+    struct fx_req *req = pg->req;
+    const struct fx_taxii_query *q = &pg->q;
+    if (pg->coll.org == NULL || req->ctx->taxii_pages == NULL)
+        return false;
+    struct gen_arg g = {pg->coll.org, 0};
+    if (fx_store_read(req->ctx->store, gen_fn, &g) != FX_OK)
+        return false;
+    char cls = strcmp(req->who.org_id, pg->coll.org) == 0 ? 'p'
+               : req->who.kind == FX_ORG_COORDINATOR  ? 'c'
+                                                      : 'x';
+    struct fx_buf k;
+    fx_buf_init(&k, 64 * 1024);
+    fx_buf_printf(&k, "taxii|%s|%lld|%c|%c|%lld|%zu|%d%d%d%d|%s|", pg->coll.org, (long long)g.gen,
+                  cls, kind, (long long)q->after, q->limit, q->v_first, q->v_last, q->v_all,
+                  q->spec_ok, q->object_id ? q->object_id : "");
+    for (size_t i = 0; i < q->n_ids; i++)
+        fx_buf_printf(&k, "%s,", q->ids[i]);
+    fx_buf_adds(&k, "|");
+    for (size_t i = 0; i < q->n_types; i++)
+        fx_buf_printf(&k, "%s,", q->types[i]);
+    fx_buf_adds(&k, "|");
+    for (size_t i = 0; i < q->n_ts; i++)
+        fx_buf_printf(&k, "%lld,", (long long)q->v_ts[i]);
+    pg->cache_key = fx_arena_strdup(&req->arena, k.p ? k.p : "");
+    fx_buf_cleanup(&k);
+    size_t len = 0;
+    char *v = fx_viewcache_get(req->ctx->taxii_pages, pg->cache_key, &len);
+    if (v == NULL)
+        return false;
+    /* "<first>\n<last>\n<body>" */
+    char *nl1 = memchr(v, '\n', len);
+    char *nl2 = nl1 ? memchr(nl1 + 1, '\n', len - (size_t)(nl1 + 1 - v)) : NULL;
+    if (nl2 == NULL) {
+        free(v);
+        return false;
+    }
+    *nl1 = *nl2 = '\0';
+    if (nl1 > v) {
+        fx_req_set_header(req, "X-TAXII-Date-Added-First", v);
+        fx_req_set_header(req, "X-TAXII-Date-Added-Last", nl1 + 1);
+    }
+    fx_req_bytes(req, 200, FX_TAXII_MEDIA, nl2 + 1, len - (size_t)(nl2 + 1 - v));
+    free(v);
+    return true;
+}
+
+/* Keeps the answer just given, when it may be kept (see above). */
+static void remember(struct page *pg)
+{
+    struct fx_req *req = pg->req;
+    if (pg->cache_key == NULL || pg->audited > 0 || req->status != 200 ||
+        req->resp_len > FX_TAXII_PAGE_CACHE_MAX)
+        return;
+    char first[28] = "", last[28] = "";
+    if (pg->n > 0) {
+        fx_stix_format_us(pg->rows[0].date_added, first);
+        fx_stix_format_us(pg->rows[pg->n - 1].date_added, last);
+    }
+    struct fx_buf v;
+    fx_buf_init(&v, FX_TAXII_PAGE_CACHE_MAX + 128);
+    fx_buf_printf(&v, "%s\n%s\n", first, last);
+    if (fx_buf_add(&v, req->resp, req->resp_len) == FX_OK)
+        fx_viewcache_put(req->ctx->taxii_pages, pg->cache_key, v.p, v.len);
+    fx_buf_cleanup(&v);
+}
+
 /* ---- objects, manifest ---- */
 
 static bool begin(struct page *pg, struct fx_req *req, const char *const *allowed)
@@ -550,8 +648,10 @@ void fx_api_taxii_objects(struct fx_req *req)
     struct page pg;
     if (begin(&pg, req, allowed)) {
         pg.q.bodies = true;
-        if (run_page(&pg, "taxii.read"))
+        if (!cached_answer(&pg, 'o') && run_page(&pg, "taxii.read")) {
             answer_envelope(&pg);
+            remember(&pg);
+        }
     }
     page_cleanup(&pg);
 }
@@ -562,7 +662,8 @@ void fx_api_taxii_manifest(struct fx_req *req)
                                           "match[id]", "match[type]", "match[version]",
                                           "match[spec_version]", NULL};
     struct page pg;
-    if (begin(&pg, req, allowed) && run_page(&pg, "taxii.manifest")) {
+    if (begin(&pg, req, allowed) && !cached_answer(&pg, 'm') &&
+        run_page(&pg, "taxii.manifest")) {
         json_t *items = json_array();
         for (size_t i = 0; i < pg.n; i++) {
             char added[28], v[28];
@@ -582,6 +683,7 @@ void fx_api_taxii_manifest(struct fx_req *req)
             json_decref(items);
         date_headers(&pg);
         answer(req, 200, o);
+        remember(&pg);
     }
     page_cleanup(&pg);
 }

@@ -31,6 +31,7 @@ struct fx_ctx {
     struct fx_clock clock;
     struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
     struct fx_viewcache *views; /* owned by fxd main; NULL disables the cache */
+    struct fx_viewcache *taxii_pages; /* owned by fxd main: TAXII pages (NULL: none) */
     struct fx_tokencache *tokens; /* owned by fxd main; NULL: every request reads its token */
     struct fx_metrics metrics;
     const char *data_dir;       /* borrowed */

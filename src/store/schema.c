@@ -136,6 +136,8 @@ const struct fx_migration fx_migrations[] = {
      " is_last INTEGER NOT NULL, body BLOB NOT NULL);"
      "CREATE UNIQUE INDEX taxii_objects_version ON taxii_objects(collection, stix_id, version_us);"
      "CREATE INDEX taxii_objects_added ON taxii_objects(collection, date_added);"
+     /* bumped by every change of a collection: rendered pages are keyed by it */
+     "CREATE TABLE taxii_generations (collection TEXT PRIMARY KEY, n BIGINT NOT NULL);"
      "CREATE TABLE taxii_status (id TEXT PRIMARY KEY, org_id TEXT NOT NULL,"
      " user_id TEXT NOT NULL, created_at BIGINT NOT NULL, body BLOB NOT NULL);"},
 };

@@ -161,6 +161,8 @@ static enum fx_err store_one(struct fx_db *db, const char *collection, const cha
     return err;
 }
 
+static enum fx_err bump(struct fx_db *db, const char *collection);
+
 /*
  * Bulk storing. Most objects of an envelope are ids the collection has never
  * seen: for those the flags are known (first and last) and no duplicate is
@@ -359,11 +361,48 @@ enum fx_err fx_taxii_store(struct fx_db *db, const char *collection, const char 
     }
     if (err == FX_OK)
         err = flush(db, collection, org_id, incident_id, puts, pending, &np);
+    bool changed = false;
+    for (size_t i = 0; i < n; i++)
+        changed = changed || !puts[i].duplicate;
+    if (err == FX_OK && changed)
+        err = bump(db, collection);
     for (size_t i = 0; i < n_owned; i++)
         free(owned[i]);
     free(owned);
     free(pending);
     free(known.slot);
+    return err;
+}
+
+static enum fx_err bump(struct fx_db *db, const char *collection)
+{
+    static const char *sql = "INSERT INTO taxii_generations (collection, n) VALUES ($1, 1)"
+                             " ON CONFLICT (collection) DO UPDATE SET n = taxii_generations.n + 1";
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, collection);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    return err;
+}
+
+enum fx_err fx_taxii_generation(struct fx_db *db, const char *collection, int64_t *out)
+{
+    static const char *sql = "SELECT n FROM taxii_generations WHERE collection = $1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    *out = 0;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, collection);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && row)
+        *out = fx_stmt_i64(st, 0);
+    fx_stmt_finalize(st);
     return err;
 }
 
@@ -672,6 +711,9 @@ enum fx_err fx_taxii_delete(struct fx_db *db, const char *collection, const char
     }
     free(victims);
     if (err != FX_OK || nv == 0)
+        return err;
+    err = bump(db, collection);
+    if (err != FX_OK)
         return err;
     err = fx_db_prepare(db, bounds, &st);
     if (err != FX_OK)

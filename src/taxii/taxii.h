@@ -131,6 +131,14 @@ enum fx_err fx_taxii_org_collection(struct fx_db *db, const char *id, char *name
 /* Every org's collection, oldest org first: [{"id", "name"}] (new reference). */
 enum fx_err fx_taxii_org_collections(struct fx_db *db, json_t **out);
 
+/*
+ * A collection's generation: a counter every store and delete that changes it
+ * moves, in the same transaction. Pages rendered from a collection are
+ * current as long as its generation is the one they were read at. 0 for a
+ * collection never written.
+ */
+enum fx_err fx_taxii_generation(struct fx_db *db, const char *collection, int64_t *out);
+
 /* Status resources (TAXII 2.1 §4.3), sealed under the posting org's key. */
 enum fx_err fx_taxii_status_put(struct fx_db *db, struct fx_keyring *kr, const char *id,
                                 const char *org_id, const char *user_id, int64_t now,

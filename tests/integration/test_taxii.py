@@ -507,3 +507,40 @@ def test_fx_taxii(fxd, tmp_path):
     assert p.returncode == 3 and "added_after" in p.err
     p = fx("taxii", "get", "01900000-0000-7000-8000-000000000000")
     assert p.returncode == 3
+
+
+def test_pages_follow_every_change(fxd):
+    """A page read again after a change shows the change (whatever the server keeps)."""
+    dev = org_client(fxd, "developer", role="member")
+    coll = coll_of(dev)
+    first = [indicator(markings=[TLP_IDS["GREEN"]]) for _ in range(3)]
+    add(dev, coll, first)
+    params = {"limit": 10}
+    ids = lambda c: [o["id"] for o in taxii_ok(c.get(collection_url(coll) + "objects/",
+                                                     params=params, headers=H)).get("objects", [])]
+    assert ids(dev) == [o["id"] for o in first]
+    assert ids(dev) == [o["id"] for o in first]
+    extra = indicator(markings=[TLP_IDS["GREEN"]])
+    add(dev, coll, [extra])
+    assert ids(dev) == [o["id"] for o in first + [extra]]
+    newer = dict(first[0], modified="2026-02-01T00:00:00.000Z")
+    add(dev, coll, [newer])
+    assert ids(dev) == [o["id"] for o in first[1:] + [extra, newer]]
+    assert dev.delete(collection_url(coll) + "objects/%s/" % extra["id"], headers=H).status_code == 200
+    assert ids(dev) == [o["id"] for o in first[1:] + [newer]]
+    # the same page read by the coordinator (AMBER is theirs to read, audited) and by an outsider
+    amber = indicator()
+    add(dev, coll, [amber])
+    outsider = org_client(fxd, "operator", role="member")
+    assert amber["id"] not in ids(outsider)
+    for _ in range(2):
+        assert amber["id"] in ids(fxd.admin)
+    rows = expect_rows(fxd.admin, amber["id"])
+    assert len([r for r in rows if r["action"] == "taxii.read"]) >= 2, rows
+    assert amber["id"] in ids(dev) and amber["id"] not in ids(outsider)
+
+
+def expect_rows(admin, record):
+    r = admin.get("audit", params={"record": record, "limit": 100})
+    assert r.status_code == 200, describe(r)
+    return r.json()["items"]
