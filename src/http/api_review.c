@@ -26,6 +26,7 @@
 void fx_api_env(struct fx_req *req, json_t *receipts, struct fx_notice_env *env)
 {
     env->receipts = receipts;
+    req->receipts = receipts; /* write.c puts them in the answer */
     env->signer = req->ctx->signer;
     env->keys = req->ctx->keys;
     env->who = &req->who;

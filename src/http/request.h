@@ -44,6 +44,7 @@ struct fx_req {
     size_t n_hdr;
     const char *audit_action;          /* set by handlers that mutate, for the failure audit */
     const char *audit_record;          /* arena: the record's id once known (else the path id) */
+    json_t *receipts;                  /* borrowed during a write: its ledger receipts */
 };
 
 typedef void (*fx_handler_fn)(struct fx_req *req);

@@ -136,6 +136,29 @@ static enum fx_err remember(struct wrap *w, struct fx_db *db)
     return err;
 }
 
+/*
+ * SPEC §9: a write that appended ledger leaves answers with their receipts. Handlers
+ * whose answer already carries them (notices) are left alone; for the others the
+ * receipt of the last leaf, and all of them when several, join the JSON answer.
+ */
+static void attach_receipts(struct fx_req *req)
+{
+    size_t n = req->receipts ? json_array_size(req->receipts) : 0;
+    if (n == 0 || req->resp == NULL || req->status >= 300)
+        return;
+    json_t *v = json_loadb(req->resp, req->resp_len, 0, NULL);
+    if (!json_is_object(v) || json_object_get(v, "receipt")) {
+        json_decref(v);
+        return;
+    }
+    json_object_set(v, "receipt", json_array_get(req->receipts, n - 1));
+    if (n > 1)
+        json_object_set(v, "receipts", req->receipts);
+    const char *ct = req->content_type;
+    fx_req_json(req, req->status, v);
+    req->content_type = ct;
+}
+
 static enum fx_err run(struct fx_db *db, void *arg)
 {
     struct wrap *w = arg;
@@ -146,6 +169,8 @@ static enum fx_err run(struct fx_db *db, void *arg)
             return err;
     }
     enum fx_err err = w->fn(db, w->arg);
+    if (err == FX_OK)
+        attach_receipts(w->req);
     if (err == FX_OK && w->key)
         err = remember(w, db);
     if (err != FX_OK) {

@@ -168,6 +168,8 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env
         fx_stmt_finalize(st);
     }
     free(blob);
+    if (err == FX_OK) /* SPEC §9: the assessment and its outcome are leaves */
+        err = fx_notice_leaf(db, env, "assessment", a->id, a->version, sha, a->org_id);
     return err;
 }
 
@@ -569,6 +571,8 @@ enum fx_err fx_assessment_finding_add(struct fx_db *db, const struct fx_notice_e
         err = fx_stmt_step(st, &r);
         fx_stmt_finalize(st);
     }
+    if (err == FX_OK) /* SPEC §9: findings are leaves (their hash, never their text) */
+        err = fx_notice_leaf(db, env, "finding", id, 1, sha, seal_org);
     free(blob);
     /* the event names the marking, so the notice's history shows it by the same rule */
     if (err == FX_OK)

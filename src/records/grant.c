@@ -148,6 +148,8 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env
         fx_stmt_finalize(st);
     }
     free(blob);
+    if (err == FX_OK) /* SPEC §9: every grant state change is a version and a leaf */
+        err = fx_notice_leaf(db, env, "grant", g->id, g->version, sha, g->developer_org);
     return err;
 }
 
@@ -540,6 +542,8 @@ enum fx_err fx_grant_feedback(struct fx_db *db, const struct fx_notice_env *env,
         err = fx_stmt_step(st, &r);
         fx_stmt_finalize(st);
     }
+    if (err == FX_OK) /* partner feedback is a fact too */
+        err = fx_notice_leaf(db, env, "grant_feedback", id, 1, sha, g->developer_org);
     free(blob);
     if (err == FX_OK)
         err = grant_event(db, env, g, "grant_feedback",

@@ -149,6 +149,15 @@ enum fx_err fx_notice_restamp_range(struct fx_db *db, const char *after, const c
                                     const char *policy_sha256, int64_t min_notice_days,
                                     int64_t now);
 
+/*
+ * SPEC §9: appends a ledger leaf for a record of fact (kind, record id, version,
+ * SHA-256 of the served bytes, owning org) in the caller's transaction, and
+ * its receipt to env->receipts. For the review process's records too.
+ */
+enum fx_err fx_notice_leaf(struct fx_db *db, const struct fx_notice_env *env, const char *kind,
+                           const char *record_id, int64_t version, const char *content_sha256,
+                           const char *org_id);
+
 /* The API view: current fields plus metadata (new reference). */
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
                            const struct fx_notice_row *row, json_t **out);

@@ -100,6 +100,18 @@ static enum fx_err ledger_leaf(struct fx_db *db, const struct fx_notice_env *env
     return err;
 }
 
+enum fx_err fx_notice_leaf(struct fx_db *db, const struct fx_notice_env *env, const char *kind,
+                           const char *record_id, int64_t version, const char *content_sha256,
+                           const char *org_id)
+{
+    struct fx_leaf leaf = {kind, record_id, version, content_sha256, org_id, env->now};
+    json_t *receipt = NULL;
+    enum fx_err err = fx_tlog_append(db, env->signer, &leaf, &receipt);
+    if (err == FX_OK)
+        json_array_append_new(env->receipts, receipt);
+    return err;
+}
+
 /* The SHA-256 of the current version's bytes, for a status leaf. */
 static enum fx_err status_leaf(struct fx_db *db, const struct fx_notice_env *env,
                                const struct fx_notice_row *row, const char *kind)

@@ -113,6 +113,8 @@ static enum fx_err put_record(struct fx_db *db, const struct fx_notice_env *env,
         err = fx_stmt_step(st, &r);
         fx_stmt_finalize(st);
     }
+    if (err == FX_OK) /* SPEC §9: determinations and reconsiderations are leaves */
+        err = fx_notice_leaf(db, env, kind, id, 1, sha, row->org_id);
     free(blob);
     return err;
 }
