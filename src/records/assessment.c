@@ -26,22 +26,16 @@ static const char *const domains[] = {"cyber", "bio", "chem", "nuclear", "radiol
     "id, notice_id, org_id, status, access_starts, access_ends, outcome, version, opened_at,"      \
     " closed_at"
 
-static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
-{
-    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
-    snprintf(out, n, "%s", v ? v : "");
-}
-
 static void read_a(struct fx_stmt *st, struct fx_assessment_row *a)
 {
     memset(a, 0, sizeof(*a));
-    text_col(st, 0, a->id, sizeof(a->id));
-    text_col(st, 1, a->notice_id, sizeof(a->notice_id));
-    text_col(st, 2, a->org_id, sizeof(a->org_id));
-    text_col(st, 3, a->status, sizeof(a->status));
+    fx_stmt_copy_text(st, 0, a->id, sizeof(a->id));
+    fx_stmt_copy_text(st, 1, a->notice_id, sizeof(a->notice_id));
+    fx_stmt_copy_text(st, 2, a->org_id, sizeof(a->org_id));
+    fx_stmt_copy_text(st, 3, a->status, sizeof(a->status));
     a->access_starts = fx_stmt_i64(st, 4);
     a->access_ends = fx_stmt_i64(st, 5);
-    text_col(st, 6, a->outcome, sizeof(a->outcome));
+    fx_stmt_copy_text(st, 6, a->outcome, sizeof(a->outcome));
     a->version = fx_stmt_i64(st, 7);
     a->opened_at = fx_stmt_i64(st, 8);
     a->closed_at = fx_stmt_is_null(st, 9) ? 0 : fx_stmt_i64(st, 9);
@@ -594,12 +588,12 @@ enum fx_err fx_assessment_finding_add(struct fx_db *db, const struct fx_notice_e
 static void read_f(struct fx_stmt *st, struct fx_finding_row *f)
 {
     memset(f, 0, sizeof(*f));
-    text_col(st, 0, f->id, sizeof(f->id));
-    text_col(st, 1, f->assessment_id, sizeof(f->assessment_id));
-    text_col(st, 2, f->agency_org, sizeof(f->agency_org));
-    text_col(st, 3, f->marking, sizeof(f->marking));
-    text_col(st, 4, f->severity, sizeof(f->severity));
-    text_col(st, 5, f->seal_org, sizeof(f->seal_org));
+    fx_stmt_copy_text(st, 0, f->id, sizeof(f->id));
+    fx_stmt_copy_text(st, 1, f->assessment_id, sizeof(f->assessment_id));
+    fx_stmt_copy_text(st, 2, f->agency_org, sizeof(f->agency_org));
+    fx_stmt_copy_text(st, 3, f->marking, sizeof(f->marking));
+    fx_stmt_copy_text(st, 4, f->severity, sizeof(f->severity));
+    fx_stmt_copy_text(st, 5, f->seal_org, sizeof(f->seal_org));
 }
 
 enum fx_err fx_assessment_finding_row(struct fx_db *db, const char *assessment_id,

@@ -14,12 +14,6 @@ struct acc {
     void *keep_arg;
 };
 
-static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
-{
-    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
-    snprintf(out, n, "%s", v ? v : "");
-}
-
 /*
  * Every query answers the same columns: record_id, notice_id, ref, org_id, status,
  * agency_org, partner_org, approved, assigned, due, kind selector (0 or 1 picks
@@ -45,13 +39,13 @@ static enum fx_err run(struct fx_db *db, const char *sql, int64_t today, int64_t
         struct fx_deadline *d = &a->items[a->n];
         memset(d, 0, sizeof(*d));
         d->record_kind = record_kind;
-        text_col(st, 0, d->record_id, sizeof(d->record_id));
-        text_col(st, 1, d->notice_id, sizeof(d->notice_id));
-        text_col(st, 2, d->ref, sizeof(d->ref));
-        text_col(st, 3, d->org_id, sizeof(d->org_id));
-        text_col(st, 4, d->status, sizeof(d->status));
-        text_col(st, 5, d->agency_org, sizeof(d->agency_org));
-        text_col(st, 6, d->partner_org, sizeof(d->partner_org));
+        fx_stmt_copy_text(st, 0, d->record_id, sizeof(d->record_id));
+        fx_stmt_copy_text(st, 1, d->notice_id, sizeof(d->notice_id));
+        fx_stmt_copy_text(st, 2, d->ref, sizeof(d->ref));
+        fx_stmt_copy_text(st, 3, d->org_id, sizeof(d->org_id));
+        fx_stmt_copy_text(st, 4, d->status, sizeof(d->status));
+        fx_stmt_copy_text(st, 5, d->agency_org, sizeof(d->agency_org));
+        fx_stmt_copy_text(st, 6, d->partner_org, sizeof(d->partner_org));
         d->approved = fx_stmt_i64(st, 7) != 0;
         d->assigned = fx_stmt_i64(st, 8) != 0;
         d->due = fx_stmt_i64(st, 9);

@@ -49,12 +49,6 @@ const char *fx_grant_state(const struct fx_grant_row *g, int64_t today)
     return "active";
 }
 
-static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
-{
-    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
-    snprintf(out, n, "%s", v ? v : "");
-}
-
 static int64_t opt_i64(struct fx_stmt *st, int col)
 {
     return fx_stmt_is_null(st, col) ? 0 : fx_stmt_i64(st, col);
@@ -63,17 +57,17 @@ static int64_t opt_i64(struct fx_stmt *st, int col)
 static void read_g(struct fx_stmt *st, struct fx_grant_row *g)
 {
     memset(g, 0, sizeof(*g));
-    text_col(st, 0, g->id, sizeof(g->id));
-    text_col(st, 1, g->notice_id, sizeof(g->notice_id));
-    text_col(st, 2, g->developer_org, sizeof(g->developer_org));
-    text_col(st, 3, g->partner_org, sizeof(g->partner_org));
-    text_col(st, 4, g->sector, sizeof(g->sector));
+    fx_stmt_copy_text(st, 0, g->id, sizeof(g->id));
+    fx_stmt_copy_text(st, 1, g->notice_id, sizeof(g->notice_id));
+    fx_stmt_copy_text(st, 2, g->developer_org, sizeof(g->developer_org));
+    fx_stmt_copy_text(st, 3, g->partner_org, sizeof(g->partner_org));
+    fx_stmt_copy_text(st, 4, g->sector, sizeof(g->sector));
     g->starts = fx_stmt_i64(st, 5);
     g->ends = fx_stmt_i64(st, 6);
     g->developer_consent_at = opt_i64(st, 7);
     g->coordinator_consent_at = opt_i64(st, 8);
     g->accepted_at = opt_i64(st, 9);
-    text_col(st, 10, g->terms_sha256, sizeof(g->terms_sha256));
+    fx_stmt_copy_text(st, 10, g->terms_sha256, sizeof(g->terms_sha256));
     g->revoked_at = opt_i64(st, 11);
     g->version = fx_stmt_i64(st, 12);
     g->created_at = fx_stmt_i64(st, 13);

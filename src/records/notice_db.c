@@ -17,31 +17,25 @@
     "id, ref, org_id, status, version, etag, planned_release_date, submitted_at, notice_days,"    \
     " short_notice, determination, actual_release_date, policy_sha256, created_at, updated_at"
 
-static void text_col(struct fx_stmt *st, int col, char *out, size_t n)
-{
-    const char *v = fx_stmt_is_null(st, col) ? "" : fx_stmt_text(st, col, NULL);
-    snprintf(out, n, "%s", v ? v : "");
-}
-
 static void read_row(struct fx_stmt *st, struct fx_notice_row *r)
 {
     memset(r, 0, sizeof(*r));
-    text_col(st, 0, r->id, sizeof(r->id));
-    text_col(st, 1, r->ref, sizeof(r->ref));
-    text_col(st, 2, r->org_id, sizeof(r->org_id));
-    text_col(st, 3, r->status, sizeof(r->status));
+    fx_stmt_copy_text(st, 0, r->id, sizeof(r->id));
+    fx_stmt_copy_text(st, 1, r->ref, sizeof(r->ref));
+    fx_stmt_copy_text(st, 2, r->org_id, sizeof(r->org_id));
+    fx_stmt_copy_text(st, 3, r->status, sizeof(r->status));
     r->version = fx_stmt_i64(st, 4);
-    text_col(st, 5, r->etag, sizeof(r->etag));
+    fx_stmt_copy_text(st, 5, r->etag, sizeof(r->etag));
     r->has_release_date = !fx_stmt_is_null(st, 6);
     r->planned_release_date = fx_stmt_i64(st, 6);
     r->submitted_at = fx_stmt_is_null(st, 7) ? 0 : fx_stmt_i64(st, 7);
     r->has_notice_days = !fx_stmt_is_null(st, 8);
     r->notice_days = fx_stmt_i64(st, 8);
     r->short_notice = fx_stmt_i64(st, 9) != 0;
-    text_col(st, 10, r->determination, sizeof(r->determination));
+    fx_stmt_copy_text(st, 10, r->determination, sizeof(r->determination));
     r->has_actual_release = !fx_stmt_is_null(st, 11);
     r->actual_release_date = fx_stmt_i64(st, 11);
-    text_col(st, 12, r->policy_sha256, sizeof(r->policy_sha256));
+    fx_stmt_copy_text(st, 12, r->policy_sha256, sizeof(r->policy_sha256));
     r->created_at = fx_stmt_i64(st, 13);
     r->updated_at = fx_stmt_i64(st, 14);
 }

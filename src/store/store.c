@@ -151,6 +151,12 @@ bool fx_stmt_is_null(struct fx_stmt *st, int col)
     return OPS(st)->col_is_null(st, col);
 }
 
+void fx_stmt_copy_text(struct fx_stmt *st, int col, char *out, size_t n)
+{
+    const char *v = fx_stmt_is_null(st, col) ? NULL : fx_stmt_text(st, col, NULL);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
 void fx_stmt_finalize(struct fx_stmt *st)
 {
     if (st)

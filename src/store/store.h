@@ -69,6 +69,8 @@ int64_t fx_stmt_i64(struct fx_stmt *st, int col);
 double fx_stmt_double(struct fx_stmt *st, int col);
 const void *fx_stmt_blob(struct fx_stmt *st, int col, size_t *len_out);
 bool fx_stmt_is_null(struct fx_stmt *st, int col);
+/* Copies a text column into out (n bytes, NUL-terminated, truncated); NULL gives "". */
+void fx_stmt_copy_text(struct fx_stmt *st, int col, char *out, size_t n);
 /* Releases the statement back to the connection's cache. */
 void fx_stmt_finalize(struct fx_stmt *st);
 
