@@ -10,6 +10,7 @@
 #include "common/limits.h"
 #include "common/parse.h"
 #include "taxii/pattern.h"
+#include "taxii/taxii_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -255,85 +256,164 @@ static const struct {
                                       "created_by_ref"}},
 };
 
-/* Top-level timestamp properties of STIX 2.1 objects. */
-static const char *const timestamp_props[] = {
-    "created",        "modified",       "valid_from", "valid_until", "first_seen",
-    "last_seen",      "first_observed", "last_observed", "published", "object_modified",
-    NULL,
+/* Timestamp properties checked besides created and modified (and those a type checks itself). */
+static const char *const other_timestamps[] = {"first_seen", "last_seen", "published",
+                                               "object_modified", NULL};
+
+struct fx_stix_checker {
+    struct fx_jscan js;
 };
 
-static bool ends_with(const char *s, const char *suffix)
+struct fx_stix_checker *fx_stix_checker_new(void)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    struct fx_stix_checker *c = fx_xcalloc(1, sizeof(*c));
+    fx_jscan_init(&c->js);
+    return c;
 }
 
-static bool is_id(const json_t *v, const char *type)
+void fx_stix_checker_free(struct fx_stix_checker *c)
 {
-    return json_is_string(v) && fx_stix_id_valid(json_string_value(v), json_string_length(v), type);
+    if (c == NULL)
+        return;
+    fx_jscan_cleanup(&c->js);
+    free(c);
+}
+
+static bool ends_with(const char *s, size_t a, const char *suffix)
+{
+    size_t b = strlen(suffix);
+    return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+/* Member key of obj as a value token index, or -1. */
+static long get(struct fx_jscan *js, size_t obj, const char *key)
+{
+    return fx_jscan_get(js, obj, key);
+}
+
+static enum fx_jtype type_of(const struct fx_jscan *js, long i)
+{
+    return (enum fx_jtype)js->tok[i].type;
+}
+
+static bool tok_is_id(struct fx_jscan *js, long i, const char *type)
+{
+    size_t len = 0;
+    const char *v = i >= 0 ? fx_jscan_str(js, (size_t)i, &len) : NULL;
+    return v != NULL && fx_stix_id_valid(v, len, type);
+}
+
+/* An integer token in [min, max] (no fraction, no exponent). */
+static bool tok_int(const struct fx_jscan *js, long i, int64_t min, int64_t max)
+{
+    if (i < 0 || type_of(js, i) != FX_J_NUM)
+        return false;
+    const struct fx_jtok *t = &js->tok[i];
+    int64_t v;
+    return fx_parse_i64(js->p + t->start, t->end - t->start, min, max, &v) == FX_OK;
+}
+
+static bool tok_bool(const struct fx_jscan *js, long i)
+{
+    return i >= 0 && (type_of(js, i) == FX_J_TRUE || type_of(js, i) == FX_J_FALSE);
+}
+
+/* A timestamp property of obj: *us when present and valid; a problem when present and not. */
+static bool timestamp_prop(struct fx_jscan *js, const char *key, struct fx_problem *pb,
+                           int64_t *us)
+{
+    long i = get(js, 0, key);
+    if (i < 0)
+        return false;
+    size_t len = 0;
+    const char *v = fx_jscan_str(js, (size_t)i, &len);
+    if (v == NULL || fx_stix_parse_timestamp(v, len, us) != FX_OK) {
+        char ptr[64];
+        snprintf(ptr, sizeof(ptr), "/%s", key);
+        fx_problem_add(pb, ptr, "must be a UTC timestamp YYYY-MM-DDTHH:MM:SS[.s]Z");
+        return false;
+    }
+    return true;
+}
+
+static void item_ptr(char *out, size_t n, const char *ptr, size_t i)
+{
+    char idx[24];
+    snprintf(idx, sizeof(idx), "%zu", i);
+    fx_json_ptr(out, n, ptr, idx);
+}
+
+/* The name of member token j, NUL-terminated, into buf (cut to fit). */
+static const char *name_of(struct fx_jscan *js, size_t j, char *buf, size_t n)
+{
+    size_t len = 0;
+    const char *v = fx_jscan_str(js, j, &len);
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return buf;
 }
 
 /*
- * STIX 2.1 §2.x: every property whose name ends in _ref holds an identifier,
- * every one ending in _refs a list of them, at any depth (extensions,
- * network-traffic extensions, ...). Depth is bounded by the parser (32).
+ * STIX 2.1: every property whose name ends in _ref holds an identifier, every
+ * one ending in _refs a list of them, at any depth. The scanner bounds the
+ * depth (FX_MAX_JSON_DEPTH), so does this recursion.
  */
-static void check_refs(const json_t *v, const char *ptr, struct fx_problem *pb)
+static void check_refs(struct fx_jscan *js, size_t v, const char *ptr, struct fx_problem *pb)
 {
-    /* pointers are only spelled out for nested values and for problems: this runs per object */
-    char sub[256];
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)(uintptr_t)v, k, x)
-        {
-            if (ends_with(k, "_ref")) {
-                if (!is_id(x, NULL)) {
-                    fx_json_ptr(sub, sizeof(sub), ptr, k);
+    char sub[256], key[256];
+    const struct fx_jtok *t = &js->tok[v];
+    if (t->type == FX_J_OBJ) {
+        size_t j = v + 1, m = t->size;
+        for (size_t k = 0; k < m; k++, j = js->tok[j + 1].next) {
+            size_t klen = 0;
+            const char *kp = fx_jscan_str(js, j, &klen);
+            size_t x = j + 1;
+            bool ref = ends_with(kp, klen, "_ref"), refs = ends_with(kp, klen, "_refs");
+            enum fx_jtype xt = type_of(js, (long)x);
+            if (!ref && !refs && xt != FX_J_OBJ && xt != FX_J_ARR)
+                continue;
+            name_of(js, j, key, sizeof(key));
+            if (ref) {
+                if (!tok_is_id(js, (long)x, NULL)) {
+                    fx_json_ptr(sub, sizeof(sub), ptr, key);
                     fx_problem_add(pb, sub, "must be an identifier type--UUID");
                 }
-            } else if (ends_with(k, "_refs")) {
-                size_t i;
-                json_t *e;
-                if (!json_is_array(x)) {
-                    fx_json_ptr(sub, sizeof(sub), ptr, k);
+            } else if (refs) {
+                fx_json_ptr(sub, sizeof(sub), ptr, key);
+                if (xt != FX_J_ARR) {
                     fx_problem_add(pb, sub, "must be a list of identifiers type--UUID");
                     continue;
                 }
-                json_array_foreach(x, i, e)
-                {
-                    if (!is_id(e, NULL)) {
-                        char idx[24], item[280];
-                        fx_json_ptr(sub, sizeof(sub), ptr, k);
-                        snprintf(idx, sizeof(idx), "%zu", i);
-                        fx_json_ptr(item, sizeof(item), sub, idx);
+                size_t e = x + 1;
+                for (size_t i = 0; i < js->tok[x].size; i++, e = js->tok[e].next) {
+                    if (!tok_is_id(js, (long)e, NULL)) {
+                        char item[280];
+                        item_ptr(item, sizeof(item), sub, i);
                         fx_problem_add(pb, item, "must be an identifier type--UUID");
                     }
                 }
-            } else if (json_is_object(x) || json_is_array(x)) {
-                fx_json_ptr(sub, sizeof(sub), ptr, k);
-                check_refs(x, sub, pb);
+            } else {
+                fx_json_ptr(sub, sizeof(sub), ptr, key);
+                check_refs(js, x, sub, pb);
             }
         }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_object(e) && !json_is_array(e))
+    } else if (t->type == FX_J_ARR) {
+        size_t e = v + 1;
+        for (size_t i = 0; i < t->size; i++, e = js->tok[e].next) {
+            enum fx_jtype et = type_of(js, (long)e);
+            if (et != FX_J_OBJ && et != FX_J_ARR)
                 continue;
-            char idx[24];
-            snprintf(idx, sizeof(idx), "%zu", i);
-            fx_json_ptr(sub, sizeof(sub), ptr, idx);
-            check_refs(e, sub, pb);
+            item_ptr(sub, sizeof(sub), ptr, i);
+            check_refs(js, e, sub, pb);
         }
     }
 }
 
-static bool prop_name_ok(const char *k)
+static bool prop_name_ok(const char *k, size_t n)
 {
-    size_t n = strlen(k);
-    if (strcmp(k, "id") == 0)
+    if (n == 2 && memcmp(k, "id", 2) == 0)
         return true;
     if (n < 3 || n > 250)
         return false;
@@ -346,197 +426,225 @@ static bool prop_name_ok(const char *k)
     return true;
 }
 
-/* A timestamp property: its value in *us when valid. */
-static bool timestamp_prop(const json_t *obj, const char *key, struct fx_problem *pb, int64_t *us)
+static void check_common(struct fx_jscan *js, struct fx_problem *pb)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL)
-        return false;
-    if (!json_is_string(v) ||
-        fx_stix_parse_timestamp(json_string_value(v), json_string_length(v), us) != FX_OK) {
-        char ptr[64];
-        snprintf(ptr, sizeof(ptr), "/%s", key);
-        fx_problem_add(pb, ptr, "must be a UTC timestamp YYYY-MM-DDTHH:MM:SS[.s]Z");
-        return false;
-    }
-    return true;
-}
-
-static void check_string_list(const json_t *obj, const char *key, struct fx_problem *pb)
-{
-    json_t *v = json_object_get(obj, key);
-    size_t i;
-    json_t *e;
-    if (v == NULL)
-        return;
-    bool ok = json_is_array(v) && json_array_size(v) > 0;
-    json_array_foreach(v, i, e) ok = ok && json_is_string(e) && json_string_length(e) > 0;
-    if (!ok)
-        fx_problem_add(pb, key[0] == 'l' ? "/labels" : "/extension_types",
-                       "must be a non-empty list of non-empty strings");
-}
-
-static void check_common(const json_t *obj, struct fx_problem *pb)
-{
-    json_t *v;
-    size_t i;
-    json_t *e;
-    if ((v = json_object_get(obj, "created_by_ref")) && !is_id(v, "identity"))
+    long v;
+    char ptr[64];
+    if ((v = get(js, 0, "created_by_ref")) >= 0 && !tok_is_id(js, v, "identity"))
         fx_problem_add(pb, "/created_by_ref", "must be the identifier of an identity");
-    if ((v = json_object_get(obj, "revoked")) && !json_is_boolean(v))
+    if ((v = get(js, 0, "revoked")) >= 0 && !tok_bool(js, v))
         fx_problem_add(pb, "/revoked", "must be true or false");
-    if ((v = json_object_get(obj, "confidence")) &&
-        (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100))
+    if ((v = get(js, 0, "confidence")) >= 0 && !tok_int(js, v, 0, 100))
         fx_problem_add(pb, "/confidence", "must be an integer from 0 to 100");
-    if ((v = json_object_get(obj, "lang")) && !json_is_string(v))
+    if ((v = get(js, 0, "lang")) >= 0 && type_of(js, v) != FX_J_STR)
         fx_problem_add(pb, "/lang", "must be a language code (a string)");
-    check_string_list(obj, "labels", pb);
-    if ((v = json_object_get(obj, "external_references"))) {
-        if (!json_is_array(v))
+    if ((v = get(js, 0, "labels")) >= 0) {
+        bool ok = type_of(js, v) == FX_J_ARR && js->tok[v].size > 0;
+        size_t e = (size_t)v + 1;
+        for (size_t i = 0; ok && i < js->tok[v].size; i++, e = js->tok[e].next)
+            ok = type_of(js, (long)e) == FX_J_STR && js->tok[e].end > js->tok[e].start;
+        if (!ok)
+            fx_problem_add(pb, "/labels", "must be a non-empty list of non-empty strings");
+    }
+    if ((v = get(js, 0, "external_references")) >= 0) {
+        if (type_of(js, v) != FX_J_ARR) {
             fx_problem_add(pb, "/external_references", "must be a list of objects");
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_object(e) || !json_is_string(json_object_get(e, "source_name"))) {
-                char ptr[64];
-                snprintf(ptr, sizeof(ptr), "/external_references/%zu", i);
-                fx_problem_add(pb, ptr, "must be an object with a source_name");
+        } else {
+            size_t e = (size_t)v + 1;
+            for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+                long sn = type_of(js, (long)e) == FX_J_OBJ ? get(js, e, "source_name") : -1;
+                if (sn < 0 || type_of(js, sn) != FX_J_STR) {
+                    snprintf(ptr, sizeof(ptr), "/external_references/%zu", i);
+                    fx_problem_add(pb, ptr, "must be an object with a source_name");
+                }
             }
         }
     }
-    if ((v = json_object_get(obj, "object_marking_refs"))) {
-        if (!json_is_array(v))
+    if ((v = get(js, 0, "object_marking_refs")) >= 0) {
+        if (type_of(js, v) != FX_J_ARR) {
             fx_problem_add(pb, "/object_marking_refs", "must be a list of marking-definition ids");
-        json_array_foreach(v, i, e)
-        {
-            if (!is_id(e, "marking-definition")) {
-                char ptr[64];
-                snprintf(ptr, sizeof(ptr), "/object_marking_refs/%zu", i);
-                fx_problem_add(pb, ptr, "must be the identifier of a marking-definition");
+        } else {
+            size_t e = (size_t)v + 1;
+            for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+                if (!tok_is_id(js, (long)e, "marking-definition")) {
+                    snprintf(ptr, sizeof(ptr), "/object_marking_refs/%zu", i);
+                    fx_problem_add(pb, ptr, "must be the identifier of a marking-definition");
+                }
             }
         }
     }
-    if ((v = json_object_get(obj, "granular_markings"))) {
-        if (!json_is_array(v))
+    if ((v = get(js, 0, "granular_markings")) >= 0) {
+        if (type_of(js, v) != FX_J_ARR) {
             fx_problem_add(pb, "/granular_markings", "must be a list of granular markings");
-        json_array_foreach(v, i, e)
-        {
-            char ptr[64];
-            snprintf(ptr, sizeof(ptr), "/granular_markings/%zu", i);
-            json_t *sel = json_object_get(e, "selectors");
-            bool has_ref = json_object_get(e, "marking_ref") != NULL;
-            bool has_lang = json_object_get(e, "lang") != NULL;
-            if (!json_is_object(e) || !json_is_array(sel) || json_array_size(sel) == 0 ||
-                has_ref == has_lang ||
-                (has_ref && !is_id(json_object_get(e, "marking_ref"), "marking-definition")))
-                fx_problem_add(pb, ptr, "must have selectors and one of marking_ref or lang");
+        } else {
+            size_t e = (size_t)v + 1;
+            for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+                bool obj = type_of(js, (long)e) == FX_J_OBJ;
+                long sel = obj ? get(js, e, "selectors") : -1;
+                long ref = obj ? get(js, e, "marking_ref") : -1;
+                long lang = obj ? get(js, e, "lang") : -1;
+                if (!obj || sel < 0 || type_of(js, sel) != FX_J_ARR || js->tok[sel].size == 0 ||
+                    (ref >= 0) == (lang >= 0) ||
+                    (ref >= 0 && !tok_is_id(js, ref, "marking-definition"))) {
+                    snprintf(ptr, sizeof(ptr), "/granular_markings/%zu", i);
+                    fx_problem_add(pb, ptr, "must have selectors and one of marking_ref or lang");
+                }
+            }
         }
     }
-    if ((v = json_object_get(obj, "extensions"))) {
-        const char *k;
-        json_t *x;
-        if (!json_is_object(v))
+    if ((v = get(js, 0, "extensions")) >= 0) {
+        if (type_of(js, v) != FX_J_OBJ) {
             fx_problem_add(pb, "/extensions", "must be an object of extensions");
-        json_object_foreach(v, k, x)
-        {
-            char ptr[300];
-            fx_json_ptr(ptr, sizeof(ptr), "/extensions", k);
-            bool name_ok = ends_with(k, "-ext") || fx_stix_id_valid(k, strlen(k),
-                                                                    "extension-definition");
-            if (!name_ok)
-                fx_problem_add(pb, ptr, "must be named extension-definition--UUID or *-ext");
-            else if (!json_is_object(x))
-                fx_problem_add(pb, ptr, "must be an object");
+        } else {
+            size_t j = (size_t)v + 1;
+            for (size_t k = 0; k < js->tok[v].size; k++, j = js->tok[j + 1].next) {
+                char name[256], eptr[300];
+                size_t nl = 0;
+                const char *kp = fx_jscan_str(js, j, &nl);
+                bool ok = ends_with(kp, nl, "-ext") ||
+                          fx_stix_id_valid(kp, nl, "extension-definition");
+                if (!ok || type_of(js, (long)j + 1) != FX_J_OBJ) {
+                    fx_json_ptr(eptr, sizeof(eptr), "/extensions", name_of(js, j, name, sizeof(name)));
+                    fx_problem_add(pb, eptr, ok ? "must be an object"
+                                                : "must be named extension-definition--UUID or *-ext");
+                }
+            }
         }
     }
 }
 
-static void check_indicator(const json_t *obj, struct fx_problem *pb)
+static void check_indicator(struct fx_jscan *js, struct fx_problem *pb)
 {
-    json_t *pat = json_object_get(obj, "pattern");
-    json_t *pt = json_object_get(obj, "pattern_type");
-    if (pat && !json_is_string(pat))
+    long pat = get(js, 0, "pattern"), pt = get(js, 0, "pattern_type");
+    if (pat >= 0 && type_of(js, pat) != FX_J_STR)
         fx_problem_add(pb, "/pattern", "must be a string");
-    if (pt && !json_is_string(pt))
+    if (pt >= 0 && type_of(js, pt) != FX_J_STR)
         fx_problem_add(pb, "/pattern_type", "must be a string");
-    if (json_is_string(pat) && json_is_string(pt) && strcmp(json_string_value(pt), "stix") == 0) {
+    if (pat >= 0 && pt >= 0 && type_of(js, pat) == FX_J_STR && fx_jscan_str_eq(js, (size_t)pt, "stix", 4)) {
+        size_t len = 0;
+        const char *v = fx_jscan_str(js, (size_t)pat, &len);
         struct fx_pattern_error perr;
-        if (fx_pattern_validate(json_string_value(pat), json_string_length(pat), &perr) != FX_OK)
+        if (fx_pattern_validate(v, len, &perr) != FX_OK)
             fx_problem_add(pb, "/pattern", "not a valid STIX pattern: %s (at offset %zu)",
                            perr.message, perr.offset);
     }
     int64_t from = 0, until = 0;
-    bool has_from = timestamp_prop(obj, "valid_from", pb, &from);
-    bool has_until = timestamp_prop(obj, "valid_until", pb, &until);
+    bool has_from = timestamp_prop(js, "valid_from", pb, &from);
+    bool has_until = timestamp_prop(js, "valid_until", pb, &until);
     if (has_from && has_until && until <= from)
         fx_problem_add(pb, "/valid_until", "must be later than valid_from");
 }
 
-static void check_type_specific(const json_t *obj, const char *type, struct fx_problem *pb)
+static void check_type_specific(struct fx_jscan *js, const char *type, struct fx_problem *pb)
 {
-    json_t *v;
+    long v;
     int64_t a = 0, b = 0;
     if (strcmp(type, "indicator") == 0) {
-        check_indicator(obj, pb);
+        check_indicator(js, pb);
     } else if (strcmp(type, "relationship") == 0) {
-        if ((v = json_object_get(obj, "relationship_type")) &&
-            (!json_is_string(v) || json_string_length(v) == 0))
+        if ((v = get(js, 0, "relationship_type")) >= 0 &&
+            (type_of(js, v) != FX_J_STR || js->tok[v].end == js->tok[v].start))
             fx_problem_add(pb, "/relationship_type", "must be a non-empty string");
     } else if (strcmp(type, "observed-data") == 0) {
-        bool fa = timestamp_prop(obj, "first_observed", pb, &a);
-        bool fb = timestamp_prop(obj, "last_observed", pb, &b);
+        bool fa = timestamp_prop(js, "first_observed", pb, &a);
+        bool fb = timestamp_prop(js, "last_observed", pb, &b);
         if (fa && fb && b < a)
             fx_problem_add(pb, "/last_observed", "must not be before first_observed");
-        if ((v = json_object_get(obj, "number_observed")) &&
-            (!json_is_integer(v) || json_integer_value(v) < 1 ||
-             json_integer_value(v) > 999999999))
+        if ((v = get(js, 0, "number_observed")) >= 0 && !tok_int(js, v, 1, 999999999))
             fx_problem_add(pb, "/number_observed", "must be an integer from 1 to 999999999");
     } else if (strcmp(type, "malware") == 0) {
-        if ((v = json_object_get(obj, "is_family")) && !json_is_boolean(v))
+        if ((v = get(js, 0, "is_family")) >= 0 && !tok_bool(js, v))
             fx_problem_add(pb, "/is_family", "must be true or false");
-        if (json_is_true(v) && !json_is_string(json_object_get(obj, "name")))
+        long name = get(js, 0, "name");
+        if (v >= 0 && type_of(js, v) == FX_J_TRUE && (name < 0 || type_of(js, name) != FX_J_STR))
             fx_problem_add(pb, "/name", "required when is_family is true");
     } else if (strcmp(type, "marking-definition") == 0) {
-        bool def = json_object_get(obj, "definition") != NULL &&
-                   json_object_get(obj, "definition_type") != NULL;
-        if (!def && json_object_get(obj, "extensions") == NULL)
+        bool def = get(js, 0, "definition") >= 0 && get(js, 0, "definition_type") >= 0;
+        if (!def && get(js, 0, "extensions") < 0)
             fx_problem_add(pb, "/definition", "required (with definition_type) unless the "
                                               "marking is defined by an extension");
     } else if (strcmp(type, "file") == 0) {
-        if (!json_object_get(obj, "hashes") && !json_object_get(obj, "name"))
+        if (get(js, 0, "hashes") < 0 && get(js, 0, "name") < 0)
             fx_problem_add(pb, "/name", "a file needs a name or hashes");
     }
-    for (size_t i = 0; timestamp_props[i]; i++)
-        if (strcmp(timestamp_props[i], "created") != 0 &&
-            strcmp(timestamp_props[i], "modified") != 0 && strcmp(type, "indicator") != 0 &&
-            strcmp(type, "observed-data") != 0)
-            timestamp_prop(obj, timestamp_props[i], pb, &a);
+    for (size_t i = 0; other_timestamps[i]; i++)
+        timestamp_prop(js, other_timestamps[i], pb, &a);
 }
 
-enum fx_err fx_stix_validate(const json_t *obj, struct fx_problem *pb, struct fx_stix_info *out)
+/* Copies string token i (cut to fit) into out; false when it is not a string. */
+static bool copy_str(struct fx_jscan *js, long i, char *out, size_t n)
 {
+    size_t len = 0;
+    const char *v = i >= 0 ? fx_jscan_str(js, (size_t)i, &len) : NULL;
+    if (v == NULL || len >= n) {
+        out[0] = '\0';
+        return false;
+    }
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+}
+
+static enum fx_tlp marking_tlp(struct fx_jscan *js, bool *found)
+{
+    enum fx_tlp level = FX_TLP_CLEAR;
+    long v = get(js, 0, "object_marking_refs");
+    *found = false;
+    if (v < 0 || type_of(js, v) != FX_J_ARR)
+        return FX_TLP_AMBER;
+    size_t e = (size_t)v + 1;
+    for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+        size_t len = 0;
+        const char *s = fx_jscan_str(js, e, &len);
+        for (int k = 0; s && k < FX_TLP_COUNT; k++) {
+            bool is2 = strlen(tlp[k].id) == len && memcmp(s, tlp[k].id, len) == 0;
+            bool is1 = tlp[k].id_v1 && strlen(tlp[k].id_v1) == len && memcmp(s, tlp[k].id_v1, len) == 0;
+            if (is2 || is1) {
+                if (!*found || (enum fx_tlp)k > level)
+                    level = (enum fx_tlp)k;
+                *found = true;
+            }
+        }
+    }
+    return *found ? level : FX_TLP_AMBER;
+}
+
+enum fx_err fx_stix_check(struct fx_stix_checker *c, const char *p, size_t len,
+                          struct fx_problem *pb, struct fx_stix_summary *out)
+{
+    struct fx_jscan *js = &c->js;
     size_t before = pb->n;
+    char msg[200];
     memset(out, 0, sizeof(*out));
-    if (!json_is_object(obj)) {
+    if (fx_jscan(js, p, len, msg, sizeof(msg)) != FX_OK) {
+        fx_problem_add(pb, "", "not valid JSON: %s", msg);
+        return FX_EINVAL;
+    }
+    if (type_of(js, 0) != FX_J_OBJ) {
         fx_problem_add(pb, "", "a STIX object must be a JSON object");
         return FX_EINVAL;
     }
-    json_t *jt = json_object_get(obj, "type");
-    json_t *jid = json_object_get(obj, "id");
-    const char *type = json_string_value(jt);
-    if (type == NULL) {
+    long jt = get(js, 0, "type"), jid = get(js, 0, "id");
+    const char *type = NULL;
+    if (jt < 0) {
         fx_problem_add(pb, "/type", "required: the object's type");
-    } else if (strcmp(type, "bundle") == 0) {
+    } else if (!copy_str(js, jt, out->type, sizeof(out->type)) ||
+               !fx_stix_type_valid(out->type, strlen(out->type))) {
+        if (strcmp(out->type, "bundle") == 0)
+            fx_problem_add(pb, "/type", "a bundle is not an object: post the objects it holds");
+        else
+            fx_problem_add(pb, "/type", "must be 3-250 characters of a-z, 0-9 and '-'");
+    } else if (strcmp(out->type, "bundle") == 0) {
         fx_problem_add(pb, "/type", "a bundle is not an object: post the objects it holds");
-        type = NULL;
-    } else if (!fx_stix_type_valid(type, json_string_length(jt))) {
-        fx_problem_add(pb, "/type", "must be 3-250 characters of a-z, 0-9 and '-'");
-        type = NULL;
+    } else {
+        type = out->type;
     }
-    if (jid == NULL)
+    copy_str(js, jid, out->id, sizeof(out->id));
+    if (jid < 0)
         fx_problem_add(pb, "/id", "required: type--UUID");
-    else if (!is_id(jid, NULL))
+    else if (!tok_is_id(js, jid, NULL))
         fx_problem_add(pb, "/id", "must be type--UUID (an RFC 4122 UUID)");
-    else if (type && !is_id(jid, type))
+    else if (type && !tok_is_id(js, jid, type))
         fx_problem_add(pb, "/id", "must start with the object's type (%s--)", type);
 
     enum kind kind = K_SDO; /* unknown (custom) types carry the SDO common properties */
@@ -548,62 +656,54 @@ enum fx_err fx_stix_validate(const json_t *obj, struct fx_problem *pb, struct fx
         }
     bool is_marking = type && strcmp(type, "marking-definition") == 0;
 
-    json_t *sv = json_object_get(obj, "spec_version");
-    if (sv == NULL && kind != K_SCO)
+    long sv = get(js, 0, "spec_version");
+    if (sv < 0 && kind != K_SCO)
         fx_problem_add(pb, "/spec_version", "required: \"2.1\"");
-    else if (sv && !(json_is_string(sv) && strcmp(json_string_value(sv), "2.1") == 0))
+    else if (sv >= 0 && !fx_jscan_str_eq(js, (size_t)sv, "2.1", 3))
         fx_problem_add(pb, "/spec_version", "must be \"2.1\": only STIX 2.1 is accepted");
 
     int64_t created = 0, modified = 0;
-    bool has_created = timestamp_prop(obj, "created", pb, &created);
-    bool has_modified = timestamp_prop(obj, "modified", pb, &modified);
+    bool has_created = timestamp_prop(js, "created", pb, &created);
+    bool has_modified = timestamp_prop(js, "modified", pb, &modified);
     if (kind != K_SCO) {
-        if (json_object_get(obj, "created") == NULL)
+        if (get(js, 0, "created") < 0)
             fx_problem_add(pb, "/created", "required: when the object was created");
-        if (!is_marking && json_object_get(obj, "modified") == NULL)
+        if (!is_marking && get(js, 0, "modified") < 0)
             fx_problem_add(pb, "/modified", "required: when this version was made");
     }
     if (has_created && has_modified && modified < created)
         fx_problem_add(pb, "/modified", "must not be before created");
+    if (has_modified)
+        copy_str(js, get(js, 0, "modified"), out->version, sizeof(out->version));
+    else if (has_created)
+        copy_str(js, get(js, 0, "created"), out->version, sizeof(out->version));
+    out->version_us = has_modified ? modified : has_created ? created : 0;
 
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)(uintptr_t)obj, k, x)
-    {
-        (void)x;
-        if (!prop_name_ok(k)) {
-            char ptr[300];
-            fx_json_ptr(ptr, sizeof(ptr), "", k);
+    size_t j = 1;
+    for (size_t k = 0; k < js->tok[0].size; k++, j = js->tok[j + 1].next) {
+        size_t nl = 0;
+        const char *kp = fx_jscan_str(js, j, &nl);
+        if (!prop_name_ok(kp, nl)) {
+            char name[256], ptr[300];
+            fx_json_ptr(ptr, sizeof(ptr), "", name_of(js, j, name, sizeof(name)));
             fx_problem_add(pb, ptr, "property names are 3-250 of a-z, A-Z, 0-9 and '_'");
         }
     }
     for (size_t i = 0; required && i < 5 && required[i]; i++)
-        if (json_object_get(obj, required[i]) == NULL) {
+        if (get(js, 0, required[i]) < 0) {
             char ptr[64];
             snprintf(ptr, sizeof(ptr), "/%s", required[i]);
             fx_problem_add(pb, ptr, "required for a%s %s", strchr("aeiou", type[0]) ? "n" : "",
                            type);
         }
-    check_common(obj, pb);
-    check_refs(obj, "", pb);
+    check_common(js, pb);
+    check_refs(js, 0, "", pb);
     if (type)
-        check_type_specific(obj, type, pb);
-
-    if (pb->n > before || pb->truncated)
-        return FX_EINVAL;
-    out->type = type;
-    out->id = json_string_value(jid);
-    out->spec_version = "2.1";
-    if (has_modified) {
-        out->version = json_string_value(json_object_get(obj, "modified"));
-        out->version_us = modified;
-    } else if (has_created) {
-        out->version = json_string_value(json_object_get(obj, "created"));
-        out->version_us = created;
-    }
-    out->tlp = fx_stix_object_tlp(obj, &out->marked);
-    return FX_OK;
+        check_type_specific(js, type, pb);
+    out->tlp = marking_tlp(js, &out->marked);
+    return pb->n > before || pb->truncated ? FX_EINVAL : FX_OK;
 }
+
 
 /* ---- the envelope walker ---- */
 

@@ -50,23 +50,32 @@ bool fx_stix_type_valid(const char *p, size_t len);
 /* "type--UUID" (RFC 4122 variant); when type is not NULL the prefix must be that type. */
 bool fx_stix_id_valid(const char *p, size_t len, const char *type);
 
-/* What storing an object needs, borrowed from the validated object. */
-struct fx_stix_info {
-    const char *type;
-    const char *id;
-    const char *spec_version; /* "2.1" */
-    const char *version;      /* modified, else created; NULL for objects with neither */
-    int64_t version_us;
-    enum fx_tlp tlp;          /* from object_marking_refs */
-    bool marked;              /* a TLP marking was found */
+/* What storing an object needs, copied out of it (also, when they could be read, on failure). */
+struct fx_stix_summary {
+    char type[251];
+    char id[300];
+    char version[64];   /* modified, else created; "" for objects with neither */
+    int64_t version_us; /* 0 when version is "" */
+    enum fx_tlp tlp;    /* from object_marking_refs (AMBER when unmarked) */
+    bool marked;        /* a TLP marking was found */
 };
 
+/* Reusable scratch of fx_stix_check(): one per thread of work. */
+struct fx_stix_checker;
+struct fx_stix_checker *fx_stix_checker_new(void);
+void fx_stix_checker_free(struct fx_stix_checker *c);
+
 /*
- * Validates obj as one STIX 2.1 object. Every problem goes to pb as a JSON
- * Pointer relative to the object ("/created", "/object_marking_refs/0").
- * FX_OK fills *out (strings borrowed from obj); FX_EINVAL otherwise.
+ * Checks the bytes (p, len) as one STIX 2.1 object: strict JSON (as the API
+ * parses it: duplicate names, NUL, invalid UTF-8, nesting past 32 refused),
+ * then every rule of decision 0006. Every problem goes to pb as a JSON
+ * Pointer relative to the object ("/created", "/object_marking_refs/0"); a
+ * problem with the JSON itself has the field "". FX_OK or FX_EINVAL; *out is
+ * filled either way, as far as the object could be read. Never builds a tree:
+ * the scanner's tokens are walked in place.
  */
-enum fx_err fx_stix_validate(const json_t *obj, struct fx_problem *pb, struct fx_stix_info *out);
+enum fx_err fx_stix_check(struct fx_stix_checker *c, const char *p, size_t len,
+                          struct fx_problem *pb, struct fx_stix_summary *out);
 
 /* Called for each element of an envelope's "objects": its bytes, untouched, and its index. */
 typedef enum fx_err (*fx_stix_object_fn)(const char *p, size_t len, size_t index, void *arg);
