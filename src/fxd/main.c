@@ -377,6 +377,8 @@ static int cmd_serve(const struct opts *o)
     ctx.taxii_max_body = o->taxii_max_body;
     ctx.views = fx_viewcache_new(4096);
     ctx.taxii_pages = fx_viewcache_new(FX_TAXII_PAGE_CACHE);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    sem_init(&ctx.taxii_checkers, 0, cores > 2 ? (unsigned)(cores - 1) : 1);
     ctx.tokens = fx_tokencache_new(4096, 1000);
     struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
                                 .tls_cert = o->tls_cert, .tls_key = o->tls_key};
@@ -397,6 +399,7 @@ static int cmd_serve(const struct opts *o)
     fx_ratelimit_free(ctx.rl);
     fx_viewcache_free(ctx.views);
     fx_viewcache_free(ctx.taxii_pages);
+    sem_destroy(&ctx.taxii_checkers);
     fx_tokencache_free(ctx.tokens);
     fx_keyring_free(kr);
     fx_signer_free(sg);

@@ -984,18 +984,23 @@ void fx_api_taxii_add(struct fx_req *req)
     fx_buf_init(&in.status_text, FX_MAX_TAXII_BODY_CEILING);
     fx_uuid_v7(fx_clock_now(&req->ctx->clock), in.status_id);
     char msg[256];
+    /* checking and sealing are the CPU's work: as many at once as leaves the writer a core */
+    while (sem_wait(&req->ctx->taxii_checkers) != 0)
+        ;
     enum fx_err err = fx_stix_envelope_each(req->body.p ? req->body.p : "", req->body.len,
                                             FX_MAX_TAXII_OBJECTS, on_object, &in, msg,
                                             sizeof(msg));
+    if (err == FX_OK)
+        err = fx_store_read(req->ctx->store, seal_fn, &in);
+    sem_post(&req->ctx->taxii_checkers);
     if (err == FX_ETOOBIG) {
         fx_req_problem(req, 413, msg);
         goto out;
     }
-    if (err != FX_OK) {
+    if (err == FX_EINVAL) {
         fx_req_problem(req, 400, msg);
         goto out;
     }
-    err = fx_store_read(req->ctx->store, seal_fn, &in);
     if (err == FX_OK)
         err = fx_store_write(req->ctx->store, store_fn, &in);
     if (err != FX_OK) {

@@ -11,6 +11,7 @@
 #include "ledger/signer.h"
 #include "store/store.h"
 
+#include <semaphore.h>
 #include <stdatomic.h>
 
 struct fx_ratelimit;
@@ -32,6 +33,11 @@ struct fx_ctx {
     struct fx_ratelimit *rl;    /* owned by fxd main; NULL disables rate limits */
     struct fx_viewcache *views; /* owned by fxd main; NULL disables the cache */
     struct fx_viewcache *taxii_pages; /* owned by fxd main: TAXII pages (NULL: none) */
+    /*
+     * TAXII envelopes checked at once: the cores but the one the store's writer
+     * needs (at least one), so that checking never starves the commit it feeds.
+     */
+    sem_t taxii_checkers;
     struct fx_tokencache *tokens; /* owned by fxd main; NULL: every request reads its token */
     struct fx_metrics metrics;
     const char *data_dir;       /* borrowed */
