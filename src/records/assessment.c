@@ -142,29 +142,8 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env
 {
     static const char *sql = "INSERT INTO assessment_versions (assessment_id, version, body,"
                              " content_sha256, created_at) VALUES ($1, $2, $3, $4, $5)";
-    unsigned char *blob = NULL;
-    size_t blen = 0;
-    char sha[65];
-    enum fx_err err = fx_review_seal(env->keys, db, a->org_id, "assessment", a->id, a->version,
-                                     doc, &blob, &blen, sha);
-    if (err != FX_OK)
-        return err;
-    struct fx_stmt *st = NULL;
-    bool r;
-    err = fx_db_prepare(db, sql, &st);
-    if (err == FX_OK) {
-        fx_stmt_bind_str(st, 1, a->id);
-        fx_stmt_bind_i64(st, 2, a->version);
-        fx_stmt_bind_blob(st, 3, blob, blen);
-        fx_stmt_bind_str(st, 4, sha);
-        fx_stmt_bind_i64(st, 5, env->now);
-        err = fx_stmt_step(st, &r);
-        fx_stmt_finalize(st);
-    }
-    free(blob);
-    if (err == FX_OK) /* SPEC §9: the assessment and its outcome are leaves */
-        err = fx_notice_leaf(db, env, "assessment", a->id, a->version, sha, a->org_id);
-    return err;
+    /* SPEC §9: the assessment and its outcome are leaves */
+    return fx_review_put_version(db, env, sql, "assessment", a->id, a->version, a->org_id, doc);
 }
 
 static enum fx_err put_row(struct fx_db *db, const struct fx_assessment_row *a, bool fresh)

@@ -60,6 +60,35 @@ enum fx_err fx_review_open_json(struct fx_keyring *kr, struct fx_db *db, const c
 }
 
 /* Moves the notice to status `to` and writes the row back. */
+enum fx_err fx_review_put_version(struct fx_db *db, const struct fx_notice_env *env,
+                                  const char *sql, const char *kind, const char *id,
+                                  int64_t version, const char *org_id, const json_t *doc)
+{
+    unsigned char *blob = NULL;
+    size_t blen = 0;
+    char sha[65];
+    enum fx_err err =
+        fx_review_seal(env->keys, db, org_id, kind, id, version, doc, &blob, &blen, sha);
+    if (err != FX_OK)
+        return err;
+    struct fx_stmt *st = NULL;
+    bool r;
+    err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_str(st, 1, id);
+        fx_stmt_bind_i64(st, 2, version);
+        fx_stmt_bind_blob(st, 3, blob, blen);
+        fx_stmt_bind_str(st, 4, sha);
+        fx_stmt_bind_i64(st, 5, env->now);
+        err = fx_stmt_step(st, &r);
+        fx_stmt_finalize(st);
+    }
+    free(blob);
+    if (err == FX_OK)
+        err = fx_notice_leaf(db, env, kind, id, version, sha, org_id);
+    return err;
+}
+
 static enum fx_err move(struct fx_db *db, const struct fx_notice_env *env,
                         struct fx_notice_row *row, const char *to)
 {

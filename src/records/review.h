@@ -24,6 +24,17 @@
 enum fx_err fx_review_seal(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
                            const char *kind, const char *id, int64_t version, const json_t *doc,
                            unsigned char **blob_out, size_t *len_out, char sha256_out[65]);
+/*
+ * Seals doc as version `version` of record `id` (kind names it in the associated
+ * data), inserts it with sql — "INSERT INTO <kind>_versions (<id column>, version,
+ * body, content_sha256, created_at) VALUES ($1, $2, $3, $4, $5)" — and appends its
+ * ledger leaf (SPEC §9) owned by org_id. The shared body of the versioned records
+ * of the review process (assessments, grants).
+ */
+enum fx_err fx_review_put_version(struct fx_db *db, const struct fx_notice_env *env,
+                                  const char *sql, const char *kind, const char *id,
+                                  int64_t version, const char *org_id, const json_t *doc);
+
 /* Opens what fx_review_seal made: the served bytes, malloc'd. */
 enum fx_err fx_review_open(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
                            const char *kind, const char *id, int64_t version, const void *blob,
