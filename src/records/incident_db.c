@@ -10,6 +10,7 @@
 #include "common/parse.h"
 #include "records/incident.h"
 #include "records/incident_int.h"
+#include "records/notice.h"
 #include "records/tlog.h"
 #include "taxii/stix.h"
 
@@ -691,42 +692,8 @@ enum fx_err fx_incident_versions(struct fx_db *db, struct fx_keyring *kr,
 enum fx_err fx_incident_history(struct fx_db *db, struct fx_keyring *kr,
                                 const struct fx_incident_row *row, json_t **out)
 {
-    static const char *sql = "SELECT time, user_id, org_id, action, detail FROM events"
-                             " WHERE record_id = $1 ORDER BY id";
-    struct fx_stmt *st = NULL;
-    bool r = false;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_str(st, 1, row->id);
-    json_t *items = json_array();
-    char aad[64];
-    snprintf(aad, sizeof(aad), "event:%s", row->id);
-    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
-        size_t clen = 0, plen = 0;
-        const void *c = fx_stmt_blob(st, 4, &clen);
-        char *pt = NULL, t[25];
-        err = fx_keyring_open(kr, db, row->org_id, aad, c, clen, &pt, &plen);
-        if (err != FX_OK)
-            break;
-        json_t *e = json_loadb(pt, plen, 0, NULL);
-        free(pt);
-        if (e == NULL)
-            e = json_object();
-        fx_format_time(fx_stmt_i64(st, 0), t);
-        json_object_set_new(e, "time", json_string(t));
-        json_object_set_new(e, "user_id", json_string(fx_stmt_text(st, 1, NULL)));
-        json_object_set_new(e, "org_id", json_string(fx_stmt_text(st, 2, NULL)));
-        json_object_set_new(e, "action", json_string(fx_stmt_text(st, 3, NULL)));
-        json_array_append_new(items, e);
-    }
-    fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        json_decref(items);
-        return err;
-    }
-    *out = items;
-    return FX_OK;
+    /* incident events share the events table and its sealing with notices */
+    return fx_record_history(db, kr, row->id, row->org_id, out);
 }
 
 enum fx_err fx_incident_bundle(struct fx_db *db, struct fx_keyring *kr,

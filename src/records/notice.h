@@ -169,6 +169,12 @@ enum fx_err fx_notice_version_bytes(struct fx_db *db, struct fx_keyring *kr,
 /* The list of versions, oldest first (new reference). */
 enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
                                const struct fx_notice_row *row, json_t **out);
+/*
+ * The history events of any record whose events were appended sealed under
+ * org_id's key (notices, incidents), oldest first (new reference).
+ */
+enum fx_err fx_record_history(struct fx_db *db, struct fx_keyring *kr, const char *record_id,
+                              const char *org_id, json_t **out);
 /* The history events, oldest first (new reference). */
 enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
                               const struct fx_notice_row *row, json_t **out);

@@ -703,6 +703,12 @@ enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
 enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
                               const struct fx_notice_row *row, json_t **out)
 {
+    return fx_record_history(db, kr, row->id, row->org_id, out);
+}
+
+enum fx_err fx_record_history(struct fx_db *db, struct fx_keyring *kr, const char *record_id,
+                              const char *org_id, json_t **out)
+{
     static const char *sql = "SELECT time, user_id, org_id, action, detail FROM events"
                              " WHERE record_id = $1 ORDER BY id";
     struct fx_stmt *st = NULL;
@@ -710,15 +716,15 @@ enum fx_err fx_notice_history(struct fx_db *db, struct fx_keyring *kr,
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_str(st, 1, row->id);
+    fx_stmt_bind_str(st, 1, record_id);
     json_t *items = json_array();
     char aad[64];
-    snprintf(aad, sizeof(aad), "event:%s", row->id);
+    snprintf(aad, sizeof(aad), "event:%s", record_id);
     while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
         size_t clen = 0, plen = 0;
         const void *c = fx_stmt_blob(st, 4, &clen);
         char *pt = NULL, t[25];
-        err = fx_keyring_open(kr, db, row->org_id, aad, c, clen, &pt, &plen);
+        err = fx_keyring_open(kr, db, org_id, aad, c, clen, &pt, &plen);
         if (err != FX_OK)
             break;
         json_t *e = json_loadb(pt, plen, 0, NULL);
