@@ -11,10 +11,9 @@
 #    the signed root, and in-process receipt verification.
 # 2. fx verify, whole process (exec, read the files, verify, exit), on a
 #    receipt of that million-leaf tree: hyperfine when installed, otherwise
-#    VERIFY_RUNS (300) runs timed with bash's clock, median. The same checks
-#    in a program that does not link libcurl (bench/verify_nocurl.c) and
-#    /bin/true are timed the same way: what loading libcurl costs, and what
-#    starting any process costs here.
+#    VERIFY_RUNS (300) runs timed with bash's clock, median. /bin/true is
+#    timed the same way: what starting any process costs here. (fx opens
+#    libcurl only for commands that use the network; verify does not.)
 # 3. Durable writes through the API: a fresh fxd (--rate-limit 0 --quiet),
 #    POST /api/v1/notices (a draft: one version, one leaf; the answer comes
 #    after the commit is on disk, with its receipt) from one connection, one
@@ -24,7 +23,7 @@
 #    checkpoints before and after.
 #
 # Environment: LEAVES, BATCH, PROOFS, VERIFY_RUNS, DURATION, CONNS, FXD, FX,
-# LEDGER_BENCH, VERIFY_NOCURL (the binaries; default build/...). Everything it makes goes in
+# LEDGER_BENCH (the binaries; default build/...). Everything it makes goes in
 # one temporary directory, removed on exit with every process it started.
 set -u
 
@@ -32,7 +31,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FXD=${FXD:-$ROOT/build/fxd}
 FX=${FX:-$ROOT/build/fx}
 LEDGER_BENCH=${LEDGER_BENCH:-$ROOT/build/bench/ledger_bench}
-VERIFY_NOCURL=${VERIFY_NOCURL:-$(dirname "$LEDGER_BENCH")/verify_nocurl}
 LEAVES=${LEAVES:-1000000}
 BATCH=${BATCH:-10000}
 PROOFS=${PROOFS:-2000}
@@ -45,7 +43,7 @@ die() {
     exit 1
 }
 
-for b in "$FXD" "$FX" "$LEDGER_BENCH" "$VERIFY_NOCURL"; do
+for b in "$FXD" "$FX" "$LEDGER_BENCH"; do
     [ -x "$b" ] || die "$b is not built (cmake --build build)"
 done
 command -v curl >/dev/null || die "curl is not installed"
@@ -92,18 +90,16 @@ time_runs() {
     done | awk '{ print ($2 - $1) * 1000 }' | sort -g |
         awk '{ v[NR] = $1 } END { printf "median %.2f ms  p90 %.2f ms  min %.2f ms  (%d runs)", v[int((NR + 1) / 2)], v[int(NR * 0.9)], v[1], NR }'
 }
-"$VERIFY_NOCURL" "$TMP/receipt.json" "$TMP/key" >/dev/null || die "verify_nocurl refused the receipt"
 if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 20 --runs "$VERIFY_RUNS" "$FX verify $TMP/receipt.json --key $TMP/key" \
-        "$VERIFY_NOCURL $TMP/receipt.json $TMP/key" "/bin/true" 2>&1 | sed 's/^/  /'
+        "/bin/true" 2>&1 | sed 's/^/  /'
 else
     time_runs 20 "$FX" verify "$TMP/receipt.json" --key "$TMP/key" >/dev/null
     echo "fx verify:      $(time_runs "$VERIFY_RUNS" "$FX" verify "$TMP/receipt.json" --key "$TMP/key")   (target < 5 ms)"
-    echo "verify_nocurl:  $(time_runs "$VERIFY_RUNS" "$VERIFY_NOCURL" "$TMP/receipt.json" "$TMP/key")   (the same checks, libcurl not loaded)"
     echo "/bin/true:      $(time_runs "$VERIFY_RUNS" /bin/true)   (starting a process)"
     echo "(hyperfine is not installed: bash loop, EPOCHREALTIME around each run)"
 fi
-echo "shared objects loaded before main(): fx $(ldd "$FX" | wc -l), verify_nocurl $(ldd "$VERIFY_NOCURL" | wc -l)"
+echo "shared objects loaded before main(): fx $(ldd "$FX" | wc -l) (libcurl is opened only by network commands)"
 echo
 
 # ---- 3. durable writes through the API ------------------------------------

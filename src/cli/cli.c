@@ -86,7 +86,14 @@ static int connect_once(struct fx_cli *cli)
     rc = fx_cli_resolve(cli, &cli->url, &token);
     if (rc != FX_EXIT_OK)
         goto out;
-    if (fx_client_init(&cli->client, cli->url, token) != FX_OK) {
+    switch (fx_client_init(&cli->client, cli->url, token)) {
+    case FX_OK:
+        break;
+    case FX_EIO: /* libcurl could not be loaded: said on stderr */
+        fx_client_cleanup(&cli->client);
+        rc = FX_EXIT_LOCAL;
+        goto out;
+    default:
         fx_client_cleanup(&cli->client);
         rc = fx_args_usage_error(cli, "the token is not a valid API token");
         goto out;

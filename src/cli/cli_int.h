@@ -1,7 +1,8 @@
 /*
  * cli_int.h: what the files of src/cli share. fx is a client of the HTTP API
- * (docs/API.md) and nothing else: it links src/common, jansson and libcurl,
- * never the store, so everything it knows comes over the wire (STYLE §1).
+ * (docs/API.md) and nothing else: it uses src/common, jansson and libcurl
+ * (opened only when a command needs the network, libcurl.c), never the
+ * store, so everything it knows comes over the wire (STYLE §1).
  *
  * Layout: main.c dispatches to one cmd_<group>.c per command group; args.c
  * parses options, config.c finds the server and the token, client.c speaks
@@ -46,9 +47,32 @@ enum fx_exit {
 /* Positional arguments any command takes, at most. */
 #define FX_CLI_MAX_POS 4
 
+/* ------------------------------------------------------------------ libcurl.c */
+
+/* The libcurl functions fx calls, bound by fx_curl() when first needed. */
+struct fx_curl {
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *curl);
+    void (*easy_reset)(CURL *curl);
+    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *curl);
+    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+    CURLHcode (*easy_header)(CURL *curl, const char *name, size_t index, unsigned int origin,
+                             int request, struct curl_header **hout);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *data);
+    void (*slist_free_all)(struct curl_slist *list);
+};
+
+const struct fx_curl *fx_curl(void);
+void fx_curl_unload(void);
+
 /* ------------------------------------------------------------------ client.c */
 
 struct fx_client {
+    const struct fx_curl *api; /* static: libcurl, loaded by fx_client_init() */
     CURL *curl; /* owned; reused so that pages share one connection */
     char *base; /* owned; the server URL without a trailing '/' */
     char *auth; /* owned; "Authorization: Bearer ..." or NULL; wiped on cleanup */

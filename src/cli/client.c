@@ -1,5 +1,5 @@
 /*
- * client.c: one HTTP exchange with fxd through libcurl. It owns the curl
+ * client.c: one HTTP exchange with fxd through libcurl (libcurl.c). It owns the curl
  * handle (kept between requests so that the pages of a list share one
  * connection) and the Authorization header, which it wipes when done.
  *
@@ -31,7 +31,12 @@ enum fx_err fx_client_init(struct fx_client *c, const char *base_url, const char
     while (len > 0 && base_url[len - 1] == '/')
         len--;
     c->base = fx_xstrndup(base_url, len);
-    c->curl = curl_easy_init();
+    c->api = fx_curl();
+    if (c->api == NULL) {
+        err = FX_EIO;
+        goto out;
+    }
+    c->curl = c->api->easy_init();
     if (c->curl == NULL)
         fx_die("curl_easy_init failed");
     if (token != NULL) {
@@ -60,7 +65,7 @@ out:
 void fx_client_cleanup(struct fx_client *c)
 {
     if (c->curl != NULL)
-        curl_easy_cleanup(c->curl);
+        c->api->easy_cleanup(c->curl);
     if (c->auth != NULL)
         sodium_memzero(c->auth, strlen(c->auth));
     FX_FREE(c->auth);
@@ -102,10 +107,10 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Copies a response header's value, or NULL when it is absent. */
-static char *header_value(CURL *curl, const char *name)
+static char *header_value(const struct fx_client *c, const char *name)
 {
     struct curl_header *h = NULL;
-    if (curl_easy_header(curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+    if (c->api->easy_header(c->curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
         return NULL;
     return fx_xstrdup(h->value);
 }
@@ -130,7 +135,8 @@ static bool is_connect_error(CURLcode rc)
     }
 }
 
-static enum fx_err add_header(struct curl_slist **list, const char *name, const char *value)
+static enum fx_err add_header(const struct fx_curl *api, struct curl_slist **list,
+                              const char *name, const char *value)
 {
     enum fx_err err = FX_OK;
     struct fx_buf line;
@@ -140,7 +146,7 @@ static enum fx_err add_header(struct curl_slist **list, const char *name, const 
     err = fx_buf_printf(&line, "%s: %s", name, value);
     if (err != FX_OK)
         goto out;
-    l = curl_slist_append(*list, line.p);
+    l = api->slist_append(*list, line.p);
     if (l == NULL)
         fx_die("out of memory");
     *list = l;
@@ -179,72 +185,72 @@ enum fx_err fx_client_send(struct fx_client *c, const struct fx_request *rq,
     if (err != FX_OK)
         goto out;
 
-    curl_easy_reset(c->curl);
+    c->api->easy_reset(c->curl);
     c->errbuf[0] = '\0';
-    curl_easy_setopt(c->curl, CURLOPT_URL, url.p);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, FX_CLI_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, FX_CLI_STALL_SECONDS);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+    c->api->easy_setopt(c->curl, CURLOPT_URL, url.p);
+    c->api->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+    c->api->easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->api->easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    c->api->easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    c->api->easy_setopt(c->curl, CURLOPT_USERAGENT, USER_AGENT);
+    c->api->easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, FX_CLI_CONNECT_TIMEOUT_MS);
+    c->api->easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    c->api->easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, FX_CLI_STALL_SECONDS);
+    c->api->easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    c->api->easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
 
     if (strcmp(rq->method, "GET") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+        c->api->easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, rq->method);
+        c->api->easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, rq->method);
         if (rq->body != NULL) {
-            curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq->body);
-            curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+            c->api->easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq->body);
+            c->api->easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
         }
     }
 
-    err = add_header(&headers, "Accept", c->media ? c->media : "application/json");
+    err = add_header(c->api, &headers, "Accept", c->media ? c->media : "application/json");
     if (err != FX_OK)
         goto out;
     /* An empty Expect: stops curl waiting for "100 Continue" before larger bodies. */
-    headers = curl_slist_append(headers, "Expect:");
+    headers = c->api->slist_append(headers, "Expect:");
     if (headers == NULL)
         fx_die("out of memory");
     if (rq->body != NULL)
-        err = add_header(&headers, "Content-Type", c->media ? c->media : "application/json");
+        err = add_header(c->api, &headers, "Content-Type", c->media ? c->media : "application/json");
     if (err == FX_OK && c->auth != NULL) {
-        struct curl_slist *l = curl_slist_append(headers, c->auth);
+        struct curl_slist *l = c->api->slist_append(headers, c->auth);
         if (l == NULL)
             fx_die("out of memory");
         headers = l;
     }
     if (err == FX_OK && rq->if_match != NULL)
-        err = add_header(&headers, "If-Match", rq->if_match);
+        err = add_header(c->api, &headers, "If-Match", rq->if_match);
     if (err == FX_OK && rq->idempotency_key != NULL)
-        err = add_header(&headers, "Idempotency-Key", rq->idempotency_key);
+        err = add_header(c->api, &headers, "Idempotency-Key", rq->idempotency_key);
     if (err != FX_OK)
         goto out;
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    c->api->easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 
-    rc = curl_easy_perform(c->curl);
+    rc = c->api->easy_perform(c->curl);
     if (rc != CURLE_OK) {
         if (sink.too_big) {
             out->error = fx_xstrdup("the answer is larger than fx accepts");
             err = FX_ETOOBIG;
         } else {
-            out->error = fx_xstrdup(c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+            out->error = fx_xstrdup(c->errbuf[0] ? c->errbuf : c->api->easy_strerror(rc));
             err = is_connect_error(rc) ? FX_EIO : FX_EINVAL;
         }
         goto out;
     }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
-    if (curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
+    c->api->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+    if (c->api->easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
         out->content_type = fx_xstrdup(ct);
-    out->etag = header_value(c->curl, "ETag");
-    out->location = header_value(c->curl, "Location");
-    out->retry_after = header_value(c->curl, "Retry-After");
+    out->etag = header_value(c, "ETag");
+    out->location = header_value(c, "Location");
+    out->retry_after = header_value(c, "Retry-After");
     {
-        char *replayed = header_value(c->curl, "Idempotent-Replayed");
+        char *replayed = header_value(c, "Idempotent-Replayed");
         out->replayed = replayed != NULL && strcmp(replayed, "true") == 0;
         free(replayed);
     }
@@ -256,35 +262,45 @@ out:
     /* The header list holds a copy of the token: wipe it before freeing. */
     for (struct curl_slist *l = headers; l != NULL; l = l->next)
         sodium_memzero(l->data, strlen(l->data));
-    curl_slist_free_all(headers);
+    if (headers != NULL)
+        c->api->slist_free_all(headers);
     fx_buf_cleanup(&url);
+    return err;
+}
+
+/*
+ * Appends s percent-encoded: every byte but RFC 3986's unreserved characters,
+ * so that a segment or a query value can hold '/', '?', '&' or anything else.
+ */
+static enum fx_err add_escaped(struct fx_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    enum fx_err err = FX_OK;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && err == FX_OK; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            err = fx_buf_add(b, p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            err = fx_buf_add(b, e, 3);
+        }
+    }
     return err;
 }
 
 /* Appends "/" and the percent-encoded segment to a path. */
 enum fx_err fx_client_path_add(struct fx_buf *b, const char *segment)
 {
-    enum fx_err err = FX_OK;
-    char *esc = curl_easy_escape(NULL, segment, (int)strlen(segment));
-    if (esc == NULL)
-        fx_die("out of memory");
-    err = fx_buf_printf(b, "/%s", esc);
-    curl_free(esc);
-    return err;
+    enum fx_err err = fx_buf_add(b, "/", 1);
+    return err == FX_OK ? add_escaped(b, segment) : err;
 }
 
 /* Appends "?name=value" or "&name=value", the value percent-encoded; a NULL value adds nothing. */
 enum fx_err fx_client_query_add(struct fx_buf *b, const char *name, const char *value)
 {
     enum fx_err err = FX_OK;
-    char *esc = NULL;
     if (value == NULL)
-        goto out;
-    esc = curl_easy_escape(NULL, value, (int)strlen(value));
-    if (esc == NULL)
-        fx_die("out of memory");
-    err = fx_buf_printf(b, "%c%s=%s", b->p && strchr(b->p, '?') ? '&' : '?', name, esc);
-out:
-    curl_free(esc);
-    return err;
+        return FX_OK;
+    err = fx_buf_printf(b, "%c%s=", b->p && strchr(b->p, '?') ? '&' : '?', name);
+    return err == FX_OK ? add_escaped(b, value) : err;
 }

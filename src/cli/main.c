@@ -48,15 +48,9 @@ int main(int argc, char **argv)
     struct fx_cli cli;
 
     fx_cli_init(&cli);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fputs("fx: cannot initialise libcurl\n", stderr);
-        rc = FX_EXIT_LOCAL;
-        goto out;
-    }
     rc = fx_args_dispatch(&cli, NULL, usage, commands, FX_ARRAY_LEN(commands), argc - 1, argv + 1);
-    curl_global_cleanup();
-out:
     fx_cli_cleanup(&cli);
+    fx_curl_unload();
     if (fflush(stdout) != 0 && rc == FX_EXIT_OK) {
         fputs("fx: cannot write to standard output\n", stderr);
         rc = FX_EXIT_LOCAL;

@@ -478,6 +478,23 @@ def test_fx_verify_never_touches_the_network(fx, work, keyfile, receipts):
     assert not calls, "fx verify opened sockets: %s" % calls
 
 
+def test_fx_verify_does_not_load_libcurl(fx, work, keyfile, receipts):
+    # Loading libcurl's thirty-odd libraries costs more than verifying does;
+    # fx opens it only for commands that talk to a server.
+    rpath = save(work, "r-libs.json", json.dumps(receipts[3]))
+    env = dict(os.environ, LD_DEBUG="files")
+    p = subprocess.run([FX, "verify", rpath, "--key", keyfile], capture_output=True,
+                       timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    if b"file=" not in p.stderr:
+        pytest.skip("the dynamic loader here does not honour LD_DEBUG")
+    assert b"libcurl" not in p.stderr
+    p = subprocess.run([FX, "--url", "http://127.0.0.1:9", "me"], capture_output=True,
+                       timeout=120, env=env)
+    assert b"libcurl" in p.stderr  # and a network command does open it
+    assert p.returncode == 5, p.stderr[-2000:]
+
+
 # --------------------------------------------------------------------------
 # Leaves and indices
 
