@@ -204,7 +204,7 @@ static enum fx_err receipt_fn(struct fx_db *db, void *arg)
 /*
  * The stored tree, read directly (as tlog.c reads it), to check proofs: leaf
  * hashes from the entries' bytes, so a proof is checked against the leaves
- * themselves, and nodes from ledger_nodes for old roots.
+ * themselves, and nodes from ledger_hashes for old roots.
  */
 static enum fx_err leaf_hash_fn(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
 {
@@ -220,7 +220,8 @@ static enum fx_err leaf_hash_fn(void *ctx, uint64_t index, unsigned char out[FX_
 static enum fx_err node_fn(void *ctx, unsigned level, uint64_t index,
                            unsigned char out[FX_MERKLE_HASH], bool *found)
 {
-    static const char *sql = "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2";
+    /* the in-order position that tlog.c keys ledger_hashes by */
+    static const char *sql = "SELECT hash FROM ledger_hashes WHERE pos = $1";
     struct fx_stmt *st = NULL;
     bool row = false;
     size_t len = 0;
@@ -228,8 +229,7 @@ static enum fx_err node_fn(void *ctx, unsigned level, uint64_t index,
     *found = false;
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_i64(st, 1, level);
-    fx_stmt_bind_i64(st, 2, (int64_t)index);
+    fx_stmt_bind_i64(st, 1, (int64_t)((index << (level + 1)) + ((uint64_t)1 << level) - 1));
     err = fx_stmt_step(st, &row);
     if (err == FX_OK && row) {
         const void *h = fx_stmt_blob(st, 0, &len);

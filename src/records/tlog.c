@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,38 +17,27 @@
 #define TILE_WIDTH 256
 #define MAX_TILE_LEVEL 8
 
-static enum fx_err leaf_hash(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
+/*
+ * Where the hash of the node at (level, index) is kept: its in-order position,
+ * leaf i at 2i (migration 5 says why). Callers pass nodes of the stored tree,
+ * whose positions are below twice its size.
+ */
+static int64_t position(unsigned level, uint64_t index)
 {
-    static const char *sql = "SELECT hash FROM ledger_leaves WHERE idx = $1";
-    struct fx_stmt *st = NULL;
-    bool row = false;
-    enum fx_err err = fx_db_prepare(ctx, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_i64(st, 1, (int64_t)index);
-    err = fx_stmt_step(st, &row);
-    size_t len = 0;
-    const void *h = row ? fx_stmt_blob(st, 0, &len) : NULL;
-    if (err == FX_OK && (!row || len != FX_MERKLE_HASH))
-        err = FX_ESTORE;
-    if (err == FX_OK)
-        memcpy(out, h, FX_MERKLE_HASH);
-    fx_stmt_finalize(st);
-    return err;
+    return (int64_t)((index << (level + 1)) + ((uint64_t)1 << level) - 1);
 }
 
 static enum fx_err node_hash(void *ctx, unsigned level, uint64_t index,
                              unsigned char out[FX_MERKLE_HASH], bool *found)
 {
-    static const char *sql = "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2";
+    static const char *sql = "SELECT hash FROM ledger_hashes WHERE pos = $1";
     struct fx_stmt *st = NULL;
     bool row = false;
     *found = false;
     enum fx_err err = fx_db_prepare(ctx, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_i64(st, 1, level);
-    fx_stmt_bind_i64(st, 2, (int64_t)index);
+    fx_stmt_bind_i64(st, 1, position(level, index));
     err = fx_stmt_step(st, &row);
     size_t len = 0;
     const void *h = row ? fx_stmt_blob(st, 0, &len) : NULL;
@@ -57,6 +47,13 @@ static enum fx_err node_hash(void *ctx, unsigned level, uint64_t index,
     }
     fx_stmt_finalize(st);
     return err;
+}
+
+static enum fx_err leaf_hash(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
+{
+    bool found = false;
+    enum fx_err err = node_hash(ctx, 0, index, out, &found);
+    return err == FX_OK && !found ? FX_ESTORE : err;
 }
 
 enum fx_err fx_tlog_size(struct fx_db *db, uint64_t *size_out)
@@ -102,20 +99,97 @@ static json_t *path_json(const struct fx_merkle_proof *p)
     return a;
 }
 
-static enum fx_err insert_blob2(struct fx_db *db, const char *sql, int64_t a, int64_t b,
-                                const void *p, size_t n)
+/*
+ * Rows of (key, blob) waiting for one multi-row INSERT: a bulk append of a leaf
+ * writes three rows on average (its bytes, its hash, the node it completes), and
+ * one statement per row cost more than the rows themselves.
+ */
+#define ROWS 32
+
+struct rows {
+    const char *table; /* "ledger_leaves (idx, leaf)" or "ledger_hashes (pos, hash)" */
+    size_t n;
+    int64_t key[ROWS];
+    const void *blob[ROWS]; /* borrowed until the flush; hashes point into copy[] */
+    size_t len[ROWS];
+    unsigned char copy[ROWS][FX_MERKLE_HASH];
+};
+
+/* The two INSERTs of each table, for one row and for ROWS rows: built once, so that
+ * the store's statement cache (keyed by the SQL's address) keeps them prepared. */
+static char sql_text[2][2][ROWS * 16 + 64];
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+static const char *const tables[2] = {"ledger_leaves (idx, leaf)", "ledger_hashes (pos, hash)"};
+
+static void build_sql(void)
 {
-    struct fx_stmt *st = NULL;
-    bool row;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_i64(st, 1, a);
-    fx_stmt_bind_i64(st, 2, b);
-    fx_stmt_bind_blob(st, 3, p, n);
-    err = fx_stmt_step(st, &row);
-    fx_stmt_finalize(st);
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t many = 0; many < 2; many++) {
+            char *q = sql_text[t][many];
+            size_t cap = sizeof(sql_text[t][many]);
+            int at = snprintf(q, cap, "INSERT INTO %s VALUES ", tables[t]);
+            for (size_t i = 0; i < (many ? ROWS : 1); i++)
+                at += snprintf(q + at, cap - (size_t)at, "%s($%zu, $%zu)", i ? ", " : "",
+                               2 * i + 1, 2 * i + 2);
+        }
+    }
+}
+
+static enum fx_err rows_flush(struct fx_db *db, struct rows *r)
+{
+    enum fx_err err = FX_OK;
+    size_t t = r->table == tables[0] ? 0 : 1, done = 0;
+    pthread_once(&sql_once, build_sql);
+    while (err == FX_OK && done < r->n) {
+        size_t k = r->n - done >= ROWS ? ROWS : 1;
+        struct fx_stmt *st = NULL;
+        bool row;
+        err = fx_db_prepare(db, sql_text[t][k == ROWS], &st);
+        for (size_t i = 0; err == FX_OK && i < k; i++) {
+            fx_stmt_bind_i64(st, (int)(2 * i + 1), r->key[done + i]);
+            fx_stmt_bind_blob(st, (int)(2 * i + 2), r->blob[done + i], r->len[done + i]);
+        }
+        if (err == FX_OK)
+            err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+        done += k;
+    }
+    r->n = 0;
     return err;
+}
+
+/* Queues a row; a hash (len FX_MERKLE_HASH, copy true) is copied, other blobs borrowed. */
+static enum fx_err rows_add(struct fx_db *db, struct rows *r, int64_t key, const void *blob,
+                            size_t len, bool copy)
+{
+    if (copy) {
+        memcpy(r->copy[r->n], blob, FX_MERKLE_HASH);
+        blob = r->copy[r->n];
+    }
+    r->key[r->n] = key;
+    r->blob[r->n] = blob;
+    r->len[r->n] = len;
+    return ++r->n == ROWS ? rows_flush(db, r) : FX_OK;
+}
+
+/* What an append has queued: the leaves' bytes and every hash. */
+struct pending {
+    struct rows leaves, hashes;
+};
+
+static void pending_init(struct pending *p)
+{
+    p->leaves.table = tables[0];
+    p->leaves.n = 0;
+    p->hashes.table = tables[1];
+    p->hashes.n = 0;
+}
+
+static enum fx_err pending_flush(struct fx_db *db, struct pending *p)
+{
+    enum fx_err err = rows_flush(db, &p->leaves);
+    enum fx_err err2 = rows_flush(db, &p->hashes);
+    return err != FX_OK ? err : err2;
 }
 
 /* True when jansson writes s as it is between quotes: printable ASCII, no '"' nor '\\'. */
@@ -177,36 +251,24 @@ static char *leaf_bytes(const struct fx_leaf *leaf, size_t *len_out)
 }
 
 /*
- * Stores the leaf at index ap->size (its row, then every node it completes)
- * and pushes it onto *ap. The caller holds the write transaction.
+ * Queues the leaf at index ap->size (its bytes, its hash, then every node it
+ * completes) and pushes it onto *ap; pending_flush() writes them. The leaf's
+ * bytes are borrowed until then. The caller holds the write transaction.
  */
-static enum fx_err put_leaf(struct fx_db *db, struct fx_merkle_appender *ap,
-                            const struct fx_leaf *leaf, const char *bytes, size_t len,
-                            const unsigned char h[FX_MERKLE_HASH])
+static enum fx_err put_leaf(struct fx_db *db, struct pending *pw, struct fx_merkle_appender *ap,
+                            const char *bytes, size_t len, const unsigned char h[FX_MERKLE_HASH])
 {
-    static const char *ins_leaf = "INSERT INTO ledger_leaves (idx, leaf, hash, kind, record_id,"
-                                  " version) VALUES ($1, $2, $3, $4, $5, $6)";
-    static const char *ins_node = "INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)";
     struct fx_merkle_node done[FX_MERKLE_MAX_LEVELS];
     size_t ndone = 0;
-    struct fx_stmt *st = NULL;
-    bool row;
-    enum fx_err err = fx_db_prepare(db, ins_leaf, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_i64(st, 1, (int64_t)ap->size);
-    fx_stmt_bind_blob(st, 2, bytes, len);
-    fx_stmt_bind_blob(st, 3, h, FX_MERKLE_HASH);
-    fx_stmt_bind_str(st, 4, leaf->kind);
-    fx_stmt_bind_str(st, 5, leaf->record_id);
-    fx_stmt_bind_i64(st, 6, leaf->version);
-    err = fx_stmt_step(st, &row);
-    fx_stmt_finalize(st);
+    uint64_t index = ap->size;
+    enum fx_err err = rows_add(db, &pw->leaves, (int64_t)index, bytes, len, false);
+    if (err == FX_OK)
+        err = rows_add(db, &pw->hashes, position(0, index), h, FX_MERKLE_HASH, true);
     if (err == FX_OK)
         err = fx_merkle_appender_push(ap, h, done, &ndone);
     for (size_t i = 0; i < ndone && err == FX_OK; i++)
-        err = insert_blob2(db, ins_node, done[i].level, (int64_t)done[i].index, done[i].hash,
-                           FX_MERKLE_HASH);
+        err = rows_add(db, &pw->hashes, position(done[i].level, done[i].index), done[i].hash,
+                       FX_MERKLE_HASH, true);
     return err;
 }
 
@@ -255,7 +317,12 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
     for (unsigned k = 0; k < FX_MERKLE_MAX_LEVELS; k++)
         if ((size >> k) & 1u)
             memcpy(proof->hash[proof->n++], ap->frontier[k], FX_MERKLE_HASH);
-    err = put_leaf(db, ap, leaf, lbytes, llen, h);
+    struct pending *pw = fx_xmalloc(sizeof(*pw));
+    pending_init(pw);
+    err = put_leaf(db, pw, ap, lbytes, llen, h);
+    if (err == FX_OK)
+        err = pending_flush(db, pw);
+    free(pw);
 
     char note[FX_CHECKPOINT_MAX_NOTE];
     size_t nlen = 0;
@@ -296,8 +363,13 @@ enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
     enum fx_err err = load_tree(db, &ms, &ap);
     if (err != FX_OK)
         return err;
+    struct pending *pw = fx_xmalloc(sizeof(*pw));
+    pending_init(pw);
     for (size_t i = 0; i < n && err == FX_OK; i++)
-        err = put_leaf(db, ap, ready[i].leaf, ready[i].bytes, ready[i].len, ready[i].hash);
+        err = put_leaf(db, pw, ap, ready[i].bytes, ready[i].len, ready[i].hash);
+    if (err == FX_OK)
+        err = pending_flush(db, pw);
+    free(pw);
     if (err == FX_OK && size_out != NULL)
         *size_out = ap->size;
     if (err == FX_OK && note_out != NULL) {

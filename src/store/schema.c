@@ -140,5 +140,22 @@ const struct fx_migration fx_migrations[] = {
      "CREATE TABLE taxii_generations (collection TEXT PRIMARY KEY, n BIGINT NOT NULL);"
      "CREATE TABLE taxii_status (id TEXT PRIMARY KEY, org_id TEXT NOT NULL,"
      " user_id TEXT NOT NULL, created_at BIGINT NOT NULL, body BLOB NOT NULL);"},
+    /* The ledger's hashes in one table keyed by in-order position: leaf i at 2i, the
+     * node of level L and index i at i * 2^(L+1) + 2^L - 1. Every hash an append
+     * writes then lands at the right edge of one B-tree (a node sits 2^L - 1 behind
+     * the leaf that completes it), where two tables, a composite key and an index on
+     * record ids wrote into the middle of four. Leaves keep only their bytes. */
+    {5, "ledger-positions",
+     "CREATE TABLE ledger_hashes (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+     "INSERT INTO ledger_hashes (pos, hash) SELECT idx * 2, hash FROM ledger_leaves;"
+     "INSERT INTO ledger_hashes (pos, hash) SELECT idx * (CAST(2 AS BIGINT) << level)"
+     " + (CAST(1 AS BIGINT) << level) - 1, hash FROM ledger_nodes;"
+     "DROP INDEX ledger_leaves_record;"
+     "ALTER TABLE ledger_leaves DROP COLUMN hash;"
+     "ALTER TABLE ledger_leaves DROP COLUMN kind;"
+     "ALTER TABLE ledger_leaves DROP COLUMN record_id;"
+     "ALTER TABLE ledger_leaves DROP COLUMN version;"
+     "DROP TABLE ledger_nodes;"
+     "DROP TABLE ledger_checkpoints;"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);

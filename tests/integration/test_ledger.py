@@ -7,7 +7,7 @@ a second implementation and not only against themselves. Ed25519 signatures are
 checked here too when python3-cryptography is installed (fx verify checks them
 in every case).
 
-Tampering tests change ledger_leaves / ledger_nodes in DATA/fx.db with Python's
+Tampering tests change ledger_leaves / ledger_hashes in DATA/fx.db with Python's
 sqlite3 while fxd runs (WAL: another process may write), so they need the
 SQLite backend and are skipped on PostgreSQL.
 """
@@ -672,9 +672,9 @@ def test_tiles_hold_the_stored_hashes_and_entries(fxd, entries):
                              timeout=30)
         try:
             stored = [h for (h,) in db.execute(
-                "SELECT hash FROM ledger_leaves WHERE idx < 256 ORDER BY idx")]
-            (node,) = db.execute(
-                "SELECT hash FROM ledger_nodes WHERE level = 8 AND idx = 0").fetchone()
+                "SELECT hash FROM ledger_hashes WHERE pos < 512 AND pos % 2 = 0 ORDER BY pos")]
+            (node,) = db.execute("SELECT hash FROM ledger_hashes WHERE pos = ?",
+                                 (position(8, 0),)).fetchone()
         finally:
             db.close()
         assert full.content == b"".join(stored)
@@ -805,6 +805,11 @@ class TamperedLog:
         self.srv.cleanup()
 
 
+def position(level, idx):
+    """Where the store keeps the hash of node (level, idx): its in-order position."""
+    return (idx << (level + 1)) + (1 << level) - 1
+
+
 def frontier(size):
     """(level, index) of the complete subtrees the tree of size leaves ends with, largest first."""
     out, start = [], 0
@@ -831,8 +836,8 @@ def test_watch_catches_a_changed_node(fx, work):
         kept = open(log.state).read()
         level, idx = frontier(size)[0]
         assert level >= 1
-        assert log.sql("UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?",
-                       b"\x11" * 32, level, idx) == 1
+        assert log.sql("UPDATE ledger_hashes SET hash = ? WHERE pos = ?",
+                       b"\x11" * 32, position(level, idx)) == 1
         p = log.watch(EXIT_VERIFY)
         assert "another root" in p.err
         assert_alert(p, log.state, kept)
@@ -850,8 +855,8 @@ def test_watch_catches_a_changed_leaf_hash(fx, work):
         assert size % 2 == 1  # the last leaf's hash is part of the root
         log.watch(0)
         kept = open(log.state).read()
-        assert log.sql("UPDATE ledger_leaves SET hash = ? WHERE idx = ?", b"\x22" * 32,
-                       size - 1) == 1
+        assert log.sql("UPDATE ledger_hashes SET hash = ? WHERE pos = ?", b"\x22" * 32,
+                       position(0, size - 1)) == 1
         assert_alert(log.watch(EXIT_VERIFY), log.state, kept)
     finally:
         log.close()
@@ -868,8 +873,8 @@ def test_watch_catches_history_rewritten_then_extended(fx, work):
         log.watch(0)
         kept = open(log.state).read()
         level, idx = frontier(size)[1]
-        assert log.sql("UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?",
-                       b"\x33" * 32, level, idx) == 1
+        assert log.sql("UPDATE ledger_hashes SET hash = ? WHERE pos = ?",
+                       b"\x33" * 32, position(level, idx)) == 1
         log.write(4)
         assert log.size() > size
         p = log.watch(EXIT_VERIFY)
@@ -888,6 +893,7 @@ def test_watch_catches_a_log_that_shrank(fx, work):
         log.watch(0)
         kept = open(log.state).read()
         assert log.sql("DELETE FROM ledger_leaves WHERE idx = ?", size - 1) == 1
+        assert log.sql("DELETE FROM ledger_hashes WHERE pos >= ?", position(0, size - 1)) >= 1
         assert log.size() == size - 1
         p = log.watch(EXIT_VERIFY)
         assert "shrank" in p.err
@@ -908,7 +914,8 @@ def test_a_changed_leaf_hash_breaks_its_neighbours_proof(fx, work):
         leaf3 = base64.b64decode(expect(anon.get("ledger/entries/3"), 200)["leaf"])
         p = expect(anon.get("ledger/proof/inclusion", params={"index": 3, "size": size}), 200)
         assert verify_inclusion(3, size, leaf_hash(leaf3), b64s(p["inclusion_path"]), root)
-        assert log.sql("UPDATE ledger_leaves SET hash = ? WHERE idx = 2", b"\x44" * 32) == 1
+        assert log.sql("UPDATE ledger_hashes SET hash = ? WHERE pos = ?", b"\x44" * 32,
+                       position(0, 2)) == 1
         p = expect(anon.get("ledger/proof/inclusion", params={"index": 3, "size": size}), 200)
         assert not verify_inclusion(3, size, leaf_hash(leaf3), b64s(p["inclusion_path"]), root)
     finally:
