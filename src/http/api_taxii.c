@@ -10,6 +10,9 @@
  * ones answer 400 naming each parameter. Every row a query reads is put to
  * the gate (src/auth/access.c) before it counts, and reads of AMBER and RED
  * objects from outside their org are audited before the answer (SPEC §10).
+ * Every object version a POST stores is a ledger leaf (SPEC §9), appended in
+ * the envelope's transaction with one signed checkpoint for the envelope; the
+ * status resource names each stored object's leaf index and that checkpoint.
  */
 #include "auth/access.h"
 #include "common/json.h"
@@ -18,10 +21,12 @@
 #include "http/viewcache.h"
 #include "records/audit.h"
 #include "records/incident.h"
+#include "records/tlog.h"
 #include "taxii/stix.h"
 #include "taxii/taxii.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -813,6 +818,16 @@ struct ingest {
     struct fx_buf status_text; /* owned: the answer */
     struct fx_stix_checker *checker; /* owned: the scanner's reusable scratch */
     char status_id[37];
+    int64_t received;              /* ms: the leaves' time */
+    /* one ledger leaf per put (SPEC §9), prepared before the write transaction */
+    struct fx_leaf *leaves;        /* owned array of n; borrows puts' ids and hex[] */
+    char (*hex)[65];               /* owned: each put's content SHA-256, hex */
+    struct fx_tlog_ready *ready;   /* owned: each leaf's bytes and hash */
+    struct fx_tlog_ready *stored;  /* owned scratch: the ready leaves of stored puts (borrowed) */
+    uint64_t tree_size;            /* the log's size after the envelope's leaves */
+    size_t n_leaves;               /* leaves appended: the last n_leaves below tree_size */
+    char note[FX_CHECKPOINT_MAX_NOTE]; /* the signed checkpoint of tree_size */
+    size_t note_len;
 };
 
 /*
@@ -873,6 +888,59 @@ static enum fx_err on_object(const char *p, size_t len, size_t index, void *arg)
     return FX_OK;
 }
 
+/*
+ * SPEC §9: each object version stored is a leaf {kind "stix_object", record_id
+ * its STIX id, version the version TAXII names it by (its modified, else
+ * created, in microseconds; date_added for objects with neither, set in the
+ * write), content_sha256 of the exact bytes TAXII serves for it (the bytes as
+ * posted), org the posting org, time of receipt}. Never any content. Bytes and
+ * hashes are made here, outside the write transaction, where checking runs.
+ */
+static void prepare_leaves(struct ingest *in)
+{
+    size_t n = in->n ? in->n : 1;
+    in->leaves = fx_xcalloc(n, sizeof(*in->leaves));
+    in->hex = fx_xcalloc(n, sizeof(*in->hex));
+    in->ready = fx_xcalloc(n, sizeof(*in->ready));
+    in->stored = fx_xcalloc(n, sizeof(*in->stored));
+    for (size_t i = 0; i < in->n; i++) {
+        const struct fx_taxii_put *p = &in->puts[i];
+        unsigned char d[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(d, (const unsigned char *)p->bytes, p->len);
+        sodium_bin2hex(in->hex[i], sizeof(in->hex[i]), d, sizeof(d));
+        in->leaves[i] = (struct fx_leaf){"stix_object", p->id, p->version_us, in->hex[i],
+                                         in->req->who.org_id, in->received};
+        if (p->version != NULL)
+            fx_tlog_prepare(&in->leaves[i], &in->ready[i]);
+    }
+}
+
+/* Appends the leaves of the puts stored (not the duplicates), in order: one checkpoint. */
+static enum fx_err append_leaves(struct fx_db *db, struct ingest *in)
+{
+    size_t m = 0;
+    in->n_leaves = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->puts[i].duplicate)
+            continue;
+        if (in->puts[i].version == NULL) {
+            /* TAXII names it by its date_added, known only now (again on a retry) */
+            in->leaves[i].version = in->puts[i].date_added;
+            fx_tlog_ready_cleanup(&in->ready[i]);
+            fx_tlog_prepare(&in->leaves[i], &in->ready[i]);
+        }
+        in->stored[m++] = in->ready[i];
+    }
+    if (m == 0)
+        return FX_OK;
+    enum fx_err err = fx_tlog_append_ready(db, in->req->ctx->signer, in->stored, m,
+                                           &in->tree_size, in->note, sizeof(in->note),
+                                           &in->note_len);
+    if (err == FX_OK)
+        in->n_leaves = m;
+    return err;
+}
+
 static enum fx_err seal_fn(struct fx_db *db, void *arg)
 {
     struct ingest *in = arg;
@@ -888,6 +956,8 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
     fx_buf_reset(&in->status_text);
     enum fx_err err = fx_taxii_store(db, in->collection, req->who.org_id, NULL, now * 1000,
                                      in->puts, in->n);
+    if (err == FX_OK)
+        err = append_leaves(db, in);
     if (err != FX_OK)
         return err;
     /*
@@ -900,6 +970,7 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
     fx_stix_format_us(now * 1000, t);
     size_t nf = json_array_size(in->failures);
     struct fx_buf *b = &in->status_text;
+    uint64_t leaf = in->tree_size - in->n_leaves;
     fx_buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
                      "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
                      "\"pending_count\":0",
@@ -915,8 +986,10 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
         fx_buf_adds(b, in->puts[i].id);
         fx_buf_adds(b, "\",\"version\":\"");
         fx_buf_adds(b, ver);
-        fx_buf_adds(b, in->puts[i].duplicate ? "\",\"message\":\"already in the collection\"}"
-                                             : "\"}");
+        if (in->puts[i].duplicate)
+            fx_buf_adds(b, "\",\"message\":\"already in the collection\"}");
+        else
+            fx_buf_printf(b, "\",\"x_fx_leaf_index\":%llu}", (unsigned long long)leaf++);
     }
     if (in->n > 0)
         fx_buf_adds(b, "]");
@@ -927,6 +1000,17 @@ static enum fx_err store_fn(struct fx_db *db, void *arg)
         fx_buf_adds(b, ",\"failures\":");
         fx_buf_adds(b, f);
         free(f);
+    }
+    if (in->n_leaves > 0) {
+        /* the proof's anchor: GET /api/v1/ledger/proof/inclusion?index=&size=tree_size */
+        json_t *note = json_stringn(in->note, in->note_len);
+        char *nj = json_dumps(note, JSON_ENCODE_ANY);
+        if (nj == NULL)
+            fx_die("json_dumps failed");
+        fx_buf_printf(b, ",\"x_fx_ledger\":{\"tree_size\":%llu,\"checkpoint\":%s}",
+                      (unsigned long long)in->tree_size, nj);
+        free(nj);
+        json_decref(note);
     }
     if (fx_buf_adds(b, "}") != FX_OK)
         return FX_ETOOBIG;
@@ -982,7 +1066,8 @@ void fx_api_taxii_add(struct fx_req *req)
     in.failures = json_array();
     in.checker = fx_stix_checker_new();
     fx_buf_init(&in.status_text, FX_MAX_TAXII_BODY_CEILING);
-    fx_uuid_v7(fx_clock_now(&req->ctx->clock), in.status_id);
+    in.received = fx_clock_now(&req->ctx->clock);
+    fx_uuid_v7(in.received, in.status_id);
     char msg[256];
     /* checking and sealing are the CPU's work: as many at once as leaves the writer a core */
     while (sem_wait(&req->ctx->taxii_checkers) != 0)
@@ -992,6 +1077,8 @@ void fx_api_taxii_add(struct fx_req *req)
                                             sizeof(msg));
     if (err == FX_OK)
         err = fx_store_read(req->ctx->store, seal_fn, &in);
+    if (err == FX_OK)
+        prepare_leaves(&in);
     sem_post(&req->ctx->taxii_checkers);
     if (err == FX_ETOOBIG) {
         fx_req_problem(req, 413, msg);
@@ -1010,6 +1097,12 @@ void fx_api_taxii_add(struct fx_req *req)
     atomic_fetch_add(&req->ctx->metrics.writes, 1);
     answer_buf(req, 202, &in.status_text);
 out:
+    for (size_t i = 0; in.ready && i < in.n; i++)
+        fx_tlog_ready_cleanup(&in.ready[i]);
+    free(in.ready);
+    free(in.stored);
+    free(in.leaves);
+    free(in.hex);
     for (size_t i = 0; i < in.n; i++)
         fx_taxii_put_cleanup(&in.puts[i]);
     free(in.puts);

@@ -21,7 +21,8 @@
 #include <string.h>
 
 #define STMT_CACHE 128
-#define MAX_PARAMS 32
+/* the widest statements: multi-row INSERTs (ledger hashes, TAXII objects) bind 64 */
+#define MAX_PARAMS 64
 #define MAX_BATCH 512
 /* Any constant shared by all nodes: the one lock that orders writes. */
 #define WRITE_LOCK_KEY 0x46584c4fLL

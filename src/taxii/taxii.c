@@ -521,7 +521,11 @@ static bool in_list(const char *const *list, size_t n, const char *v)
     return false;
 }
 
-/* TAXII 2.1 §3.4.2: no match[version] means "last"; several values are alternatives. */
+/*
+ * TAXII 2.1 §3.4.2: no match[version] means "last"; several values are
+ * alternatives. v_us is the version the object is named by: for objects with
+ * neither modified nor created (stored with version_us 0), their date_added.
+ */
 static bool version_ok(const struct fx_taxii_query *q, bool first, bool last, int64_t v_us)
 {
     if (q->v_all)
@@ -631,7 +635,7 @@ enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct
             got++;
             read_qrow(st, &row, &first, &last);
             after = row.date_added;
-            if (!version_ok(q, first, last, row.version_us))
+            if (!version_ok(q, first, last, row.version[0] ? row.version_us : row.date_added))
                 continue;
             if (q->n_types && !in_list(q->types, q->n_types, row.type))
                 continue;
@@ -671,7 +675,8 @@ enum fx_err fx_taxii_query(struct fx_db *db, struct fx_keyring *kr, const struct
 enum fx_err fx_taxii_delete(struct fx_db *db, const char *collection, const char *object_id,
                             const struct fx_taxii_query *q, size_t *n_out)
 {
-    static const char *sel = "SELECT date_added, version_us, is_first, is_last FROM taxii_objects"
+    static const char *sel = "SELECT date_added, CASE WHEN version = '' THEN date_added"
+                             " ELSE version_us END, is_first, is_last FROM taxii_objects"
                              " WHERE collection = $1 AND stix_id = $2";
     static const char *del = "DELETE FROM taxii_objects WHERE date_added = $1";
     static const char *bounds = "SELECT MIN(version_us), MAX(version_us) FROM taxii_objects"
