@@ -161,22 +161,48 @@ static enum fx_err migrate(struct sq_conn *c)
     return FX_OK;
 }
 
+static enum fx_err sq_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out);
+static enum fx_err sq_step(struct fx_stmt *st, bool *row);
+static void sq_finalize(struct fx_stmt *st);
+
+/*
+ * Runs one statement without rows from the connection's cache: the batch's
+ * BEGIN, SAVEPOINT, RELEASE and COMMIT would otherwise be parsed again for
+ * every job (sqlite3_exec compiles its text on each call).
+ */
+static enum fx_err cached_exec(struct sq_conn *c, const char *sql)
+{
+    struct fx_stmt *st = NULL;
+    bool row;
+    enum fx_err err = sq_prepare((struct fx_db *)c, sql, &st);
+    if (err != FX_OK)
+        return err;
+    err = sq_step(st, &row);
+    sq_finalize(st);
+    return err;
+}
+
 static void run_batch(struct sq_store *s, struct sq_job *batch)
 {
+    static const char *begin_sql = "BEGIN IMMEDIATE";
+    static const char *savepoint_sql = "SAVEPOINT job";
+    static const char *rollback_to_sql = "ROLLBACK TO job";
+    static const char *release_sql = "RELEASE job";
+    static const char *commit_sql = "COMMIT";
     struct sq_conn *c = s->writer;
-    int began = exec_sql(c, "BEGIN IMMEDIATE") == FX_OK;
+    int began = cached_exec(c, begin_sql) == FX_OK;
     for (struct sq_job *j = batch; j; j = j->next) {
         if (!began) {
             j->err = FX_ESTORE;
             continue;
         }
-        exec_sql(c, "SAVEPOINT job");
+        cached_exec(c, savepoint_sql);
         j->err = j->fn((struct fx_db *)c, j->arg);
         if (j->err != FX_OK)
-            exec_sql(c, "ROLLBACK TO job");
-        exec_sql(c, "RELEASE job");
+            cached_exec(c, rollback_to_sql);
+        cached_exec(c, release_sql);
     }
-    if (began && exec_sql(c, "COMMIT") != FX_OK) {
+    if (began && cached_exec(c, commit_sql) != FX_OK) {
         exec_sql(c, "ROLLBACK");
         for (struct sq_job *j = batch; j; j = j->next)
             if (j->err == FX_OK)
@@ -285,10 +311,6 @@ static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
     pthread_mutex_unlock(&s->mu);
     return j.err;
 }
-
-static enum fx_err sq_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out);
-static enum fx_err sq_step(struct fx_stmt *st, bool *row);
-static void sq_finalize(struct fx_stmt *st);
 
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
 {
