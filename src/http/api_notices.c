@@ -26,6 +26,7 @@ struct nop {
     struct fx_notice_row row;
     json_t *body;                  /* owned: the parsed request */
     json_t *out;                   /* owned: the answer */
+    unsigned status;               /* of a write's answer */
     const char *text;              /* reason / change_reason, borrowed from body */
     int64_t days;                  /* actual release date */
     int64_t n;                     /* version number */
@@ -98,20 +99,41 @@ static bool audit_read(struct fx_req *req, const struct fx_notice_row *row, cons
     return true;
 }
 
-/* Answers the notice view with its ETag; for writes also audits, in the transaction. */
+/* The audit row of a successful write, in its transaction. */
+static enum fx_err audit_ok(struct fx_db *db, struct nop *op, const char *audit_action)
+{
+    struct fx_req *req = op->req;
+    return fx_audit_write(db, fx_clock_now(&req->ctx->clock), &req->who, audit_action, op->row.id,
+                          op->row.org_id, "ok");
+}
+
+/*
+ * Leaves the notice view for the answer (answer_write renders it after the
+ * commit) and audits the write, in the transaction.
+ */
 static enum fx_err answer_view(struct fx_db *db, struct nop *op, unsigned status,
                                const char *audit_action)
 {
-    struct fx_req *req = op->req;
     json_t *v = NULL;
-    enum fx_err err = fx_notice_view(db, req->ctx->keys, &op->row, &v);
+    enum fx_err err = fx_notice_view(db, op->req->ctx->keys, &op->row, &v);
     if (err == FX_OK && audit_action)
-        err = fx_audit_write(db, fx_clock_now(&req->ctx->clock), &req->who, audit_action,
-                             op->row.id, op->row.org_id, "ok");
+        err = audit_ok(db, op, audit_action);
     if (err != FX_OK) {
         json_decref(v);
         return err;
     }
+    json_decref(op->out);
+    op->out = v;
+    op->status = status;
+    return FX_OK;
+}
+
+/* Answers the view a write left in op->out, with its receipts and ETag (fx_answer_fn). */
+static void answer_write(struct fx_req *req, void *arg)
+{
+    struct nop *op = arg;
+    json_t *v = op->out;
+    op->out = NULL;
     /* SPEC §9: a write that appended leaves answers with their receipts */
     size_t nr = op->receipts ? json_array_size(op->receipts) : 0;
     if (nr > 0) {
@@ -120,13 +142,12 @@ static enum fx_err answer_view(struct fx_db *db, struct nop *op, unsigned status
             json_object_set(v, "receipts", op->receipts);
     }
     fx_req_set_header(req, "ETag", op->row.etag);
-    if (status == 201) {
+    if (op->status == 201) {
         char loc[96];
         snprintf(loc, sizeof(loc), "/api/v1/notices/%s", op->row.id);
         fx_req_set_header(req, "Location", loc);
     }
-    fx_req_json(req, status, v);
-    return FX_OK;
+    fx_req_json(req, op->status, v);
 }
 
 static enum fx_err load_policy(struct fx_db *db, struct fx_policy *pol)
@@ -152,9 +173,9 @@ static struct fx_keyring *req_keys(const struct nop *op)
 }
 
 /* Runs a write and answers its error when it fails. */
-static void run_write(struct fx_req *req, fx_db_fn fn, struct nop *op)
+static void run_write(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, struct nop *op)
 {
-    enum fx_err err = fx_write_run(req, fn, op, op->pb);
+    enum fx_err err = fx_write_run_answer(req, fn, answer, op, op->pb);
     if (err == FX_ENOTFOUND)
         fx_req_error(req, err, NULL, "no such notice");
     else if (err == FX_EFORBIDDEN)
@@ -171,6 +192,7 @@ struct create {
     int64_t release;
     bool has_release;
     bool submit;
+    char policy[FX_MAX_SHORT_STRING + 1]; /* the name of the policy the notice was judged under */
 };
 
 static enum fx_err create_fn(struct fx_db *db, void *arg)
@@ -187,10 +209,20 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
     /* SPEC §4: screened on submission, in the same transaction */
     if (err == FX_OK && c->submit)
         err = fx_screening_record(db, &env, &c->op.row, c->clean, &pol, "submission");
+    snprintf(c->policy, sizeof(c->policy), "%s", pol.name);
     fx_policy_cleanup(&pol);
     if (err == FX_OK)
-        err = answer_view(db, &c->op, 201, "notice.create");
+        err = audit_ok(db, &c->op, "notice.create");
     return err;
+}
+
+/* The new notice's view comes from the validated fields: nothing is read back (fx_answer_fn). */
+static void answer_create(struct fx_req *req, void *arg)
+{
+    struct create *c = arg;
+    c->op.out = fx_notice_view_fresh(&c->op.row, c->clean, c->policy);
+    c->op.status = 201;
+    answer_write(req, &c->op);
 }
 
 void fx_api_notice_create(struct fx_req *req)
@@ -219,7 +251,7 @@ void fx_api_notice_create(struct fx_req *req)
         fx_req_error(req, FX_EINVAL, &pb, NULL);
         goto out;
     }
-    run_write(req, create_fn, &c.op);
+    run_write(req, create_fn, answer_create, &c.op);
 out:
     json_decref(c.clean);
     nop_cleanup(&c.op);
@@ -377,7 +409,7 @@ void fx_api_notice_amend(struct fx_req *req)
     /* keep change_reason alive while it is removed from the fields to merge */
     json_t *reason = json_incref(json_object_get(op.body, "change_reason"));
     json_object_del(op.body, "change_reason");
-    run_write(req, amend_fn, &op);
+    run_write(req, amend_fn, answer_write, &op);
     json_decref(reason);
 out:
     nop_cleanup(&op);
@@ -458,7 +490,7 @@ static void step(struct fx_req *req, enum fx_notice_action action)
         fx_req_error(req, FX_EINVAL, &pb, NULL);
         goto out;
     }
-    run_write(req, step_fn, &op);
+    run_write(req, step_fn, answer_write, &op);
 out:
     nop_cleanup(&op);
     fx_problem_cleanup(&pb);

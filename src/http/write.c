@@ -12,7 +12,9 @@
 struct wrap {
     struct fx_req *req;
     fx_db_fn fn;
+    fx_answer_fn answer; /* NULL: fn answers */
     void *arg;
+    bool answered;       /* the answer is written: replayed, or kept with the key */
     const char *key;      /* Idempotency-Key or NULL */
     char req_hash[65];
     struct fx_problem *pb;
@@ -165,14 +167,21 @@ static enum fx_err run(struct fx_db *db, void *arg)
     if (w->key) {
         bool found = false;
         enum fx_err err = replay(w, db, &found);
+        w->answered = found;
         if (err != FX_OK || found)
             return err;
     }
     enum fx_err err = w->fn(db, w->arg);
-    if (err == FX_OK)
+    if (err == FX_OK && w->key) {
+        /* the stored answer must be the one given: write it now, in the transaction */
+        if (w->answer)
+            w->answer(w->req, w->arg);
         attach_receipts(w->req);
-    if (err == FX_OK && w->key)
         err = remember(w, db);
+        w->answered = err == FX_OK;
+    } else if (err == FX_OK && w->answer == NULL) {
+        attach_receipts(w->req);
+    }
     if (err != FX_OK) {
         /* the transaction rolls back: drop any answer the callback began */
         FX_FREE(w->req->resp);
@@ -195,7 +204,13 @@ static bool key_ok(const char *k)
 
 enum fx_err fx_write_run(struct fx_req *req, fx_db_fn fn, void *arg, struct fx_problem *pb)
 {
-    struct wrap w = {.req = req, .fn = fn, .arg = arg, .pb = pb};
+    return fx_write_run_answer(req, fn, NULL, arg, pb);
+}
+
+enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, void *arg,
+                                struct fx_problem *pb)
+{
+    struct wrap w = {.req = req, .fn = fn, .answer = answer, .arg = arg, .pb = pb};
     const char *key = fx_req_header(req, "Idempotency-Key");
     if (key && strcmp(req->method, "POST") == 0) {
         if (!key_ok(key)) {
@@ -209,5 +224,10 @@ enum fx_err fx_write_run(struct fx_req *req, fx_db_fn fn, void *arg, struct fx_p
     enum fx_err err = fx_store_write(req->ctx->store, run, &w);
     if (err == FX_OK)
         atomic_fetch_add(&req->ctx->metrics.writes, 1);
+    /* committed: the answer is built here, off the writer thread (unless replayed or kept) */
+    if (err == FX_OK && answer && !w.answered) {
+        answer(req, arg);
+        attach_receipts(req);
+    }
     return err;
 }

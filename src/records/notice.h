@@ -161,6 +161,15 @@ enum fx_err fx_notice_leaf(struct fx_db *db, const struct fx_notice_env *env, co
 /* The API view: current fields plus metadata (new reference). */
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
                            const struct fx_notice_row *row, json_t **out);
+/*
+ * The same view for a version just written from clean (as fx_notice_validate()
+ * returned it), built without the store: member for member what fx_notice_view()
+ * gives once it is committed. policy_name is the name of row->policy_sha256; the
+ * notice is not withdrawn. clean is borrowed (the view shares its scalars). New
+ * reference.
+ */
+json_t *fx_notice_view_fresh(const struct fx_notice_row *row, json_t *clean,
+                             const char *policy_name);
 
 /* The exact stored bytes of version n (malloc'd). FX_ENOTFOUND when there is no such version. */
 enum fx_err fx_notice_version_bytes(struct fx_db *db, struct fx_keyring *kr,

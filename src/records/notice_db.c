@@ -11,7 +11,13 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 #define ROW_COLS                                                                                   \
     "id, ref, org_id, status, version, etag, planned_release_date, submitted_at, notice_days,"    \
@@ -106,15 +112,13 @@ enum fx_err fx_notice_leaf(struct fx_db *db, const struct fx_notice_env *env, co
     return err;
 }
 
-/* The SHA-256 of the current version's bytes, for a status leaf. */
-static enum fx_err status_leaf(struct fx_db *db, const struct fx_notice_env *env,
-                               const struct fx_notice_row *row, const char *kind)
+/* The SHA-256 (hex) of the current version's bytes, for a status leaf. */
+static enum fx_err current_hash(struct fx_db *db, const struct fx_notice_row *row, char hex[65])
 {
     static const char *sql = "SELECT content_sha256 FROM notice_versions"
                              " WHERE notice_id = $1 AND version = $2";
     struct fx_stmt *st = NULL;
     bool r = false;
-    char hex[65];
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
@@ -122,10 +126,18 @@ static enum fx_err status_leaf(struct fx_db *db, const struct fx_notice_env *env
     fx_stmt_bind_i64(st, 2, row->version);
     err = fx_stmt_step(st, &r);
     if (err == FX_OK && r)
-        snprintf(hex, sizeof(hex), "%s", fx_stmt_text(st, 0, NULL));
+        snprintf(hex, 65, "%s", fx_stmt_text(st, 0, NULL));
     else if (err == FX_OK)
         err = FX_ESTORE;
     fx_stmt_finalize(st);
+    return err;
+}
+
+static enum fx_err status_leaf(struct fx_db *db, const struct fx_notice_env *env,
+                               const struct fx_notice_row *row, const char *kind)
+{
+    char hex[65];
+    enum fx_err err = current_hash(db, row, hex);
     return err == FX_OK ? ledger_leaf(db, env, row, kind, hex) : err;
 }
 
@@ -218,14 +230,21 @@ enum fx_err fx_notice_restamp_range(struct fx_db *db, const char *after, const c
     return err;
 }
 
-/* Writes version row->version from clean fields: the canonical bytes, sealed, and their hash. */
-static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env,
-                               struct fx_notice_row *row, const json_t *clean,
-                               const char *change_reason)
+/* A version's stored form: its canonical bytes sealed, and their SHA-256 in hex. */
+struct sealed_version {
+    unsigned char *c; /* owned */
+    size_t clen;
+    char hex[65];
+};
+
+/*
+ * Renders version row->version from clean fields (canonical bytes), seals them
+ * and sets row->etag from their hash. Nothing is stored yet.
+ */
+static enum fx_err seal_version(struct fx_db *db, const struct fx_notice_env *env,
+                                struct fx_notice_row *row, const json_t *clean,
+                                const char *change_reason, struct sealed_version *out)
 {
-    static const char *sql = "INSERT INTO notice_versions (notice_id, version, body,"
-                             " content_sha256, created_at, created_by)"
-                             " VALUES ($1, $2, $3, $4, $5, $6)";
     json_t *doc = json_deep_copy(clean);
     char t[25];
     fx_format_time(env->now, t);
@@ -240,33 +259,53 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env
     char *bytes = fx_json_canonical(doc, &len);
     json_decref(doc);
     unsigned char d[32];
-    char hex[65], aad[80];
+    char aad[80];
     crypto_hash_sha256(d, (const unsigned char *)bytes, len);
-    fx_hex(d, 32, hex);
-    snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, hex);
+    fx_hex(d, 32, out->hex);
+    snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, out->hex);
     version_aad(row->id, row->version, aad, sizeof(aad));
-    unsigned char *c = NULL;
-    size_t clen = 0;
-    enum fx_err err = fx_keyring_seal(env->keys, db, row->org_id, aad, bytes, len, &c, &clen);
+    out->c = NULL;
+    enum fx_err err =
+        fx_keyring_seal(env->keys, db, row->org_id, aad, bytes, len, &out->c, &out->clen);
     free(bytes);
-    if (err != FX_OK)
-        return err;
+    return err;
+}
+
+/* Stores a sealed version (the row must exist) and appends its ledger leaf. */
+static enum fx_err insert_version(struct fx_db *db, const struct fx_notice_env *env,
+                                  const struct fx_notice_row *row, const struct sealed_version *v)
+{
+    static const char *sql = "INSERT INTO notice_versions (notice_id, version, body,"
+                             " content_sha256, created_at, created_by)"
+                             " VALUES ($1, $2, $3, $4, $5, $6)";
     struct fx_stmt *st = NULL;
     bool r;
-    err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err == FX_OK) {
         fx_stmt_bind_str(st, 1, row->id);
         fx_stmt_bind_i64(st, 2, row->version);
-        fx_stmt_bind_blob(st, 3, c, clen);
-        fx_stmt_bind_str(st, 4, hex);
+        fx_stmt_bind_blob(st, 3, v->c, v->clen);
+        fx_stmt_bind_str(st, 4, v->hex);
         fx_stmt_bind_i64(st, 5, env->now);
         fx_stmt_bind_str(st, 6, env->who->user_id);
         err = fx_stmt_step(st, &r);
         fx_stmt_finalize(st);
     }
-    free(c);
     if (err == FX_OK)
-        err = ledger_leaf(db, env, row, "notice_version", hex);
+        err = ledger_leaf(db, env, row, "notice_version", v->hex);
+    return err;
+}
+
+/* Writes version row->version from clean fields: the canonical bytes, sealed, and their hash. */
+static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env,
+                               struct fx_notice_row *row, const json_t *clean,
+                               const char *change_reason)
+{
+    struct sealed_version v;
+    enum fx_err err = seal_version(db, env, row, clean, change_reason, &v);
+    if (err == FX_OK)
+        err = insert_version(db, env, row, &v);
+    free(v.c);
     return err;
 }
 
@@ -362,16 +401,25 @@ static enum fx_err flag_event(struct fx_db *db, const struct fx_notice_env *env,
                                pol->name, "policy_sha256", pol->sha256));
 }
 
-static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
-                             struct fx_notice_row *r, const struct fx_policy *pol)
+/* The row's move from draft to submitted (SPEC §3), in memory. */
+static void mark_submitted(struct fx_notice_row *r, const struct fx_notice_env *env,
+                           const struct fx_policy *pol)
 {
     snprintf(r->status, sizeof(r->status), "submitted");
     r->submitted_at = env->now;
     r->updated_at = env->now;
     evaluate_notice(r, pol, true);
-    enum fx_err err = put_row(db, r, false);
-    if (err == FX_OK)
-        err = status_leaf(db, env, r, "notice_submitted");
+}
+
+/*
+ * What a submission stores once the row holds it: the status leaf over the
+ * current version (whose hash is content_sha256), the event and the flag.
+ */
+static enum fx_err submitted(struct fx_db *db, const struct fx_notice_env *env,
+                             const struct fx_notice_row *r, const struct fx_policy *pol,
+                             const char *content_sha256)
+{
+    enum fx_err err = ledger_leaf(db, env, r, "notice_submitted", content_sha256);
     if (err == FX_OK)
         err = add_event(db, env, r, "submitted",
                         json_pack("{s:s,s:s,s:I}", "from", "draft", "to", "submitted", "version",
@@ -381,11 +429,28 @@ static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
     return err;
 }
 
+static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
+                             struct fx_notice_row *r, const struct fx_policy *pol)
+{
+    char hex[65];
+    mark_submitted(r, env, pol);
+    enum fx_err err = put_row(db, r, false);
+    if (err == FX_OK)
+        err = current_hash(db, r, hex);
+    return err == FX_OK ? submitted(db, env, r, pol, hex) : err;
+}
+
+/*
+ * The row is written once, in its final state: the version's hash (the ETag)
+ * and, with submit, the submission are settled in memory first. What is stored,
+ * and the order of leaves and events, are those of a create followed by a submit.
+ */
 enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
                              const json_t *clean, const int64_t *release_days, bool submit,
                              const struct fx_policy *pol, struct fx_notice_row *row_out)
 {
     struct fx_notice_row *r = row_out;
+    struct sealed_version v = {0};
     memset(r, 0, sizeof(*r));
     fx_uuid_v7(env->now, r->id);
     snprintf(r->org_id, sizeof(r->org_id), "%s", env->who->org_id);
@@ -396,19 +461,22 @@ enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
     r->planned_release_date = release_days ? *release_days : 0;
     r->created_at = r->updated_at = env->now;
     enum fx_err err = next_ref(db, env->now, r->ref, sizeof(r->ref));
+    if (err == FX_OK)
+        err = seal_version(db, env, r, clean, NULL, &v);
     if (err != FX_OK)
-        return err;
+        goto out;
+    if (submit)
+        mark_submitted(r, env, pol);
     /* the row goes first: versions and events reference it */
-    snprintf(r->etag, sizeof(r->etag), "\"pending\"");
     err = put_row(db, r, true);
     if (err == FX_OK)
-        err = put_version(db, env, r, clean, NULL);
-    if (err == FX_OK)
-        err = put_row(db, r, false);
+        err = insert_version(db, env, r, &v);
     if (err == FX_OK)
         err = add_event(db, env, r, "created", json_pack("{s:I}", "version", (json_int_t)1));
     if (err == FX_OK && submit)
-        err = do_submit(db, env, r, pol);
+        err = submitted(db, env, r, pol, v.hex);
+out:
+    free(v.c);
     return err;
 }
 
@@ -608,13 +676,9 @@ static json_t *policy_ref(struct fx_db *db, const char *sha256)
     return json_pack("{s:o,s:s}", "name", name, "sha256", sha256);
 }
 
-enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
-                           const struct fx_notice_row *row, json_t **out)
+/* The view: fields (taken) plus the row's metadata, the policy and the withdrawal reason (taken). */
+static json_t *view_of(const struct fx_notice_row *row, json_t *v, json_t *policy, json_t *reason)
 {
-    json_t *v = NULL;
-    enum fx_err err = fx_notice_fields(db, kr, row, &v);
-    if (err != FX_OK)
-        return err;
     char t[25], d[11];
     json_object_set_new(v, "id", json_string(row->id));
     json_object_set_new(v, "ref", json_string(row->ref));
@@ -643,6 +707,18 @@ enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
     } else {
         json_object_set_new(v, "actual_release_date", json_null());
     }
+    json_object_set_new(v, "withdrawn_reason", reason);
+    json_object_set_new(v, "policy", policy);
+    return v;
+}
+
+enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
+                           const struct fx_notice_row *row, json_t **out)
+{
+    json_t *v = NULL;
+    enum fx_err err = fx_notice_fields(db, kr, row, &v);
+    if (err != FX_OK)
+        return err;
     json_t *reason = NULL;
     if (strcmp(row->status, "withdrawn") == 0) {
         err = withdrawn_reason(db, kr, row, &reason);
@@ -653,10 +729,51 @@ enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
     } else {
         reason = json_null();
     }
-    json_object_set_new(v, "withdrawn_reason", reason);
-    json_object_set_new(v, "policy", policy_ref(db, row->policy_sha256));
-    *out = v;
+    *out = view_of(row, v, policy_ref(db, row->policy_sha256), reason);
     return FX_OK;
+}
+
+/*
+ * A copy of v whose objects hold their members in sorted order, as a parse of
+ * its canonical bytes would: the order in which fx_notice_fields() returns the
+ * stored fields.
+ */
+static json_t *sorted_copy(json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            json_array_append_new(a, sorted_copy(item));
+        }
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_incref(v); /* scalars are never changed: share them */
+    size_t n = json_object_size(v), k = 0;
+    const char **keys = fx_xcalloc(n ? n : 1, sizeof(*keys));
+    const char *key;
+    json_t *m;
+    json_object_foreach(v, key, m)
+    {
+        keys[k++] = key;
+    }
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    json_t *o = json_object();
+    for (k = 0; k < n; k++)
+        json_object_set_new(o, keys[k], sorted_copy(json_object_get(v, keys[k])));
+    free(keys);
+    return o;
+}
+
+json_t *fx_notice_view_fresh(const struct fx_notice_row *row, json_t *clean,
+                             const char *policy_name)
+{
+    return view_of(row, sorted_copy(clean),
+                   json_pack("{s:s,s:s}", "name", policy_name, "sha256", row->policy_sha256),
+                   json_null());
 }
 
 enum fx_err fx_notice_versions(struct fx_db *db, struct fx_keyring *kr,
