@@ -6,6 +6,13 @@
  * rate limit) → body callbacks (bounded buffering) → last callback (route,
  * handler, response). Following libmicrohttpd 0.9.75's keep-alive behaviour,
  * the response is never queued on the first callback (see RECIPES.md).
+ *
+ * Writes (every method but GET and HEAD) run their handler on a pool of
+ * threads of their own: the connection is suspended, a pool thread runs the
+ * handler (which waits for its group commit), and the resumed connection
+ * queues the answer. A libmicrohttpd thread serves many connections; had it
+ * waited for a commit itself, the other writes it serves could not have
+ * joined that commit.
  * Errors go to the client and the log; nothing here ends the process.
  */
 #include "http/server.h"
@@ -20,15 +27,32 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 
+struct conn_state;
+
+/* The write pool (see the top of this file). Fields other than threads are guarded by mu. */
+struct write_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;             /* a request was queued, or the pool stops */
+    pthread_cond_t settled;          /* a handed-off request was answered or closed */
+    struct conn_state *head, *tail;  /* handed off, not yet taken by a pool thread */
+    size_t out;                      /* handed off and not yet settled */
+    bool stopping;                   /* no more hand-offs: handlers then run in place */
+    pthread_t *threads;              /* owned */
+    size_t n_threads;
+};
+
 struct fx_server {
+    struct fx_ctx *ctx; /* borrowed */
     struct MHD_Daemon *daemon;
     char *cert, *key; /* owned PEM text */
+    struct write_pool pool;
 };
 
 enum phase { PHASE_NEW, PHASE_BODY };
@@ -39,6 +63,9 @@ struct conn_state {
     unsigned early_status; /* answer decided before the body (401, 413, 429) */
     const char *early_detail;
     size_t body_max;
+    struct conn_state *next; /* in the write pool's queue */
+    bool handed;             /* given to the write pool: counted in pool.out until settled */
+    bool answered;           /* the pool thread ran the handler; queue the answer */
 };
 
 struct auth_arg {
@@ -220,12 +247,117 @@ static enum MHD_Result queue(struct conn_state *cs)
     unsigned cls = req->status / 100;
     if (cls >= 1 && cls <= 5)
         atomic_fetch_add(&req->ctx->metrics.requests[cls], 1);
+    return rc;
+}
+
+/* Routes and runs the handler, then audits a refused mutation (a durable write of its own). */
+static void handle(struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    dispatch(cs);
     if (req->status >= 400 && req->authenticated && req->audit_action)
         fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
                         req->audit_action,
                         req->audit_record ? req->audit_record : req->params[0], NULL,
                         req->status == 403 || req->status == 404 ? "denied" : "refused");
-    return rc;
+}
+
+static void *pool_main(void *arg)
+{
+    struct write_pool *wp = arg;
+    pthread_mutex_lock(&wp->mu);
+    for (;;) {
+        while (wp->head == NULL && !wp->stopping)
+            pthread_cond_wait(&wp->wake, &wp->mu);
+        struct conn_state *cs = wp->head;
+        if (cs == NULL)
+            break; /* stopping, and nothing left to run */
+        wp->head = cs->next;
+        if (wp->head == NULL)
+            wp->tail = NULL;
+        pthread_mutex_unlock(&wp->mu);
+        handle(cs);
+        cs->answered = true;
+        /* libmicrohttpd calls on_request again, on its own thread, which queues the answer */
+        MHD_resume_connection(cs->req.conn);
+        pthread_mutex_lock(&wp->mu);
+    }
+    pthread_mutex_unlock(&wp->mu);
+    return NULL;
+}
+
+/* Suspends the connection and queues cs for the pool; false when the pool has stopped. */
+static bool hand_off(struct write_pool *wp, struct conn_state *cs)
+{
+    pthread_mutex_lock(&wp->mu);
+    if (wp->stopping) {
+        pthread_mutex_unlock(&wp->mu);
+        return false;
+    }
+    MHD_suspend_connection(cs->req.conn);
+    cs->handed = true;
+    cs->next = NULL;
+    if (wp->tail)
+        wp->tail->next = cs;
+    else
+        wp->head = cs;
+    wp->tail = cs;
+    wp->out++;
+    pthread_cond_signal(&wp->wake);
+    pthread_mutex_unlock(&wp->mu);
+    return true;
+}
+
+/* A handed-off request is done with the pool: answered, or its connection closed. */
+static void settle(struct write_pool *wp, struct conn_state *cs)
+{
+    if (!cs->handed)
+        return;
+    cs->handed = false;
+    pthread_mutex_lock(&wp->mu);
+    wp->out--;
+    pthread_cond_broadcast(&wp->settled);
+    pthread_mutex_unlock(&wp->mu);
+}
+
+static void pool_start(struct write_pool *wp, size_t n)
+{
+    pthread_mutex_init(&wp->mu, NULL);
+    pthread_cond_init(&wp->wake, NULL);
+    pthread_cond_init(&wp->settled, NULL);
+    wp->threads = fx_xcalloc(n, sizeof(*wp->threads));
+    for (wp->n_threads = 0; wp->n_threads < n; wp->n_threads++)
+        if (pthread_create(&wp->threads[wp->n_threads], NULL, pool_main, wp) != 0)
+            fx_die("cannot start the write pool");
+}
+
+/*
+ * Runs what was handed off, stops the pool threads, then waits until every
+ * handed-off request was answered or its connection closed (libmicrohttpd must
+ * not stop with a connection suspended). Requests that arrive meanwhile run
+ * their handler in place.
+ */
+static void pool_stop(struct write_pool *wp)
+{
+    pthread_mutex_lock(&wp->mu);
+    wp->stopping = true;
+    pthread_cond_broadcast(&wp->wake);
+    pthread_mutex_unlock(&wp->mu);
+    for (size_t i = 0; i < wp->n_threads; i++)
+        pthread_join(wp->threads[i], NULL);
+    pthread_mutex_lock(&wp->mu);
+    while (wp->out > 0)
+        pthread_cond_wait(&wp->settled, &wp->mu);
+    pthread_mutex_unlock(&wp->mu);
+    free(wp->threads);
+    pthread_mutex_destroy(&wp->mu);
+    pthread_cond_destroy(&wp->wake);
+    pthread_cond_destroy(&wp->settled);
+}
+
+static bool is_write(const struct fx_req *req)
+{
+    return strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -234,7 +366,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     (void)version;
-    struct fx_ctx *ctx = cls;
+    struct fx_server *srv = cls;
+    struct fx_ctx *ctx = srv->ctx;
     struct conn_state *cs = *con_cls;
     if (cs == NULL) {
         cs = fx_xcalloc(1, sizeof(*cs));
@@ -250,7 +383,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *expect = fx_req_header(&cs->req, "Expect");
         if (cs->early_status && expect && strcasecmp(expect, "100-continue") == 0) {
             /* refuse before the client sends the body at all */
-            dispatch(cs);
+            handle(cs);
             return queue(cs);
         }
         return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
@@ -268,21 +401,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (cs->answered) { /* resumed: the write pool ran the handler */
+        cs->answered = false;
+        settle(&srv->pool, cs);
+        return queue(cs);
+    }
     if (cs->req.status != 0)
         return MHD_YES; /* already answered early */
-    dispatch(cs);
+    if (is_write(&cs->req) && hand_off(&srv->pool, cs))
+        return MHD_YES;
+    handle(cs);
     return queue(cs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    struct fx_server *srv = cls;
     struct conn_state *cs = *con_cls;
     if (cs == NULL)
         return;
+    settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);
     fx_buf_cleanup(&cs->req.body);
     fx_arena_cleanup(&cs->req.arena);
@@ -404,8 +545,9 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
     if (fx_server_parse_listen(opts->listen, &sa, &sa_len, &loop) != FX_OK)
         return FX_EINVAL;
     struct fx_server *srv = fx_xcalloc(1, sizeof(*srv));
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    srv->ctx = ctx;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (opts->tls_cert) {
         srv->cert = read_file(opts->tls_cert);
         srv->key = read_file(opts->tls_key);
@@ -417,20 +559,23 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         }
         flags |= MHD_USE_TLS;
     }
+    /* one pool thread per libmicrohttpd thread: as many writes wait for a commit as before */
+    pool_start(&srv->pool, opts->threads);
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key},
         {MHD_OPTION_END, 0, NULL},
     };
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, ctx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        ctx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)FX_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon == NULL) {
+        pool_stop(&srv->pool);
         free(srv->cert);
         free(srv->key);
         free(srv);
@@ -444,8 +589,13 @@ void fx_server_stop(struct fx_server *srv)
 {
     if (srv == NULL)
         return;
-    /* Stop accepting, then MHD_stop_daemon joins the pool threads: handlers running finish. */
+    /*
+     * Stop accepting, let the write pool finish what it holds and give every
+     * suspended connection back, then MHD_stop_daemon joins the libmicrohttpd
+     * threads: handlers running finish.
+     */
     MHD_quiesce_daemon(srv->daemon);
+    pool_stop(&srv->pool);
     MHD_stop_daemon(srv->daemon);
     if (srv->key)
         memset(srv->key, 0, strlen(srv->key));
