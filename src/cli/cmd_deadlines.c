@@ -1,18 +1,21 @@
 /*
- * cmd_deadlines.c: "fx deadlines" (GET /api/v1/deadlines; SPEC §4-6, §13):
+ * cmd_deadlines.c: "fx deadlines" (GET /api/v1/deadlines; SPEC §4-7, §13):
  * notices releasing soon, assessment windows, tasks due or overdue, grants
- * starting and ending; only what the caller may see.
+ * starting and ending, incidents' reporting deadlines; only what the caller
+ * may see.
  */
 #include "cli/cli_int.h"
 
 static const char usage[] =
     "usage: fx deadlines [--within DAYS] [--kind KIND] [--limit N] [--cursor C] [--all]\n"
     "\n"
-    "Lists what falls due from today through DAYS days ahead (default 30), and every\n"
-    "assessment task already overdue, by due date.\n"
+    "Lists what falls due from today through DAYS days ahead (default 30), every\n"
+    "assessment task already overdue, and every unresolved incident reported after\n"
+    "its reporting deadline, by due date. REF is the notice's FXN-... or the\n"
+    "incident's FXI-... reference.\n"
     "\n"
     "  --kind KIND   notice_release, assessment_opens, assessment_closes, task_due,\n"
-    "                grant_starts or grant_ends\n" FX_CLI_LIST_HELP;
+    "                grant_starts, grant_ends or incident_report\n" FX_CLI_LIST_HELP;
 
 int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv)
 {
@@ -47,7 +50,7 @@ int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv)
     fx_table_add(&t, "DUE");
     fx_table_add(&t, "DAYS LEFT");
     fx_table_add(&t, "KIND");
-    fx_table_add(&t, "NOTICE");
+    fx_table_add(&t, "REF");
     fx_table_add(&t, "RECORD");
     fx_table_add(&t, "OVERDUE");
     json_array_foreach(items, i, d)

@@ -15,6 +15,7 @@
 #include "records/assessment.h"
 #include "records/audit.h"
 #include "records/deadline.h"
+#include "records/incident.h"
 #include "records/review.h"
 #include "records/screening.h"
 
@@ -362,6 +363,7 @@ struct dl {
     const char *kind; /* filter, or NULL */
     struct fx_deadline *items; /* owned */
     size_t n;
+    struct fx_incident_shares shares; /* owned: the caller in incidents' sharing lists */
 };
 
 static bool keep_deadline(const struct fx_deadline *d, void *arg)
@@ -371,7 +373,10 @@ static bool keep_deadline(const struct fx_deadline *d, void *arg)
         return false;
     struct fx_subject s = {.org_id = d->org_id, .status = d->status,
                            .agency_assigned = d->assigned};
-    if (strcmp(d->record_kind, "grant") == 0) {
+    if (strcmp(d->record_kind, "incident") == 0) {
+        /* SPEC §7: by TLP and sharing lists, as on every incident path */
+        fx_incident_shares_subject(&l->shares, d->record_id, d->org_id, d->tlp, &s);
+    } else if (strcmp(d->record_kind, "grant") == 0) {
         s.kind = FX_REC_GRANT;
         s.partner_org = d->partner_org;
         s.approved = d->approved;
@@ -384,17 +389,35 @@ static bool keep_deadline(const struct fx_deadline *d, void *arg)
 static enum fx_err deadlines_fn(struct fx_db *db, void *arg)
 {
     struct dl *l = arg;
-    return fx_deadline_list(db, l->today, l->within, l->req->who.org_id, keep_deadline, l,
-                            &l->items, &l->n);
+    enum fx_err err = fx_incident_shares_load(db, &l->req->who, &l->shares);
+    if (err == FX_OK)
+        err = fx_deadline_list(db, l->today, l->within, l->req->who.org_id, keep_deadline, l,
+                               &l->items, &l->n);
+    return err;
 }
 
 static json_t *deadline_view(struct fx_req *req, const struct fx_deadline *d, int64_t today)
 {
     char due[11];
     fx_format_date(d->due, due);
+    bool incident = strcmp(d->record_kind, "incident") == 0;
     json_t *v = json_pack("{s:s,s:{s:s,s:s},s:s,s:I,s:b}", "kind", d->kind, "record", "kind",
                           d->record_kind, "id", d->record_id, "due", due, "days_left",
-                          (json_int_t)(d->due - today), "overdue", d->due < today);
+                          (json_int_t)(d->due - today), "overdue",
+                          incident ? d->late : d->due < today);
+    if (incident) {
+        /* the reporting deadline to the minute, and whether the report met it */
+        char at[25], rep[25];
+        fx_format_time(d->due_at, at);
+        fx_format_time(d->reported_at, rep);
+        json_object_set_new(v, "due_at", json_string(at));
+        json_object_set_new(v, "notice_id", json_null());
+        json_object_set_new(v, "ref", json_string(d->ref));
+        json_object_set_new(v, "reported_at", json_string(rep));
+        json_object_set_new(v, "status", json_string(d->status));
+        json_object_set_new(v, "tlp", json_string(d->tlp));
+        return v;
+    }
     /* the notice is named only to those who may read it (a partner may not) */
     struct fx_subject s = {.kind = FX_REC_NOTICE, .org_id = d->org_id, .status = d->status,
                            .agency_assigned = d->assigned};
@@ -408,13 +431,35 @@ static json_t *deadline_view(struct fx_req *req, const struct fx_deadline *d, in
     return v;
 }
 
+/*
+ * SPEC §10: a page naming AMBER, AMBER+STRICT or RED incidents of another org
+ * is audited before it is answered, as the incident list is.
+ */
+static bool audit_incidents(struct fx_req *req, const struct dl *l, size_t from, size_t to)
+{
+    struct fx_audit_target *t = fx_arena_alloc(&req->arena, (l->n + 1) * sizeof(*t));
+    size_t nt = 0;
+    for (size_t i = from; i < l->n && i < to; i++) {
+        const struct fx_deadline *d = &l->items[i];
+        if (strcmp(d->record_kind, "incident") == 0 && strcmp(d->tlp, "CLEAR") != 0 &&
+            strcmp(d->tlp, "GREEN") != 0 && fx_access_is_outside_read(&req->who, d->org_id))
+            t[nt++] = (struct fx_audit_target){d->record_id, d->org_id};
+    }
+    enum fx_err err = nt ? fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
+                                                &req->who, "incident.deadlines", t, nt)
+                         : FX_OK;
+    if (err != FX_OK)
+        fx_req_error(req, err, NULL, NULL);
+    return err == FX_OK;
+}
+
 void fx_api_deadlines(struct fx_req *req)
 {
     static const char *const q[] = {"within", "kind", "limit", "cursor", NULL};
     static const char *const kinds[] = {"notice_release", "assessment_opens",
                                         "assessment_closes", "task_due",
                                         "grant_starts",   "grant_ends",
-                                        NULL};
+                                        "incident_report", NULL};
     struct fx_problem pb;
     struct dl l = {.req = req, .within = 30};
     int64_t limit = FX_DEFAULT_PAGE, offset = 0;
@@ -438,8 +483,10 @@ void fx_api_deadlines(struct fx_req *req)
         fx_req_error(req, err, NULL, NULL);
         goto out;
     }
-    json_t *items = json_array();
     size_t end = (size_t)offset + (size_t)limit;
+    if (!audit_incidents(req, &l, (size_t)offset, end))
+        goto out;
+    json_t *items = json_array();
     for (size_t i = (size_t)offset; i < l.n && i < end; i++)
         json_array_append_new(items, deadline_view(req, &l.items[i], l.today));
     char today[11];
@@ -450,5 +497,6 @@ void fx_api_deadlines(struct fx_req *req)
                           "within", (json_int_t)l.within));
 out:
     free(l.items);
+    fx_incident_shares_cleanup(&l.shares);
     fx_problem_cleanup(&pb);
 }

@@ -260,11 +260,7 @@ struct page {
     struct fx_problem pb;
     const char *ids[FX_MAX_TAXII_MATCH], *types[FX_MAX_TAXII_MATCH];
     int64_t ts[FX_MAX_TAXII_MATCH];
-    /* incidents shared with the caller, by org and by name: for the gate */
-    char (*by_org)[37];
-    size_t n_by_org;
-    char (*by_user)[37];
-    size_t n_by_user;
+    struct fx_incident_shares shares; /* owned: the caller in incidents' sharing lists */
     struct fx_taxii_row *rows; /* owned */
     size_t n;
     bool more;
@@ -277,8 +273,7 @@ static void page_cleanup(struct page *pg)
 {
     fx_buf_cleanup(&pg->bodies);
     fx_taxii_rows_free(pg->rows, pg->n);
-    free(pg->by_org);
-    free(pg->by_user);
+    fx_incident_shares_cleanup(&pg->shares);
     fx_problem_cleanup(&pg->pb);
 }
 
@@ -392,42 +387,19 @@ static bool parse_filters(struct page *pg, const char *const *allowed)
 }
 
 /* The gate for one row (SPEC §7 through src/auth/access.c). */
-static bool in_ids(char (*ids)[37], size_t n, const char *id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(ids[mid], id);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
 static bool keep_row(const struct fx_taxii_row *r, void *arg)
 {
     struct page *pg = arg;
-    const struct fx_principal *who = &pg->req->who;
-    const char *org = who->org_id, *user = who->user_id;
-    struct fx_subject s = {.kind = r->incident_id[0] ? FX_REC_INCIDENT : FX_REC_STIX,
-                           .org_id = r->org_id,
-                           .tlp = r->tlp};
+    struct fx_subject s;
     if (r->incident_id[0]) {
-        /* the caller's own membership of the incident's lists is all the gate needs */
-        if (in_ids(pg->by_org, pg->n_by_org, r->incident_id)) {
-            s.share_orgs = &org;
-            s.n_share_orgs = 1;
-        }
-        if (in_ids(pg->by_user, pg->n_by_user, r->incident_id)) {
-            s.share_users = &user;
-            s.n_share_users = 1;
-        }
+        fx_incident_shares_subject(&pg->shares, r->incident_id, r->org_id, r->tlp, &s);
+    } else {
+        memset(&s, 0, sizeof(s));
+        s.kind = FX_REC_STIX;
+        s.org_id = r->org_id;
+        s.tlp = r->tlp;
     }
-    return fx_access_check(who, FX_ACT_READ, &s) == FX_OK;
+    return fx_access_check(&pg->req->who, FX_ACT_READ, &s) == FX_OK;
 }
 
 static enum fx_err query_fn(struct fx_db *db, void *arg)
@@ -437,10 +409,7 @@ static enum fx_err query_fn(struct fx_db *db, void *arg)
     if (pg->coll.org) {
         err = fx_taxii_org_collection(db, pg->coll.org, pg->coll.name, sizeof(pg->coll.name));
     } else {
-        err = fx_incident_shared_with(db, pg->req->who.org_id, NULL, &pg->by_org, &pg->n_by_org);
-        if (err == FX_OK)
-            err = fx_incident_shared_with(db, NULL, pg->req->who.user_id, &pg->by_user,
-                                          &pg->n_by_user);
+        err = fx_incident_shares_load(db, &pg->req->who, &pg->shares);
     }
     if (err == FX_OK)
         err = fx_taxii_query(db, pg->req->ctx->keys, &pg->q, keep_row, pg, &pg->bodies,

@@ -1,11 +1,19 @@
 /*
- * deadline.c: the deadlines of the review process, from plain columns only
- * (dates and states), in four queries. Owns nothing between calls.
+ * deadline.c: the deadlines of the review process and of incident reporting,
+ * from plain columns only (dates, states, the policies' figures), in five
+ * queries. Owns nothing between calls.
  */
 #include "records/deadline.h"
+#include "common/parse.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
+/* A policy's incident_report_hours is at most a year (src/policy/policy.c). */
+#define MAX_REPORT_HOURS (24 * 365)
 
 struct acc {
     struct fx_deadline *items; /* owned */
@@ -13,6 +21,18 @@ struct acc {
     bool (*keep)(const struct fx_deadline *, void *);
     void *keep_arg;
 };
+
+/* Room for one more item in a; returns it zeroed. */
+static struct fx_deadline *grow(struct acc *a)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->items = fx_xrealloc(a->items, a->cap * sizeof(*a->items));
+    }
+    struct fx_deadline *d = &a->items[a->n];
+    memset(d, 0, sizeof(*d));
+    return d;
+}
 
 /*
  * Every query answers the same columns: record_id, notice_id, ref, org_id, status,
@@ -32,12 +52,7 @@ static enum fx_err run(struct fx_db *db, const char *sql, int64_t today, int64_t
     fx_stmt_bind_i64(st, 2, until);
     fx_stmt_bind_str(st, 3, viewer);
     while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
-        if (a->n == a->cap) {
-            a->cap = a->cap ? a->cap * 2 : 64;
-            a->items = fx_xrealloc(a->items, a->cap * sizeof(*a->items));
-        }
-        struct fx_deadline *d = &a->items[a->n];
-        memset(d, 0, sizeof(*d));
+        struct fx_deadline *d = grow(a);
         d->record_kind = record_kind;
         fx_stmt_copy_text(st, 0, d->record_id, sizeof(d->record_id));
         fx_stmt_copy_text(st, 1, d->notice_id, sizeof(d->notice_id));
@@ -60,6 +75,117 @@ static enum fx_err run(struct fx_db *db, const char *sql, int64_t today, int64_t
 #define ASSIGNED(notice_col)                                                                       \
     "EXISTS (SELECT 1 FROM assessments x JOIN assessment_tasks y ON y.assessment_id = x.id"       \
     " WHERE x.notice_id = " notice_col " AND y.agency_org = $3)"
+
+/* The incident_report_hours of the policy with this SHA-256 (parsed once per call). */
+struct hours_memo {
+    char sha[8][65];
+    int64_t hours[8];
+    size_t n;
+};
+
+static enum fx_err report_hours(struct fx_db *db, struct hours_memo *m, const char *sha,
+                                int64_t *out)
+{
+    static const char *sql = "SELECT body FROM policies WHERE sha256 = $1";
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->sha[i], sha) == 0) {
+            *out = m->hours[i];
+            return FX_OK;
+        }
+    }
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, sha);
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && !row)
+        err = FX_ESTORE; /* every incident names a stored policy */
+    if (err == FX_OK) {
+        struct fx_policy pol;
+        struct fx_problem pb;
+        size_t len = 0;
+        const char *body = fx_stmt_text(st, 0, &len);
+        fx_problem_init(&pb);
+        err = fx_policy_parse(body, len, &pol, &pb) == FX_OK ? FX_OK : FX_ESTORE;
+        if (err == FX_OK) {
+            *out = pol.incident_report_hours;
+            fx_policy_cleanup(&pol);
+        }
+        fx_problem_cleanup(&pb);
+    }
+    fx_stmt_finalize(st);
+    if (err == FX_OK && m->n < FX_ARRAY_LEN(m->hours)) {
+        snprintf(m->sha[m->n], sizeof(m->sha[m->n]), "%s", sha);
+        m->hours[m->n++] = *out;
+    }
+    return err;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/*
+ * SPEC §7, §13: an incident's reporting deadline, detected_at +
+ * incident_report_hours. Listed while it falls in the window, and for as long
+ * as an incident reported late stays unresolved (as an overdue task stays
+ * until it is complete). The SQL bound is loose (no policy allows more than
+ * MAX_REPORT_HOURS); each row is then judged exactly under its own policy.
+ */
+static enum fx_err incidents(struct fx_db *db, int64_t today, int64_t until, struct acc *a)
+{
+    static const char *sql =
+        "SELECT id, ref, org_id, tlp, status, detected_at, reported_at, late, policy_sha256"
+        " FROM incidents WHERE (late = 1 AND status <> 'resolved')"
+        " OR detected_at BETWEEN $1 AND $2";
+    struct fx_stmt *st = NULL;
+    bool r = false;
+    size_t first = a->n;
+    char (*sha)[65] = NULL;
+    struct hours_memo memo = {.n = 0};
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, today * DAY_MS - MAX_REPORT_HOURS * HOUR_MS);
+    fx_stmt_bind_i64(st, 2, (until + 1) * DAY_MS - 1);
+    /* rows first, then their policies: no statement runs while another steps */
+    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
+        struct fx_deadline *d = grow(a);
+        d->kind = "incident_report";
+        d->record_kind = "incident";
+        fx_stmt_copy_text(st, 0, d->record_id, sizeof(d->record_id));
+        fx_stmt_copy_text(st, 1, d->ref, sizeof(d->ref));
+        fx_stmt_copy_text(st, 2, d->org_id, sizeof(d->org_id));
+        fx_stmt_copy_text(st, 3, d->tlp, sizeof(d->tlp));
+        fx_stmt_copy_text(st, 4, d->status, sizeof(d->status));
+        d->due_at = fx_stmt_i64(st, 5); /* detected_at, until the policy is known */
+        d->reported_at = fx_stmt_i64(st, 6);
+        d->late = fx_stmt_i64(st, 7) != 0;
+        size_t k = a->n++ - first;
+        sha = fx_xrealloc(sha, (k + 1) * sizeof(*sha));
+        fx_stmt_copy_text(st, 8, sha[k], sizeof(sha[k]));
+    }
+    fx_stmt_finalize(st);
+    size_t kept = first;
+    for (size_t i = first; i < a->n && err == FX_OK; i++) {
+        struct fx_deadline *d = &a->items[i];
+        int64_t hours = 0;
+        err = report_hours(db, &memo, sha[i - first], &hours);
+        if (err != FX_OK)
+            break;
+        d->due_at += hours * HOUR_MS;
+        d->due = floor_div(d->due_at, DAY_MS);
+        bool open_late = d->late && strcmp(d->status, "resolved") != 0;
+        if ((open_late || (d->due >= today && d->due <= until)) && a->keep(d, a->keep_arg))
+            a->items[kept++] = *d;
+    }
+    free(sha);
+    a->n = err == FX_OK ? kept : first;
+    return err;
+}
 
 static int by_due(const void *x, const void *y)
 {
@@ -116,6 +242,8 @@ enum fx_err fx_deadline_list(struct fx_db *db, int64_t today, int64_t within,
         err = run(db, tasks, today, until, viewer_org, "task", task_kinds, &a);
     if (err == FX_OK)
         err = run(db, grants, today, until, viewer_org, "grant", grant_kinds, &a);
+    if (err == FX_OK)
+        err = incidents(db, today, until, &a);
     if (err != FX_OK) {
         free(a.items);
         return err;

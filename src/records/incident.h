@@ -153,4 +153,27 @@ enum fx_err fx_incident_list(struct fx_db *db, const struct fx_incident_filter *
 enum fx_err fx_incident_shared_with(struct fx_db *db, const char *org_id, const char *user_id,
                                     char (**ids_out)[37], size_t *n_out);
 
+/*
+ * The caller's place in the sharing lists of every incident, loaded once in a
+ * read that asks the gate about many incidents (TAXII pages, deadlines): the
+ * gate needs of an incident's lists only whether they name the caller.
+ */
+struct fx_incident_shares {
+    char (*by_org)[37];  /* owned, sorted: incidents shared with the caller's org */
+    size_t n_by_org;
+    char (*by_user)[37]; /* owned, sorted: incidents shared with the caller by name */
+    size_t n_by_user;
+    const char *org, *user; /* borrowed from the principal: what the subjects point to */
+};
+enum fx_err fx_incident_shares_load(struct fx_db *db, const struct fx_principal *who,
+                                    struct fx_incident_shares *out);
+void fx_incident_shares_cleanup(struct fx_incident_shares *sh);
+/*
+ * The gate's subject (SPEC §7) for incident_id, reported by org_id under tlp
+ * (all borrowed, as is sh, which must outlive s): its sharing lists hold the
+ * caller when they name the caller, and nothing else.
+ */
+void fx_incident_shares_subject(const struct fx_incident_shares *sh, const char *incident_id,
+                                const char *org_id, const char *tlp, struct fx_subject *s);
+
 #endif

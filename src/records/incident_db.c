@@ -830,3 +830,55 @@ enum fx_err fx_incident_shared_with(struct fx_db *db, const char *org_id, const 
     *n_out = n;
     return FX_OK;
 }
+
+enum fx_err fx_incident_shares_load(struct fx_db *db, const struct fx_principal *who,
+                                    struct fx_incident_shares *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->org = who->org_id;
+    out->user = who->user_id;
+    enum fx_err err = fx_incident_shared_with(db, who->org_id, NULL, &out->by_org, &out->n_by_org);
+    if (err == FX_OK)
+        err = fx_incident_shared_with(db, NULL, who->user_id, &out->by_user, &out->n_by_user);
+    return err;
+}
+
+void fx_incident_shares_cleanup(struct fx_incident_shares *sh)
+{
+    FX_FREE(sh->by_org);
+    FX_FREE(sh->by_user);
+    sh->n_by_org = sh->n_by_user = 0;
+}
+
+static bool in_ids(char (*ids)[37], size_t n, const char *id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ids[mid], id);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void fx_incident_shares_subject(const struct fx_incident_shares *sh, const char *incident_id,
+                                const char *org_id, const char *tlp, struct fx_subject *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->kind = FX_REC_INCIDENT;
+    s->org_id = org_id;
+    s->tlp = tlp;
+    if (in_ids(sh->by_org, sh->n_by_org, incident_id)) {
+        s->share_orgs = &sh->org;
+        s->n_share_orgs = 1;
+    }
+    if (in_ids(sh->by_user, sh->n_by_user, incident_id)) {
+        s->share_users = &sh->user;
+        s->n_share_users = 1;
+    }
+}
