@@ -5,6 +5,7 @@
  * one request about one record and printing the answer as "key: value" lines.
  */
 #include "cli/cli_int.h"
+#include "common/parse.h"
 
 #include <string.h>
 
@@ -82,11 +83,12 @@ int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *
 /* ---- the commands ---- */
 
 static const char screening_usage[] =
-    "usage: fx screening NOTICE\n"
+    "usage: fx screening NOTICE [N]\n"
     "\n"
-    "Shows the newest screening of a notice: the result, the policy it was judged\n"
-    "under, and every rule with whether it matched, the notice's value and the\n"
-    "threshold.\n";
+    "Shows the newest screening of a notice, or its version N: the result, the\n"
+    "policy it was judged under, and every rule with whether it matched, the\n"
+    "notice's value and the threshold. With --json, the exact bytes served, which\n"
+    "the screening's ledger leaf hashes (fx verify RECEIPT --record FILE).\n";
 
 static const char review_usage[] = "usage: fx review NOTICE\n"
                                    "\n"
@@ -151,11 +153,18 @@ int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv)
                                        "min_notice_days", "created_at"};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     json_t *s = NULL;
+    char suffix[48] = "/screening";
+    int64_t n = 0;
     cli->usage = screening_usage;
-    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 2, pos);
     if (rc != FX_EXIT_OK)
         return rc < 0 ? FX_EXIT_OK : rc;
-    rc = fx_cli_send(cli, "GET", "/api/v1/notices", pos[0], "/screening", NULL, &s);
+    if (pos[1] != NULL) {
+        if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &n) != FX_OK)
+            return fx_args_usage_error(cli, "N must be a screening version (1, 2, ...)");
+        snprintf(suffix, sizeof(suffix), "/screenings/%lld", (long long)n);
+    }
+    rc = fx_cli_send(cli, "GET", "/api/v1/notices", pos[0], suffix, NULL, &s);
     if (rc == FX_EXIT_OK && cli->json) {
         fx_cli_print_json(s);
     } else if (rc == FX_EXIT_OK) {

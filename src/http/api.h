@@ -42,6 +42,7 @@ void fx_api_notice_access_log(struct fx_req *req);
 /* review process (SPEC §4-6) */
 /* api_review.c */
 void fx_api_notice_screening(struct fx_req *req);
+void fx_api_notice_screening_version(struct fx_req *req);
 void fx_api_notice_review(struct fx_req *req);
 void fx_api_notice_determine(struct fx_req *req);
 void fx_api_notice_reconsider(struct fx_req *req);

@@ -102,6 +102,7 @@ struct rop {
     const char *policy_sha256;
     char *bytes;      /* owned */
     size_t len;
+    int64_t version;  /* a screening's; 0 for the newest */
 };
 
 static void rop_cleanup(struct rop *op)
@@ -308,28 +309,47 @@ out:
     fx_problem_cleanup(&pb);
 }
 
-/* GET /notices/{id}/screening: the exact bytes of the newest screening. */
+/* GET /notices/{id}/screening and /screenings/{n}: the exact bytes of a screening. */
 static enum fx_err screening_fn(struct fx_db *db, void *arg)
 {
     struct rop *op = arg;
     enum fx_err err = fx_api_notice_gate(db, op->req, op->id, FX_REC_SCREENING, FX_ACT_READ,
                                          &op->row, NULL);
     if (err == FX_OK)
-        err = fx_screening_bytes(db, op->req->ctx->keys, &op->row, &op->bytes, &op->len);
+        err = fx_screening_bytes(db, op->req->ctx->keys, &op->row, op->version, &op->bytes,
+                                 &op->len);
     return err;
 }
 
-void fx_api_notice_screening(struct fx_req *req)
+static void screening(struct fx_req *req, int64_t version)
 {
-    struct rop op = {.req = req, .id = req->params[0]};
+    struct rop op = {.req = req, .id = req->params[0], .version = version};
     enum fx_err err = fx_store_read(req->ctx->store, screening_fn, &op);
     if (err != FX_OK)
         fx_api_fail(req, err, NULL,
-                    op.row.id[0] ? "the notice has not been screened yet" : "no such notice",
+                    !op.row.id[0]   ? "no such notice"
+                    : version == 0 ? "the notice has not been screened yet"
+                                   : "no such screening version",
                     NULL);
     else if (fx_api_audit_read(req, op.row.id, op.row.org_id, "screening.read"))
         fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
     rop_cleanup(&op);
+}
+
+void fx_api_notice_screening(struct fx_req *req)
+{
+    screening(req, 0);
+}
+
+void fx_api_notice_screening_version(struct fx_req *req)
+{
+    int64_t n = 0;
+    const char *v = req->params[1];
+    if (fx_parse_i64(v, strlen(v), 1, INT64_MAX, &n) != FX_OK) {
+        fx_req_problem(req, 404, "no such screening version");
+        return;
+    }
+    screening(req, n);
 }
 
 /* GET /notices/{id}/determinations */

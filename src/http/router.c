@@ -38,6 +38,7 @@ static const struct fx_route routes[] = {
     {"PUT", "/api/v1/policy", fx_api_policy_put, 0},
     {"POST", "/api/v1/policy/check", fx_api_policy_check, 0},
     {"GET", "/api/v1/notices/*/screening", fx_api_notice_screening, 0},
+    {"GET", "/api/v1/notices/*/screenings/*", fx_api_notice_screening_version, 0},
     {"POST", "/api/v1/notices/*/review", fx_api_notice_review, 0},
     {"POST", "/api/v1/notices/*/determination", fx_api_notice_determine, 0},
     {"GET", "/api/v1/notices/*/determinations", fx_api_notice_determinations, 0},

@@ -30,6 +30,7 @@
 #include "records/tlog.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +191,47 @@ static const char *result_of(const struct fx_policy *pol, const json_t *inputs)
     return fx_screen_result(pol, inputs) ? "likely_covered" : "likely_not_covered";
 }
 
+/*
+ * The canonical bytes of a screening (owned): the explanation of inputs under pol,
+ * with what the row and m say. What GET .../screenings/{n} serves and what the
+ * screening's ledger leaf hashes, so both paths build it here.
+ */
+static char *render(const struct fx_policy *pol, const json_t *inputs,
+                    const struct fx_notice_row *row, const struct meta *m, size_t *len_out)
+{
+    json_t *doc = NULL;
+    char t[25];
+    fx_screen_notice(pol, inputs, &doc);
+    fx_format_time(m->created_at, t);
+    json_object_set_new(doc, "notice_id", json_string(row->id));
+    json_object_set_new(doc, "ref", json_string(row->ref));
+    json_object_set_new(doc, "version", json_integer(m->version));
+    json_object_set_new(doc, "notice_version", json_integer(m->notice_version));
+    json_object_set_new(doc, "trigger", json_string(m->trigger));
+    json_object_set_new(doc, "short_notice", json_boolean(m->short_notice));
+    json_object_set_new(doc, "notice_days",
+                        m->has_notice_days ? json_integer(m->notice_days) : json_null());
+    json_object_set_new(doc, "min_notice_days", json_integer(m->min_notice_days));
+    json_object_set_new(doc, "created_at", json_string(t));
+    char *bytes = fx_json_canonical(doc, len_out);
+    json_decref(doc);
+    return bytes;
+}
+
+/* The leaf of screening m of row (SPEC §9): the SHA-256 of its served bytes. */
+static void screening_leaf(const struct fx_policy *pol, const json_t *inputs,
+                           const struct fx_notice_row *row, const struct meta *m,
+                           int64_t now, struct fx_leaf *leaf, char hex[65])
+{
+    size_t len = 0;
+    char *bytes = render(pol, inputs, row, m, &len);
+    unsigned char d[32];
+    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
+    free(bytes);
+    fx_hex(d, sizeof(d), hex);
+    *leaf = (struct fx_leaf){"screening", row->id, m->version, hex, row->org_id, now};
+}
+
 static json_t *screened_event(const struct fx_policy *pol, const char *trigger, int64_t version,
                               const char *result, const char *prev)
 {
@@ -215,9 +257,17 @@ enum fx_err fx_screening_record(struct fx_db *db, const struct fx_notice_env *en
     json_t *inputs = inputs_of(fields);
     m.result = result_of(pol, inputs);
     err = put_inputs(db, env->keys, row, inputs);
-    json_decref(inputs);
     if (err == FX_OK)
         err = insert(db, row, pol->sha256, &m);
+    /* SPEC §9: every screening is a leaf, its receipt in the write's answer */
+    if (err == FX_OK) {
+        struct fx_leaf leaf;
+        char hex[65];
+        screening_leaf(pol, inputs, row, &m, env->now, &leaf, hex);
+        err = fx_notice_leaf(db, env, leaf.kind, leaf.record_id, leaf.version,
+                             leaf.content_sha256, leaf.org);
+    }
+    json_decref(inputs);
     /* the history notes a screening that changed the result; every one is kept as a record */
     if (err == FX_OK && prev[0] && strcmp(prev, m.result) != 0)
         err = fx_notice_event(db, env, row, "screened",
@@ -251,34 +301,37 @@ static enum fx_err load_policy(struct fx_db *db, const char *sha256, struct fx_p
 }
 
 enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
-                               const struct fx_notice_row *row, char **out, size_t *len_out)
+                               const struct fx_notice_row *row, int64_t version, char **out,
+                               size_t *len_out)
 {
     static const char *sql =
         "SELECT s.version, s.result, s.trigger, s.short_notice, s.notice_days,"
         " s.min_notice_days, s.policy_sha256, s.notice_version, s.created_at, i.inputs"
         " FROM screenings s JOIN screening_inputs i ON i.notice_id = s.notice_id"
         " AND i.notice_version = s.notice_version WHERE s.notice_id = $1"
-        " ORDER BY s.version DESC LIMIT 1";
+        " AND s.version <= CAST($2 AS BIGINT) ORDER BY s.version DESC LIMIT 1";
     struct fx_stmt *st = NULL;
     struct fx_policy pol;
     bool r = false;
-    json_t *inputs = NULL, *doc = NULL;
+    json_t *inputs = NULL;
     memset(&pol, 0, sizeof(pol));
     *out = NULL;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
     fx_stmt_bind_str(st, 1, row->id);
+    fx_stmt_bind_i64(st, 2, version > 0 ? version : INT64_MAX);
     err = fx_stmt_step(st, &r);
-    if (err == FX_OK && !r)
+    if (err == FX_OK && (!r || (version > 0 && fx_stmt_i64(st, 0) != version)))
         err = FX_ENOTFOUND;
     if (err == FX_OK) {
-        struct meta m = {.version = fx_stmt_i64(st, 0), .short_notice = fx_stmt_i64(st, 3) != 0,
+        char stored[24], trigger[16], sha[65];
+        struct meta m = {.version = fx_stmt_i64(st, 0), .trigger = trigger,
+                         .short_notice = fx_stmt_i64(st, 3) != 0,
                          .has_notice_days = !fx_stmt_is_null(st, 4),
                          .notice_days = fx_stmt_i64(st, 4),
                          .min_notice_days = fx_stmt_i64(st, 5),
                          .notice_version = fx_stmt_i64(st, 7), .created_at = fx_stmt_i64(st, 8)};
-        char stored[24], trigger[16], sha[65], t[25];
         snprintf(stored, sizeof(stored), "%s", fx_stmt_text(st, 1, NULL));
         snprintf(trigger, sizeof(trigger), "%s", fx_stmt_text(st, 2, NULL));
         snprintf(sha, sizeof(sha), "%s", fx_stmt_text(st, 6, NULL));
@@ -287,31 +340,14 @@ enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
         err = open_inputs(kr, db, row->id, row->org_id, m.notice_version, blob, len, &inputs);
         if (err == FX_OK)
             err = load_policy(db, sha, &pol);
-        if (err == FX_OK) {
-            bool covered = fx_screen_notice(&pol, inputs, &doc);
-            /* derived again, the result must be the one recorded */
-            if (strcmp(covered ? "likely_covered" : "likely_not_covered", stored) != 0)
-                err = FX_ESTORE;
-        }
-        if (err == FX_OK) {
-            fx_format_time(m.created_at, t);
-            json_object_set_new(doc, "notice_id", json_string(row->id));
-            json_object_set_new(doc, "ref", json_string(row->ref));
-            json_object_set_new(doc, "version", json_integer(m.version));
-            json_object_set_new(doc, "notice_version", json_integer(m.notice_version));
-            json_object_set_new(doc, "trigger", json_string(trigger));
-            json_object_set_new(doc, "short_notice", json_boolean(m.short_notice));
-            json_object_set_new(doc, "notice_days", m.has_notice_days
-                                                        ? json_integer(m.notice_days)
-                                                        : json_null());
-            json_object_set_new(doc, "min_notice_days", json_integer(m.min_notice_days));
-            json_object_set_new(doc, "created_at", json_string(t));
-            *out = fx_json_canonical(doc, len_out);
-        }
+        /* derived again, the result must be the one recorded */
+        if (err == FX_OK && strcmp(result_of(&pol, inputs), stored) != 0)
+            err = FX_ESTORE;
+        if (err == FX_OK)
+            *out = render(&pol, inputs, row, &m, len_out);
     }
     fx_stmt_finalize(st);
     json_decref(inputs);
-    json_decref(doc);
     fx_policy_cleanup(&pol);
     return err;
 }
@@ -331,6 +367,7 @@ struct item {
     const char *result;       /* the new result */
     unsigned char *event;     /* apply: the sealed event detail, owned */
     size_t event_len;
+    struct fx_tlog_ready ready; /* apply: the leaf's bytes and hash (owned) */
     enum fx_err err;
 };
 
@@ -340,6 +377,7 @@ struct pass {
     const struct fx_notice_env *env;
     const struct fx_policy *pol;
     bool apply;
+    uint64_t first_index; /* apply: the ledger index of the chunk's first leaf */
     struct item *items;
     size_t n;
     size_t next; /* the next item a worker takes, under mu */
@@ -348,6 +386,7 @@ struct pass {
 
 static void item_cleanup(struct item *it)
 {
+    fx_tlog_ready_cleanup(&it->ready);
     json_decref(it->inputs);
     free(it->sealed);
     free(it->event);
@@ -435,7 +474,19 @@ static enum fx_err prepare_chunk(struct pass *p)
     return err;
 }
 
-/* Pass 2, for one item: open, screen, and for an application seal the event. */
+/* What an application records as it's new screening (row: the item's, re-flagged). */
+static struct meta meta_of(const struct pass *p, const struct item *it,
+                           const struct fx_notice_row *row)
+{
+    return (struct meta){.version = it->version + 1, .result = it->result, .trigger = "policy",
+                         .short_notice = it->short_to, .has_notice_days = row->has_notice_days,
+                         .notice_days = row->notice_days,
+                         .min_notice_days = p->pol->min_notice_days,
+                         .notice_version = row->version, .created_at = p->env->now};
+}
+
+/* Pass 2, for one item: open, screen, and for an application make its leaf ready and
+ * seal its event. */
 static void screen_item(struct pass *p, struct item *it)
 {
     const struct fx_policy *pol = p->pol;
@@ -448,6 +499,16 @@ static void screen_item(struct pass *p, struct item *it)
     /* SPEC §3 under the new min_notice_days: the flag is judged again from notice_days */
     it->short_to = it->row.has_notice_days && it->row.notice_days < pol->min_notice_days;
     it->result = result_of(pol, it->inputs);
+    /* SPEC §9: the new screening's leaf, made ready here, appended by finish() */
+    if (p->apply) {
+        struct fx_notice_row row = it->row;
+        row.short_notice = it->short_to;
+        struct meta m = meta_of(p, it, &row);
+        struct fx_leaf leaf;
+        char hex[65];
+        screening_leaf(pol, it->inputs, &row, &m, p->env->now, &leaf, hex);
+        fx_tlog_prepare(&leaf, &it->ready);
+    }
     /* done with the inputs: freed here rather than on the connection's thread, unless
      * they were rebuilt from the notice and are still to be kept */
     if (!it->fresh_inputs) {
@@ -460,6 +521,8 @@ static void screen_item(struct pass *p, struct item *it)
     json_t *ev = screened_event(pol, "policy", it->version + 1, it->result, it->prev);
     json_object_set_new(ev, "short_notice", json_boolean(it->short_to));
     json_object_set_new(ev, "previous_short_notice", json_boolean(it->row.short_notice));
+    json_object_set_new(ev, "ledger_index",
+                        json_integer((json_int_t)(p->first_index + (uint64_t)(it - p->items))));
     it->err = fx_notice_event_seal(p->env->keys, NULL, &it->row, ev, &it->event, &it->event_len);
 }
 
@@ -519,10 +582,7 @@ static enum fx_err write_item(struct pass *p, struct item *it)
     const struct fx_notice_env *env = p->env;
     struct fx_notice_row row = it->row;
     row.short_notice = it->short_to;
-    struct meta m = {.version = it->version + 1, .result = it->result, .trigger = "policy",
-                     .short_notice = it->short_to, .has_notice_days = row.has_notice_days,
-                     .notice_days = row.notice_days, .min_notice_days = p->pol->min_notice_days,
-                     .notice_version = row.version, .created_at = env->now};
+    struct meta m = meta_of(p, it, &row);
     enum fx_err err = FX_OK;
     if (it->fresh_inputs)
         err = put_inputs(p->db, env->keys, &row, it->inputs);
@@ -536,7 +596,7 @@ static enum fx_err write_item(struct pass *p, struct item *it)
 /* Pass 1 for a chunk: read, keep what the gate allows, prepare. *read_out: rows read. */
 static enum fx_err load(struct pass *p, char *after,
                         bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
-                        size_t *read_out)
+                        size_t *read_out, uint64_t *next_index)
 {
     snprintf(p->from, sizeof(p->from), "%s", after);
     enum fx_err err = read_chunk(p, after);
@@ -553,6 +613,8 @@ static enum fx_err load(struct pass *p, char *after,
             item_cleanup(&p->items[i]);
     }
     p->n = kept;
+    p->first_index = *next_index;
+    *next_index += kept;
     return err == FX_OK ? prepare_chunk(p) : err;
 }
 
@@ -568,12 +630,25 @@ static enum fx_err finish(struct pass *p, enum fx_err err, json_t *changes)
         if (err == FX_OK && (strcmp(it->prev, it->result) != 0 ||
                              it->row.short_notice != it->short_to))
             json_array_append_new(changes, change_of(it));
-        item_cleanup(it);
     }
     /* the stamp and the short-notice flag of the whole chunk, in one statement */
     if (err == FX_OK && p->apply && p->n)
         err = fx_notice_restamp_range(p->db, p->from, p->to, p->pol->sha256,
                                       p->pol->min_notice_days, p->env->now);
+    /* the chunk's leaves, at the indices their events name; no checkpoint is signed
+     * until the policy's own leaf, the last of the application */
+    if (err == FX_OK && p->apply && p->n) {
+        struct fx_tlog_ready *ready = fx_xcalloc(p->n, sizeof(*ready));
+        uint64_t size = 0;
+        for (size_t i = 0; i < p->n; i++)
+            ready[i] = p->items[i].ready;
+        err = fx_tlog_append_ready(p->db, p->env->signer, ready, p->n, &size, NULL, 0, NULL);
+        if (err == FX_OK && size != p->first_index + p->n)
+            err = FX_ESTORE;
+        free(ready);
+    }
+    for (size_t i = 0; i < p->n; i++)
+        item_cleanup(&p->items[i]);
     p->n = 0;
     return err;
 }
@@ -585,7 +660,7 @@ static enum fx_err finish(struct pass *p, enum fx_err err, json_t *changes)
 static enum fx_err rescreen(struct fx_db *db, const struct fx_notice_env *env,
                             const struct fx_policy *pol, bool apply,
                             bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
-                            json_t **changes_out, size_t *examined_out)
+                            json_t **changes_out, size_t *examined_out, uint64_t *first_leaf_out)
 {
     /* two chunks: the crew screens one while this thread reads or writes the other */
     struct pass chunks[2];
@@ -599,15 +674,19 @@ static enum fx_err rescreen(struct fx_db *db, const struct fx_notice_env *env,
     json_t *changes = json_array();
     size_t examined = 0, read = 0;
     char after[37] = "";
+    uint64_t next_index = 0; /* apply: where the next chunk's leaves go */
     *changes_out = NULL;
     *examined_out = 0;
-    enum fx_err err = load(cur, after, keep, keep_arg, &read);
+    enum fx_err err = apply ? fx_tlog_size(db, &next_index) : FX_OK;
+    *first_leaf_out = next_index;
+    if (err == FX_OK)
+        err = load(cur, after, keep, keep_arg, &read, &next_index);
     if (err == FX_OK)
         crew_start(&crew, cur);
     while (err == FX_OK) {
         bool more = read == CHUNK;
         if (more)
-            err = load(nxt, after, keep, keep_arg, &read);
+            err = load(nxt, after, keep, keep_arg, &read, &next_index);
         crew_join(&crew);
         if (err == FX_OK && more)
             crew_start(&crew, nxt);
@@ -660,15 +739,21 @@ static enum fx_err rescreen_answer(struct fx_db *db, const struct fx_notice_env 
     bool same = strcmp(active.sha256, pol->sha256) == 0;
     json_t *changes = NULL;
     size_t examined = 0;
+    uint64_t first_leaf = 0;
     if (same)
         changes = json_array();
     else
-        err = rescreen(db, env, pol, apply, keep, keep_arg, &changes, &examined);
+        err = rescreen(db, env, pol, apply, keep, keep_arg, &changes, &examined, &first_leaf);
     if (err == FX_OK)
         *out = json_pack("{s:o,s:o,s:I,s:I,s:o,s:b}", "policy", ref_of(pol),
                          apply ? "previous" : "active", ref_of(&active), "examined",
                          (json_int_t)examined, "changed", (json_int_t)json_array_size(changes),
                          "changes", changes, "unchanged", same);
+    /* where the new screenings' leaves are: the policy leaf's checkpoint covers them */
+    if (err == FX_OK && apply && !same)
+        json_object_set_new(*out, "screening_leaves",
+                            json_pack("{s:I,s:I}", "first", (json_int_t)first_leaf, "count",
+                                      (json_int_t)examined));
     fx_policy_cleanup(&active);
     *unchanged_out = same;
     return err;

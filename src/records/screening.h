@@ -7,7 +7,8 @@
  * explanation (every rule, matched or not, with the notice's value and the
  * threshold) is derived from those on every read: screening is deterministic,
  * so version n of a notice's screening (the record of fact: notice id, n)
- * always serves the same bytes at GET .../screening.
+ * always serves the same bytes at GET .../screenings/{n}, and those bytes'
+ * SHA-256 is the content of its "screening" ledger leaf.
  */
 #ifndef FX_SCREENING_H
 #define FX_SCREENING_H
@@ -28,9 +29,14 @@ enum fx_err fx_screening_record(struct fx_db *db, const struct fx_notice_env *en
 enum fx_err fx_screening_current(struct fx_db *db, const char *notice_id, int64_t *version_out,
                                  char *result_out);
 
-/* The served bytes of the newest screening (malloc'd). FX_ENOTFOUND when never screened. */
+/*
+ * The served bytes of screening `version` of the notice, or of the newest when
+ * version is 0 (malloc'd): what its ledger leaf's content_sha256 hashes.
+ * FX_ENOTFOUND when there is no such screening (never screened, for 0).
+ */
 enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
-                               const struct fx_notice_row *row, char **out, size_t *len_out);
+                               const struct fx_notice_row *row, int64_t version, char **out,
+                               size_t *len_out);
 
 /*
  * A dry run of pol (SPEC §4 "policy check") over every open notice (submitted to
@@ -51,8 +57,11 @@ enum fx_err fx_screening_check(struct fx_db *db, const struct fx_notice_env *env
  * again under the new min_notice_days (SPEC §3) and one "screened" event; then the
  * policy is activated, its ledger leaf appended (receipt into env->receipts) and one
  * audit row "policy.apply" written for the whole application (env->who may be a
- * principal without user: fxd policy apply). *out as for the check, with "previous"
- * instead of "active"; nothing is written when pol is the active policy.
+ * principal without user: fxd policy apply). Each new screening is a ledger leaf,
+ * in notice id order before the policy's, and its event names its "ledger_index".
+ * *out as for the check, with "previous" instead of "active", the policy leaf's
+ * "receipt" and "screening_leaves": {"first", "count"}; nothing is written when pol
+ * is the active policy.
  */
 enum fx_err fx_screening_apply(struct fx_db *db, const struct fx_notice_env *env,
                                const struct fx_policy *pol, json_t **out);

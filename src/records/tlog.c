@@ -116,7 +116,8 @@ struct rows {
 };
 
 /* The two INSERTs of each table, for one row and for ROWS rows: built once, so that
- * the store's statement cache (keyed by the SQL's address) keeps them prepared. */
+ * the store's statement cache (keyed by the SQL's address) keeps them prepared.
+ * OR FAIL: no statement journal (store.h); a failure rolls the whole write back. */
 static char sql_text[2][2][ROWS * 16 + 64];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 static const char *const tables[2] = {"ledger_leaves (idx, leaf)", "ledger_hashes (pos, hash)"};
@@ -127,7 +128,7 @@ static void build_sql(void)
         for (size_t many = 0; many < 2; many++) {
             char *q = sql_text[t][many];
             size_t cap = sizeof(sql_text[t][many]);
-            int at = snprintf(q, cap, "INSERT INTO %s VALUES ", tables[t]);
+            int at = snprintf(q, cap, "INSERT OR FAIL INTO %s VALUES ", tables[t]);
             for (size_t i = 0; i < (many ? ROWS : 1); i++)
                 at += snprintf(q + at, cap - (size_t)at, "%s($%zu, $%zu)", i ? ", " : "",
                                2 * i + 1, 2 * i + 2);
@@ -343,7 +344,6 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
 
 void fx_tlog_prepare(const struct fx_leaf *leaf, struct fx_tlog_ready *out)
 {
-    out->leaf = leaf;
     out->bytes = leaf_bytes(leaf, &out->len);
     fx_merkle_leaf_hash(out->bytes, out->len, out->hash);
 }

@@ -53,13 +53,12 @@ enum fx_err fx_tlog_append_batch(struct fx_db *db, const struct fx_signer *sg,
  * prepares the next batch on one thread while the store commits the last.
  */
 struct fx_tlog_ready {
-    const struct fx_leaf *leaf; /* borrowed: must outlive the append */
     char *bytes;                /* owned: the leaf's bytes (fx_tlog_ready_cleanup()) */
     size_t len;
     unsigned char hash[FX_MERKLE_HASH]; /* RFC 9162 leaf hash of bytes */
 };
 
-/* Fills *out for leaf (borrowed, kept in out->leaf). Pure: no store, any thread. */
+/* Fills *out for leaf (only read). Pure: no store, any thread. */
 void fx_tlog_prepare(const struct fx_leaf *leaf, struct fx_tlog_ready *out);
 /* Frees what fx_tlog_prepare() allocated. */
 void fx_tlog_ready_cleanup(struct fx_tlog_ready *r);

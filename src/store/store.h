@@ -53,7 +53,12 @@ enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg);
 
 /* Statements. SQL uses $1..$n; statements are cached per connection by the sql pointer,
- * so pass string literals. */
+ * so pass string literals (or strings that live as long as the store).
+ * "INSERT OR FAIL INTO" is for multi-row inserts inside a larger write: the
+ * transaction rolls back on any error anyway, so SQLite need not keep a
+ * statement journal to undo the statement's own rows (in a long transaction,
+ * releasing one costs in proportion to the pages written so far); PostgreSQL
+ * runs it as a plain INSERT. */
 enum fx_err fx_db_prepare(struct fx_db *db, const char *sql, struct fx_stmt **out);
 void fx_stmt_bind_text(struct fx_stmt *st, int i, const char *p, size_t len);
 void fx_stmt_bind_str(struct fx_stmt *st, int i, const char *s); /* NULL binds NULL */

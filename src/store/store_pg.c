@@ -501,7 +501,15 @@ static enum fx_err pg_prepare(struct fx_db *db, const char *sql, struct fx_stmt 
             for (int p = 0; p < st->nparams; p++)
                 types[p] = used[p] ? 0 : 25; /* 0: inferred; 25: text */
             snprintf(st->name, sizeof(st->name), "s%u", c->next_name++);
-            PGresult *r = PQprepare(c->pg, st->name, sql, st->nparams, types);
+            /* store.h: "INSERT OR FAIL INTO" is SQLite's; a PostgreSQL INSERT is one unit */
+            static const char or_fail[] = "INSERT OR FAIL INTO ";
+            char *plain = NULL;
+            if (strncmp(sql, or_fail, sizeof(or_fail) - 1) == 0) {
+                plain = fx_xmalloc(strlen(sql) + 1);
+                snprintf(plain, strlen(sql) + 1, "INSERT INTO %s", sql + sizeof(or_fail) - 1);
+            }
+            PGresult *r = PQprepare(c->pg, st->name, plain ? plain : sql, st->nparams, types);
+            free(plain);
             ExecStatusType rs = PQresultStatus(r);
             PQclear(r);
             if (rs != PGRES_COMMAND_OK) {

@@ -149,6 +149,11 @@ def parse_checkpoint(note, vkey=None):
     return origin, int(size), base64.b64decode(root)
 
 
+def leaf_of(receipt):
+    """The leaf a receipt carries, parsed."""
+    return json.loads(base64.b64decode(receipt["leaf"]))
+
+
 def b64s(hashes):
     return [base64.b64decode(h) for h in hashes]
 
@@ -277,12 +282,19 @@ def save(work, name, data):
 
 
 def test_every_write_answers_with_a_receipt_that_verifies(fx, work, keyfile, writes, receipts):
-    # creation with submit appends two leaves: receipts holds both, receipt the last
-    both = [a for a, _ in writes if "receipts" in a]
-    assert both, "no write answered with receipts"
-    for a in both:
-        assert a["receipts"][-1] == a["receipt"] and len(a["receipts"]) == 2
-        assert a["receipts"][1]["leaf_index"] == a["receipts"][0]["leaf_index"] + 1
+    # creation with submit appends three leaves (the version, the submission, the
+    # screening): receipts holds them in order, receipt the last
+    several = [a for a, _ in writes if "receipts" in a]
+    assert several, "no write answered with receipts"
+    for a in several:
+        assert a["receipts"][-1] == a["receipt"]
+        idx = [r["leaf_index"] for r in a["receipts"]]
+        assert idx == list(range(idx[0], idx[0] + len(idx))), idx
+    created = [a for a, _ in writes if a.get("status") == "submitted" and a["version"] == 1]
+    assert created
+    for a in created:
+        assert [leaf_of(r)["kind"] for r in a["receipts"]] == [
+            "notice_version", "notice_submitted", "screening"]
     for i, r in enumerate(receipts[:40] + receipts[-5:]):
         path = save(work, "receipt-%d.json" % i, json.dumps(r))
         p = exit_status(fx("verify", path, "--key", keyfile), 0)
@@ -333,7 +345,8 @@ def test_record_bytes_are_checked(fx, fxd, dev, work, keyfile, writes):
     # a status leaf (submitted) names the version current at the time: version 2
     sub, _ = writes[2]
     v2 = save(work, "v2.json", dev.get("notices/%s/versions/2" % nid).content)
-    spath = save(work, "r-sub.json", json.dumps(sub["receipt"]))
+    (submitted,) = [r for r in sub["receipts"] if leaf_of(r)["kind"] == "notice_submitted"]
+    spath = save(work, "r-sub.json", json.dumps(submitted))
     exit_status(fx("verify", spath, "--key", keyfile, "--record", v2), 0)
     # the record from standard input; a missing record file is a local error
     exit_status(fx("verify", rpath, "--key", keyfile, "--record", "-", stdin=v1.content), 0)
@@ -830,7 +843,7 @@ def assert_alert(p, state, kept):
 def test_watch_catches_a_changed_node(fx, work):
     log = TamperedLog(work, fx, "node")
     try:
-        log.write(5)  # 1 + 10 leaves: 11 = 8 + 2 + 1
+        log.write(4)  # 1 + 4 * 3 leaves: 13 = 8 + 4 + 1
         size = log.size()
         log.watch(0)
         kept = open(log.state).read()
@@ -850,7 +863,7 @@ def test_watch_catches_a_changed_node(fx, work):
 def test_watch_catches_a_changed_leaf_hash(fx, work):
     log = TamperedLog(work, fx, "leaf")
     try:
-        log.write(3)
+        log.write(2)  # 1 + 2 * 3 leaves: 7
         size = log.size()
         assert size % 2 == 1  # the last leaf's hash is part of the root
         log.watch(0)
@@ -868,7 +881,7 @@ def test_watch_catches_history_rewritten_then_extended(fx, work):
     so only the consistency proof can tell, and it does."""
     log = TamperedLog(work, fx, "extended")
     try:
-        log.write(6)  # 13 leaves: 8 + 4 + 1
+        log.write(4)  # 1 + 4 * 3 leaves: 13 = 8 + 4 + 1
         size = log.size()
         log.watch(0)
         kept = open(log.state).read()

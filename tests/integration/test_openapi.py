@@ -801,6 +801,8 @@ def review_process(fxd, check, dev):
 
     # screening, review, determination, reconsideration
     scr = check(dev.get("notices/%s/screening" % n["id"]), 200)
+    check(dev.get("notices/%s/screenings/%d" % (n["id"], scr["version"])), 200)
+    check(dev.get("notices/%s/screenings/%d" % (n["id"], scr["version"] + 1)), 404)
     assert scr["result"] == "likely_covered", scr
     check(civ.get("notices/%s/screening" % n["id"]), 404)
     check(dev.post("notices/%s/review" % n["id"], json={}), 403)

@@ -265,6 +265,9 @@ def test_fx_review_commands(c):
     s = fx(c.fxd, c.dev, "screening", n["ref"]).ok()
     assert "likely_covered" in s.out and "compute: matched" in s.out
     assert fx(c.fxd, c.dev, "screening", n["id"], "--json").json()["result"] == "likely_covered"
+    assert fx(c.fxd, c.dev, "screening", n["ref"], "1", "--json").json()["version"] == 1
+    fx(c.fxd, c.dev, "screening", n["ref"], "2").status(3)      # no such version: 404
+    fx(c.fxd, c.dev, "screening", n["ref"], "zero").status(2)   # not a version number
     fx(c.fxd, c.dev, "review", n["ref"]).status(3)
     assert "under_review" in fx(c.fxd, c.reviewer, "review", n["ref"]).ok().out
     fx(c.fxd, c.reviewer, "determine", n["ref"], "maybe", "--rationale", "r").status(2)
