@@ -170,19 +170,44 @@ static enum fx_err bump(struct fx_db *db, const char *collection);
  * per statement. An id the collection (or this envelope) already holds takes
  * store_one(), after the pending rows are written. Inside the one write
  * transaction nothing else writes, so what the probe saw stays true.
+ *
+ * Statements are as wide as every backend binds (64 parameters): the cost of
+ * a statement (its step, its statement journal, its bindings cleared) is paid
+ * once per 8 rows. What every row of one store shares (collection, org,
+ * incident) is bound once, as $1-$3, and the constants are written in the SQL.
  */
-#define PROBE_IDS 31 /* with the collection: 32 parameters, what every backend takes */
-#define INSERT_ROWS 2 /* 26 parameters: within those 32 */
-#define INSERT_COLS 13
+#define PROBE_IDS 63  /* with the collection: 64 parameters */
+#define INSERT_ROWS 8 /* 3 shared + 8 x 7 = 59 parameters */
+#define INSERT_COLS 7 /* date_added, stix_id, type, version, version_us, tlp, body */
+#define INSERT_SHARED 3
 
 static const char *probe_sql;  /* built once: the statement cache keys on the pointer */
-static const char *insert_sql;
+static const char *insert_sql; /* INSERT_ROWS rows */
+static const char *insert1_sql; /* one row */
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+/* "INSERT ... VALUES" with rows rows in the shared layout (bind_row()); owned. */
+static char *insert_text(int rows)
+{
+    struct fx_buf b;
+    size_t len = 0;
+    fx_buf_init(&b, 4096);
+    fx_buf_adds(&b, "INSERT INTO taxii_objects (collection, org_id, incident_id, date_added,"
+                    " stix_id, type, version, version_us, tlp, body, spec_version, is_first,"
+                    " is_last) VALUES ");
+    for (int r = 0; r < rows; r++) {
+        int k = INSERT_SHARED + r * INSERT_COLS;
+        fx_buf_printf(&b, "%s($1, $2, $3", r ? ", " : "");
+        for (int c = 1; c <= INSERT_COLS; c++)
+            fx_buf_printf(&b, ", $%d", k + c);
+        fx_buf_adds(&b, ", '2.1', 1, 1)");
+    }
+    return fx_buf_take(&b, &len);
+}
 
 static void build_sql(void)
 {
     static char probe[PROBE_IDS * 6 + 160];
-    static char insert[INSERT_ROWS * (INSERT_COLS * 6 + 4) + 256];
     struct fx_buf b;
     size_t len = 0;
     char *t;
@@ -194,21 +219,9 @@ static void build_sql(void)
     t = fx_buf_take(&b, &len);
     memcpy(probe, t, len + 1);
     free(t);
-    fx_buf_init(&b, sizeof(insert));
-    fx_buf_adds(&b, "INSERT INTO taxii_objects (date_added, collection, stix_id, type, version,"
-                    " version_us, spec_version, org_id, tlp, incident_id, is_first, is_last,"
-                    " body) VALUES ");
-    for (int r = 0; r < INSERT_ROWS; r++) {
-        fx_buf_adds(&b, r ? ", (" : "(");
-        for (int c = 0; c < INSERT_COLS; c++)
-            fx_buf_printf(&b, "%s$%d", c ? ", " : "", r * INSERT_COLS + c + 1);
-        fx_buf_adds(&b, ")");
-    }
-    t = fx_buf_take(&b, &len);
-    memcpy(insert, t, len + 1);
-    free(t);
     probe_sql = probe;
-    insert_sql = insert;
+    insert_sql = insert_text(INSERT_ROWS); /* kept for the life of the process */
+    insert1_sql = insert_text(1);
 }
 
 /* A set of id strings (borrowed), open addressing. */
@@ -274,22 +287,17 @@ static enum fx_err probe(struct fx_db *db, const char *collection, const struct 
     return err;
 }
 
-static void bind_row(struct fx_stmt *st, int base, const char *collection, const char *org_id,
-                     const char *incident_id, const struct fx_taxii_put *p)
+/* Binds one new row r of a statement in the shared layout (insert_text()). */
+static void bind_row(struct fx_stmt *st, int r, const struct fx_taxii_put *p)
 {
-    fx_stmt_bind_i64(st, base + 1, p->date_added);
-    fx_stmt_bind_str(st, base + 2, collection);
-    fx_stmt_bind_str(st, base + 3, p->id);
-    fx_stmt_bind_str(st, base + 4, p->type);
-    fx_stmt_bind_str(st, base + 5, p->version ? p->version : "");
-    fx_stmt_bind_i64(st, base + 6, p->version_us);
-    fx_stmt_bind_str(st, base + 7, "2.1");
-    fx_stmt_bind_str(st, base + 8, org_id);
-    fx_stmt_bind_str(st, base + 9, fx_stix_tlp_name(p->tlp));
-    fx_stmt_bind_str(st, base + 10, incident_id);
-    fx_stmt_bind_i64(st, base + 11, 1);
-    fx_stmt_bind_i64(st, base + 12, 1);
-    fx_stmt_bind_blob(st, base + 13, p->sealed, p->sealed_len);
+    int k = INSERT_SHARED + r * INSERT_COLS;
+    fx_stmt_bind_i64(st, k + 1, p->date_added);
+    fx_stmt_bind_str(st, k + 2, p->id);
+    fx_stmt_bind_str(st, k + 3, p->type);
+    fx_stmt_bind_str(st, k + 4, p->version ? p->version : "");
+    fx_stmt_bind_i64(st, k + 5, p->version_us);
+    fx_stmt_bind_str(st, k + 6, fx_stix_tlp_name(p->tlp));
+    fx_stmt_bind_blob(st, k + 7, p->sealed, p->sealed_len);
 }
 
 /* Inserts the pending puts (new ids: first and last), INSERT_ROWS per statement. */
@@ -297,10 +305,6 @@ static enum fx_err flush(struct fx_db *db, const char *collection, const char *o
                          const char *incident_id, struct fx_taxii_put *puts, size_t *pending,
                          size_t *np)
 {
-    static const char *one =
-        "INSERT INTO taxii_objects (date_added, collection, stix_id, type, version, version_us,"
-        " spec_version, org_id, tlp, incident_id, is_first, is_last, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     enum fx_err err = FX_OK;
     size_t i = 0;
     while (i < *np && err == FX_OK) {
@@ -308,12 +312,14 @@ static enum fx_err flush(struct fx_db *db, const char *collection, const char *o
         size_t rows = bulk ? INSERT_ROWS : 1;
         struct fx_stmt *st = NULL;
         bool row;
-        err = fx_db_prepare(db, bulk ? insert_sql : one, &st);
+        err = fx_db_prepare(db, bulk ? insert_sql : insert1_sql, &st);
         if (err != FX_OK)
             break;
+        fx_stmt_bind_str(st, 1, collection);
+        fx_stmt_bind_str(st, 2, org_id);
+        fx_stmt_bind_str(st, 3, incident_id);
         for (size_t r = 0; r < rows; r++)
-            bind_row(st, (int)(r * INSERT_COLS), collection, org_id, incident_id,
-                     &puts[pending[i + r]]);
+            bind_row(st, (int)r, &puts[pending[i + r]]);
         err = fx_stmt_step(st, &row);
         fx_stmt_finalize(st);
         i += rows;
