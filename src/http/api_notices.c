@@ -189,6 +189,7 @@ static void run_write(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, stru
 struct create {
     struct nop op;
     json_t *clean;
+    struct fx_notice_doc doc;      /* owned: clean rendered before the write */
     int64_t release;
     bool has_release;
     bool submit;
@@ -204,8 +205,8 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
     enum fx_err err = load_policy(db, &pol);
     if (err != FX_OK)
         return err;
-    err = fx_notice_create(db, &env, c->clean, c->has_release ? &c->release : NULL, c->submit,
-                           &pol, &c->op.row);
+    err = fx_notice_create_doc(db, &env, &c->doc, c->has_release ? &c->release : NULL,
+                               c->submit, &pol, &c->op.row);
     /* SPEC §4: screened on submission, in the same transaction */
     if (err == FX_OK && c->submit)
         err = fx_screening_record(db, &env, &c->op.row, c->clean, &pol, "submission");
@@ -251,7 +252,10 @@ void fx_api_notice_create(struct fx_req *req)
         fx_req_error(req, FX_EINVAL, &pb, NULL);
         goto out;
     }
+    /* the version's canonical bytes, but for what the transaction assigns, off the writer */
+    fx_notice_doc_init(&c.doc, c.clean);
     run_write(req, create_fn, answer_create, &c.op);
+    fx_notice_doc_cleanup(&c.doc);
 out:
     json_decref(c.clean);
     nop_cleanup(&c.op);

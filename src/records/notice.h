@@ -90,8 +90,36 @@ enum fx_err fx_notice_load(struct fx_db *db, const char *id_or_ref, struct fx_no
  * On success *row_out is the new row.
  */
 enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
-                             const json_t *clean, const int64_t *release_days, bool submit,
+                             json_t *clean, const int64_t *release_days, bool submit,
                              const struct fx_policy *pol, struct fx_notice_row *row_out);
+
+/*
+ * A version document's fields rendered ahead of its transaction: the canonical
+ * encoding (fx_json_canonical) of the clean fields, split around the members
+ * that only the transaction knows (notice_id, ref, version, created_at,
+ * created_by, change_reason), so that the writer only joins strings.
+ */
+#define FX_NOTICE_DOC_META 6
+struct fx_notice_doc {
+    char *part[FX_NOTICE_DOC_META + 1]; /* owned: members between two metadata keys, or "" */
+    size_t len[FX_NOTICE_DOC_META + 1];
+};
+/* Renders clean (borrowed; as fx_notice_validate() returned it). fx_notice_doc_cleanup(). */
+void fx_notice_doc_init(struct fx_notice_doc *d, json_t *clean);
+void fx_notice_doc_cleanup(struct fx_notice_doc *d);
+/*
+ * The whole version document's canonical bytes, byte for byte what
+ * fx_json_canonical() gives for the fields plus the metadata (malloc'd,
+ * NUL-terminated). change_reason may be NULL (a JSON null).
+ */
+char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
+                          int64_t version, int64_t created_at, const char *created_by,
+                          const char *change_reason, size_t *len_out);
+/* fx_notice_create with the fields already rendered (doc, borrowed), as the API prepares them. */
+enum fx_err fx_notice_create_doc(struct fx_db *db, const struct fx_notice_env *env,
+                                 const struct fx_notice_doc *doc, const int64_t *release_days,
+                                 bool submit, const struct fx_policy *pol,
+                                 struct fx_notice_row *row_out);
 
 /* The fields of the current version, as an object (new reference). */
 enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
@@ -103,7 +131,7 @@ enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
  * date moves earlier. Updates *row.
  */
 enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
-                            struct fx_notice_row *row, const json_t *clean,
+                            struct fx_notice_row *row, json_t *clean,
                             const int64_t *release_days,
                             const char *change_reason, const struct fx_policy *pol);
 

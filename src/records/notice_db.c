@@ -4,6 +4,7 @@
  * history event's detail are sealed under the developer org's data key, with
  * the record id and version as associated data (SPEC §11).
  */
+#include "common/buf.h"
 #include "common/json.h"
 #include "common/parse.h"
 #include "records/notice.h"
@@ -238,26 +239,101 @@ struct sealed_version {
 };
 
 /*
- * Renders version row->version from clean fields (canonical bytes), seals them
- * and sets row->etag from their hash. Nothing is stored yet.
+ * The members of a version document that are not notice fields, in key order.
+ * fx_notice_doc splits the fields' canonical encoding around them.
+ */
+static const char *const doc_meta[FX_NOTICE_DOC_META] = {
+    "change_reason", "created_at", "created_by", "notice_id", "ref", "version"};
+
+static char *canonical_any(json_t *v) /* takes v; malloc'd */
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS |
+                                JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    json_decref(v);
+    if (s == NULL)
+        fx_die("json_dumps failed");
+    return s;
+}
+
+void fx_notice_doc_init(struct fx_notice_doc *d, json_t *clean)
+{
+    json_t *group[FX_NOTICE_DOC_META + 1];
+    for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++)
+        group[g] = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(clean, key, v)
+    {
+        /* the group of a field: how many metadata keys sort before it */
+        size_t g = 0;
+        while (g < FX_NOTICE_DOC_META && strcmp(doc_meta[g], key) < 0)
+            g++;
+        json_object_set(group[g], key, v);
+    }
+    for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++) {
+        /* "{a,b}" -> "a,b": the members alone, in canonical order */
+        char *s = canonical_any(group[g]);
+        size_t n = strlen(s);
+        memmove(s, s + 1, n - 2);
+        s[n - 2] = '\0';
+        d->part[g] = s;
+        d->len[g] = n - 2;
+    }
+}
+
+void fx_notice_doc_cleanup(struct fx_notice_doc *d)
+{
+    for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++)
+        FX_FREE(d->part[g]);
+}
+
+char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
+                          int64_t version, int64_t created_at, const char *created_by,
+                          const char *change_reason, size_t *len_out)
+{
+    char t[25];
+    fx_format_time(created_at, t);
+    /* the metadata values in doc_meta's order, each encoded as jansson would */
+    char *meta[FX_NOTICE_DOC_META] = {
+        canonical_any(change_reason ? json_string(change_reason) : json_null()),
+        canonical_any(json_string(t)),
+        canonical_any(json_string(created_by)),
+        canonical_any(json_string(notice_id)),
+        canonical_any(json_string(ref)),
+        canonical_any(json_integer(version)),
+    };
+    struct fx_buf b;
+    fx_buf_init(&b, SIZE_MAX);
+    bool first = true;
+    fx_buf_add(&b, "{", 1);
+    for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++) {
+        if (d->len[g] > 0) {
+            if (!first)
+                fx_buf_add(&b, ",", 1);
+            fx_buf_add(&b, d->part[g], d->len[g]);
+            first = false;
+        }
+        if (g == FX_NOTICE_DOC_META)
+            break;
+        fx_buf_printf(&b, "%s\"%s\":%s", first ? "" : ",", doc_meta[g], meta[g]);
+        first = false;
+        free(meta[g]);
+    }
+    fx_buf_add(&b, "}", 1);
+    return fx_buf_take(&b, len_out);
+}
+
+/*
+ * Renders version row->version from its prepared fields (canonical bytes),
+ * seals them and sets row->etag from their hash. Nothing is stored yet.
  */
 static enum fx_err seal_version(struct fx_db *db, const struct fx_notice_env *env,
-                                struct fx_notice_row *row, const json_t *clean,
+                                struct fx_notice_row *row, const struct fx_notice_doc *doc,
                                 const char *change_reason, struct sealed_version *out)
 {
-    json_t *doc = json_deep_copy(clean);
-    char t[25];
-    fx_format_time(env->now, t);
-    json_object_set_new(doc, "notice_id", json_string(row->id));
-    json_object_set_new(doc, "ref", json_string(row->ref));
-    json_object_set_new(doc, "version", json_integer(row->version));
-    json_object_set_new(doc, "created_at", json_string(t));
-    json_object_set_new(doc, "created_by", json_string(env->who->user_id));
-    json_object_set_new(doc, "change_reason",
-                        change_reason ? json_string(change_reason) : json_null());
     size_t len = 0;
-    char *bytes = fx_json_canonical(doc, &len);
-    json_decref(doc);
+    char *bytes = fx_notice_doc_bytes(doc, row->id, row->ref, row->version, env->now,
+                                      env->who->user_id, change_reason, &len);
     unsigned char d[32];
     char aad[80];
     crypto_hash_sha256(d, (const unsigned char *)bytes, len);
@@ -298,11 +374,14 @@ static enum fx_err insert_version(struct fx_db *db, const struct fx_notice_env *
 
 /* Writes version row->version from clean fields: the canonical bytes, sealed, and their hash. */
 static enum fx_err put_version(struct fx_db *db, const struct fx_notice_env *env,
-                               struct fx_notice_row *row, const json_t *clean,
+                               struct fx_notice_row *row, json_t *clean,
                                const char *change_reason)
 {
     struct sealed_version v;
-    enum fx_err err = seal_version(db, env, row, clean, change_reason, &v);
+    struct fx_notice_doc doc;
+    fx_notice_doc_init(&doc, clean);
+    enum fx_err err = seal_version(db, env, row, &doc, change_reason, &v);
+    fx_notice_doc_cleanup(&doc);
     if (err == FX_OK)
         err = insert_version(db, env, row, &v);
     free(v.c);
@@ -446,8 +525,20 @@ static enum fx_err do_submit(struct fx_db *db, const struct fx_notice_env *env,
  * and the order of leaves and events, are those of a create followed by a submit.
  */
 enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
-                             const json_t *clean, const int64_t *release_days, bool submit,
+                             json_t *clean, const int64_t *release_days, bool submit,
                              const struct fx_policy *pol, struct fx_notice_row *row_out)
+{
+    struct fx_notice_doc doc;
+    fx_notice_doc_init(&doc, clean);
+    enum fx_err err = fx_notice_create_doc(db, env, &doc, release_days, submit, pol, row_out);
+    fx_notice_doc_cleanup(&doc);
+    return err;
+}
+
+enum fx_err fx_notice_create_doc(struct fx_db *db, const struct fx_notice_env *env,
+                                 const struct fx_notice_doc *doc, const int64_t *release_days,
+                                 bool submit, const struct fx_policy *pol,
+                                 struct fx_notice_row *row_out)
 {
     struct fx_notice_row *r = row_out;
     struct sealed_version v = {0};
@@ -462,7 +553,7 @@ enum fx_err fx_notice_create(struct fx_db *db, const struct fx_notice_env *env,
     r->created_at = r->updated_at = env->now;
     enum fx_err err = next_ref(db, env->now, r->ref, sizeof(r->ref));
     if (err == FX_OK)
-        err = seal_version(db, env, r, clean, NULL, &v);
+        err = seal_version(db, env, r, doc, NULL, &v);
     if (err != FX_OK)
         goto out;
     if (submit)
@@ -531,7 +622,7 @@ enum fx_err fx_notice_fields(struct fx_db *db, struct fx_keyring *kr,
 }
 
 enum fx_err fx_notice_amend(struct fx_db *db, const struct fx_notice_env *env,
-                            struct fx_notice_row *row, const json_t *clean,
+                            struct fx_notice_row *row, json_t *clean,
                             const int64_t *release_days, const char *change_reason,
                             const struct fx_policy *pol)
 {

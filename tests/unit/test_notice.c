@@ -10,9 +10,11 @@
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "common/parse.h"
 #include "records/notice.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char full_notice[] =
@@ -371,6 +373,48 @@ static void test_allowed_actions_names(void **state)
     assert_string_equal(fx_notice_action_name(FX_NOTICE_RELEASE), "release");
 }
 
+/* The version bytes a create renders in parts are fx_json_canonical() of the whole document. */
+static void check_doc(const char *fields_text, const char *reason)
+{
+    struct result r;
+    validate(fields_text, false, &r);
+    assert_int_equal(r.err, FX_OK);
+    json_t *doc = json_deep_copy(r.clean);
+    json_object_set_new(doc, "notice_id", json_string("01890a5d-ac96-774b-bcce-b302099a8057"));
+    json_object_set_new(doc, "ref", json_string("FXN-2026-0042"));
+    json_object_set_new(doc, "version", json_integer(12));
+    json_object_set_new(doc, "created_at", json_string("2026-06-01T10:20:30.456Z"));
+    json_object_set_new(doc, "created_by", json_string("01890a5d-ac96-774b-bcce-b302099a8058"));
+    json_object_set_new(doc, "change_reason", reason ? json_string(reason) : json_null());
+    size_t want_len = 0, got_len = 0;
+    char *want = fx_json_canonical(doc, &want_len);
+    struct fx_notice_doc d;
+    fx_notice_doc_init(&d, r.clean);
+    int64_t at = 0;
+    assert_int_equal(fx_parse_time("2026-06-01T10:20:30.456Z", 24, &at), FX_OK);
+    char *got = fx_notice_doc_bytes(&d, "01890a5d-ac96-774b-bcce-b302099a8057", "FXN-2026-0042",
+                                    12, at, "01890a5d-ac96-774b-bcce-b302099a8058", reason,
+                                    &got_len);
+    assert_string_equal(got, want);
+    assert_int_equal(got_len, want_len);
+    free(got);
+    free(want);
+    fx_notice_doc_cleanup(&d);
+    json_decref(doc);
+    release(&r);
+}
+
+static void test_doc_bytes_are_canonical(void **state)
+{
+    (void)state;
+    check_doc(full_notice, NULL);
+    check_doc(full_notice, "moved \"earlier\" \\ \u00e9t\u00e9 \U0001F680\n");
+    check_doc("{}", "only metadata");
+    check_doc("{\"contact\": {\"name\": \"A\", \"email\": \"a@b.example\"},"
+              " \"training_compute_flop\": 1e26, \"safeguards\": \"\\u00e9 \\\" quote \\/ tab\\t\"}",
+              NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_stored_bytes_read_back),
         cmocka_unit_test(test_lifecycle_table),
         cmocka_unit_test(test_allowed_actions_names),
+        cmocka_unit_test(test_doc_bytes_are_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
