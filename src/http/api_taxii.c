@@ -25,6 +25,7 @@
 #include "taxii/stix.h"
 #include "taxii/taxii.h"
 
+#include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -865,6 +866,17 @@ static enum fx_err on_object(const char *p, size_t len, size_t index, void *arg)
  * posted), org the posting org, time of receipt}. Never any content. Bytes and
  * hashes are made here, outside the write transaction, where checking runs.
  */
+/*
+ * SHA-256 with the CPU's SHA instructions when it has them: GnuTLS's (the TLS
+ * library libmicrohttpd already loads) is five times as fast as libsodium's
+ * portable code on these short objects, and every posted object is hashed.
+ */
+static void content_sha256(const char *p, size_t len, unsigned char d[crypto_hash_sha256_BYTES])
+{
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, d) < 0)
+        crypto_hash_sha256(d, (const unsigned char *)p, len);
+}
+
 static void prepare_leaves(struct ingest *in)
 {
     size_t n = in->n ? in->n : 1;
@@ -875,7 +887,7 @@ static void prepare_leaves(struct ingest *in)
     for (size_t i = 0; i < in->n; i++) {
         const struct fx_taxii_put *p = &in->puts[i];
         unsigned char d[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(d, (const unsigned char *)p->bytes, p->len);
+        content_sha256(p->bytes, p->len, d);
         sodium_bin2hex(in->hex[i], sizeof(in->hex[i]), d, sizeof(d));
         in->leaves[i] = (struct fx_leaf){"stix_object", p->id, p->version_us, in->hex[i],
                                          in->req->who.org_id, in->received};

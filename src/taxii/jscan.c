@@ -78,21 +78,23 @@ static enum fx_err scan_string(const char *p, size_t len, size_t i, size_t *end_
                                char *msg, size_t n)
 {
     size_t start = ++i;
+    unsigned char seen = 0; /* every byte or'ed: a string of ASCII needs no UTF-8 pass */
     *esc = false;
     while (i < len) {
         unsigned char c = (unsigned char)p[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            seen |= c;
+            i++;
+            continue;
+        }
         if (c == '"') {
-            if (!fx_utf8_valid(p + start, i - start))
+            if ((seen & 0x80) && !fx_utf8_valid(p + start, i - start))
                 return fail(msg, n, "invalid UTF-8 in a string at byte %zu", start);
             *end_out = i;
             return FX_OK;
         }
         if (c < 0x20)
             return fail(msg, n, "a control character in a string at byte %zu", i);
-        if (c != '\\') {
-            i++;
-            continue;
-        }
         *esc = true;
         if (i + 1 >= len)
             break;
