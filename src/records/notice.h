@@ -8,6 +8,7 @@
 #define FX_NOTICE_H
 
 #include "auth/principal.h"
+#include "common/buf.h"
 #include "common/problem.h"
 #include "crypto/keyring.h"
 #include "ledger/signer.h"
@@ -115,6 +116,11 @@ void fx_notice_doc_cleanup(struct fx_notice_doc *d);
 char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
                           int64_t version, int64_t created_at, const char *created_by,
                           const char *change_reason, size_t *len_out);
+/*
+ * Appends the fields' members ("a":1,"b":2, no braces) to out, in key order as
+ * fx_notice_view() holds them; false when there are none.
+ */
+bool fx_notice_doc_fields(const struct fx_notice_doc *d, struct fx_buf *out);
 /* fx_notice_create with the fields already rendered (doc, borrowed), as the API prepares them. */
 enum fx_err fx_notice_create_doc(struct fx_db *db, const struct fx_notice_env *env,
                                  const struct fx_notice_doc *doc, const int64_t *release_days,
@@ -190,14 +196,12 @@ enum fx_err fx_notice_leaf(struct fx_db *db, const struct fx_notice_env *env, co
 enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
                            const struct fx_notice_row *row, json_t **out);
 /*
- * The same view for a version just written from clean (as fx_notice_validate()
- * returned it), built without the store: member for member what fx_notice_view()
- * gives once it is committed. policy_name is the name of row->policy_sha256; the
- * notice is not withdrawn. clean is borrowed (the view shares its scalars). New
- * reference.
+ * The view's members other than the fields, for a notice just created (not
+ * withdrawn) and judged under the policy named policy_name: with the fields
+ * of fx_notice_doc_fields() in front, the members fx_notice_view() gives once
+ * it is committed, in the same order. New reference.
  */
-json_t *fx_notice_view_fresh(const struct fx_notice_row *row, json_t *clean,
-                             const char *policy_name);
+json_t *fx_notice_view_meta(const struct fx_notice_row *row, const char *policy_name);
 
 /* The exact stored bytes of version n (malloc'd). FX_ENOTFOUND when there is no such version. */
 enum fx_err fx_notice_version_bytes(struct fx_db *db, struct fx_keyring *kr,

@@ -12,13 +12,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 #define ROW_COLS                                                                                   \
     "id, ref, org_id, status, version, etag, planned_release_date, submitted_at, notice_days,"    \
@@ -285,6 +279,20 @@ void fx_notice_doc_cleanup(struct fx_notice_doc *d)
 {
     for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++)
         FX_FREE(d->part[g]);
+}
+
+bool fx_notice_doc_fields(const struct fx_notice_doc *d, struct fx_buf *out)
+{
+    bool any = false;
+    for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++) {
+        if (d->len[g] == 0)
+            continue;
+        if (any)
+            fx_buf_add(out, ",", 1);
+        fx_buf_add(out, d->part[g], d->len[g]);
+        any = true;
+    }
+    return any;
 }
 
 char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
@@ -824,45 +832,9 @@ enum fx_err fx_notice_view(struct fx_db *db, struct fx_keyring *kr,
     return FX_OK;
 }
 
-/*
- * A copy of v whose objects hold their members in sorted order, as a parse of
- * its canonical bytes would: the order in which fx_notice_fields() returns the
- * stored fields.
- */
-static json_t *sorted_copy(json_t *v)
+json_t *fx_notice_view_meta(const struct fx_notice_row *row, const char *policy_name)
 {
-    if (json_is_array(v)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *item;
-        json_array_foreach(v, i, item)
-        {
-            json_array_append_new(a, sorted_copy(item));
-        }
-        return a;
-    }
-    if (!json_is_object(v))
-        return json_incref(v); /* scalars are never changed: share them */
-    size_t n = json_object_size(v), k = 0;
-    const char **keys = fx_xcalloc(n ? n : 1, sizeof(*keys));
-    const char *key;
-    json_t *m;
-    json_object_foreach(v, key, m)
-    {
-        keys[k++] = key;
-    }
-    qsort(keys, n, sizeof(*keys), cmp_str);
-    json_t *o = json_object();
-    for (k = 0; k < n; k++)
-        json_object_set_new(o, keys[k], sorted_copy(json_object_get(v, keys[k])));
-    free(keys);
-    return o;
-}
-
-json_t *fx_notice_view_fresh(const struct fx_notice_row *row, json_t *clean,
-                             const char *policy_name)
-{
-    return view_of(row, sorted_copy(clean),
+    return view_of(row, json_object(),
                    json_pack("{s:s,s:s}", "name", policy_name, "sha256", row->policy_sha256),
                    json_null());
 }
