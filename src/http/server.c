@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 struct conn_state;
@@ -265,6 +266,7 @@ static void handle(struct conn_state *cs)
 static void *pool_main(void *arg)
 {
     struct write_pool *wp = arg;
+    prctl(PR_SET_NAME, "fx-write-pool");
     pthread_mutex_lock(&wp->mu);
     for (;;) {
         while (wp->head == NULL && !wp->stopping)

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -232,6 +233,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 static void *checkpoint_main(void *arg)
 {
     struct sq_store *s = arg;
+    prctl(PR_SET_NAME, "fx-checkpoint"); /* named for top -H and bench/notice_post.sh */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (s->wal_pages < CHECKPOINT_PAGES && !s->stopping)
@@ -251,6 +253,7 @@ static void *checkpoint_main(void *arg)
 static void *writer_main(void *arg)
 {
     struct sq_store *s = arg;
+    prctl(PR_SET_NAME, "fx-writer"); /* named for top -H and bench/notice_post.sh */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (s->head == NULL && !s->stopping)
