@@ -9,7 +9,8 @@
  *    and a planned_release_date that is a real calendar date;
  *  - what passes as complete passes as a draft, with the same clean object;
  *  - validation is idempotent: the clean object, and the clean object stored as
- *    canonical bytes and parsed back, validate again to the same canonical bytes.
+ *    canonical bytes and parsed back, validate again to the same canonical bytes;
+ *  - fx_json_canonical() of any parsed document equals jansson's sorted compact dump.
  */
 #include "fuzz.h"
 
@@ -121,6 +122,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(json_is_object(doc) || json_is_array(doc));
+    /* the canonical encoder writes exactly what jansson's sorted compact dump does */
+    char *ours = fx_json_canonical(doc, NULL);
+    char *theirs = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS |
+                                       JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    FUZZ_CHECK(theirs != NULL && strcmp(ours, theirs) == 0);
+    free(ours);
+    free(theirs);
     if (json_is_object(doc)) {
         char *full = validate(doc, true);
         char *draft = validate(doc, false);

@@ -2,6 +2,7 @@
  * json.c: the checked door between outside JSON and typed values.
  */
 #include "common/json.h"
+#include "common/buf.h"
 #include "common/limits.h"
 #include "common/parse.h"
 
@@ -241,12 +242,173 @@ void fx_json_get_bool(const json_t *obj, const char *key, const char *ptr, bool 
         *present = true;
 }
 
+/*
+ * fx_json_canonical() writes what json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+ * JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS)) writes, byte for byte, in a third
+ * of the time: hashed documents (notice versions, screenings) are rendered on
+ * every write, and jansson's general dumper (a callback per fragment, a
+ * malloc'd and qsorted key array per object) was a fifth of a policy
+ * application. Every rule below is jansson 2.14's; tests/unit/test_json.c and
+ * fuzz/fuzz_json_body.c compare the two on every document they see.
+ */
+static void put(struct fx_buf *b, const void *p, size_t n)
+{
+    if (fx_buf_add(b, p, n) != FX_OK)
+        fx_die("out of memory");
+}
+
+/* jansson's dump_string: '"', '\\' and the C0 controls escaped, the rest as is. */
+static void put_string(struct fx_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0;
+    put(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(b, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t k = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            memcpy(e + 1, "u00", 3);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            k = 6;
+        }
+        put(b, e, k);
+    }
+    put(b, s + run, n - run);
+    put(b, "\"", 1);
+}
+
+/* jansson's jsonp_dtostr: %.*g, then ".0" when it reads as an integer, and the
+ * exponent without '+' or leading zeros. */
+static void put_real(struct fx_buf *b, double d)
+{
+    char t[64];
+    int n = snprintf(t, sizeof(t) - 2, "%.*g", FX_JSON_REAL_DIGITS, d);
+    if (n < 0 || (size_t)n >= sizeof(t) - 2)
+        fx_die("real out of range");
+    size_t len = (size_t)n;
+    if (strchr(t, '.') == NULL && strchr(t, 'e') == NULL) {
+        memcpy(t + len, ".0", 3);
+        len += 2;
+    }
+    char *e = strchr(t, 'e');
+    if (e != NULL) {
+        char *start = e + 1, *end = e + 2;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - t) + 1);
+            len -= (size_t)(end - start);
+        }
+    }
+    put(b, t, len);
+}
+
+struct key {
+    const char *s;
+    size_t n;
+    json_t *v;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct key *x = a, *y = b;
+    int r = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return r != 0 ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+static void put_value(struct fx_buf *b, const json_t *v);
+
+static void put_object(struct fx_buf *b, const json_t *v)
+{
+    size_t n = json_object_size(v), i = 0;
+    struct key small[16];
+    struct key *keys = n <= FX_ARRAY_LEN(small) ? small : fx_xmalloc(n * sizeof(*keys));
+    const char *k;
+    size_t klen;
+    json_t *x;
+    json_t *obj; /* jansson iterates non-const objects; nothing here changes it */
+    memcpy(&obj, &v, sizeof(obj));
+    json_object_keylen_foreach(obj, k, klen, x)
+    {
+        keys[i++] = (struct key){k, klen, x};
+    }
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    put(b, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            put(b, ",", 1);
+        put_string(b, keys[i].s, keys[i].n);
+        put(b, ":", 1);
+        put_value(b, keys[i].v);
+    }
+    put(b, "}", 1);
+    if (keys != small)
+        free(keys);
+}
+
+static void put_value(struct fx_buf *b, const json_t *v)
+{
+    char t[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        put_object(b, v);
+        break;
+    case JSON_ARRAY:
+        put(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i > 0)
+                put(b, ",", 1);
+            put_value(b, json_array_get(v, i));
+        }
+        put(b, "]", 1);
+        break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        put(b, t, (size_t)snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        break;
+    case JSON_REAL:
+        put_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        put(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(b, "false", 5);
+        break;
+    case JSON_NULL:
+        put(b, "null", 4);
+        break;
+    }
+}
+
 char *fx_json_canonical(const json_t *v, size_t *len_out)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
-    if (s == NULL)
-        fx_die("json_dumps failed");
+    struct fx_buf b;
+    size_t len = 0;
+    fx_buf_init(&b, SIZE_MAX / 2);
+    put_value(&b, v);
+    if (b.p == NULL)
+        put(&b, "", 0);
+    char *out = fx_buf_take(&b, &len);
     if (len_out)
-        *len_out = strlen(s);
-    return s;
+        *len_out = len;
+    return out;
 }

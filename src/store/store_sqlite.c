@@ -94,6 +94,11 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                      "PRAGMA temp_store=MEMORY;"
+                                     /* the writer's page cache: 64 MiB, so that a
+                                      * large transaction (a policy application
+                                      * rewrites a row or four per open notice)
+                                      * is not spilled to the WAL page by page */
+                                     "PRAGMA cache_size=-65536;"
                                      "PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
@@ -278,11 +283,14 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->mu);
         struct sq_job *j = batch;
         while (j) {
-            struct sq_job *next = j->next;
+            struct sq_job *next = j->next; /* j may be gone once done is set */
             j->done = 1;
             j = next;
         }
+        /* wake them with the lock free, so that they need not queue for it behind us */
+        pthread_mutex_unlock(&s->mu);
         pthread_cond_broadcast(&s->wake_waiters);
+        pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -360,6 +360,78 @@ static void test_canonical_reads_back(void **state)
     }
 }
 
+/* jansson's own canonical dump, which fx_json_canonical() must equal byte for byte. */
+static char *jansson_canonical(const json_t *v)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS |
+                                JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    assert_non_null(s);
+    return s;
+}
+
+static void assert_same_as_jansson(const json_t *v)
+{
+    size_t len = 0;
+    char *ours = fx_json_canonical(v, &len);
+    char *theirs = jansson_canonical(v);
+    if (strcmp(ours, theirs) != 0 || len != strlen(theirs))
+        fail_msg("fx_json_canonical %s\n            jansson %s", ours, theirs);
+    free(ours);
+    free(theirs);
+}
+
+/* A pseudo-random document of every JSON type, keys and strings with escapes. */
+static json_t *random_doc(unsigned *seed, int depth)
+{
+    static const char *const strs[] = {"", "a", "ab", "b", "A", "\"quoted\"", "back\\slash",
+                                       "tab\there", "nl\n\r\b\f", "\x01\x1f\x7f",
+                                       "caf\xc3\xa9", "\xe2\x80\xa8 \xf0\x9f\x98\x80",
+                                       "/slash/", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"};
+    static const double reals[] = {0.0, -0.0, 0.1, 1.0, -1.5, 1e26, 1e-7, 1.5e300, 5e-324,
+                                   123456789012345678.0, 3.141592653589793, 1e15, 1e16,
+                                   -2.5e-10, 8.4e23, 0.30000000000000004};
+    int r = rand_r(seed) % (depth > 3 ? 6 : 8);
+    switch (r) {
+    case 0: return json_string(strs[rand_r(seed) % FX_ARRAY_LEN(strs)]);
+    case 1: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 2 ? 1 : -1) *
+                                (json_int_t)rand_r(seed));
+    case 2: return json_real(reals[rand_r(seed) % FX_ARRAY_LEN(reals)]);
+    case 3: return json_boolean(rand_r(seed) % 2);
+    case 4: return json_null();
+    case 5: return json_integer(rand_r(seed) % 2 ? INT64_MAX : INT64_MIN);
+    case 6: {
+        json_t *a = json_array();
+        for (int i = rand_r(seed) % 5; i > 0; i--)
+            json_array_append_new(a, random_doc(seed, depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (int i = rand_r(seed) % 7; i > 0; i--)
+            json_object_set_new(o, strs[rand_r(seed) % FX_ARRAY_LEN(strs)],
+                                random_doc(seed, depth + 1));
+        return o;
+    }
+    }
+}
+
+static void test_canonical_equals_jansson(void **state)
+{
+    (void)state;
+    unsigned seed = 20261127;
+    for (int i = 0; i < 20000; i++) {
+        json_t *v = random_doc(&seed, 0);
+        assert_same_as_jansson(v);
+        json_decref(v);
+    }
+    /* reals at every magnitude, as the random ones may miss some */
+    for (double d = 1e-300; d < 1e300; d *= 7.77) {
+        json_t *v = json_pack("[f,f]", d, -d);
+        assert_same_as_jansson(v);
+        json_decref(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,7 +439,8 @@ int main(void)
         cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_only_keys),      cmocka_unit_test(test_getters_pointers),
         cmocka_unit_test(test_getters_values), cmocka_unit_test(test_ptr_escaping),
-        cmocka_unit_test(test_canonical),      cmocka_unit_test(test_canonical_reads_back), cmocka_unit_test(test_huge_numbers_are_refused),
+        cmocka_unit_test(test_canonical),      cmocka_unit_test(test_canonical_reads_back),
+        cmocka_unit_test(test_canonical_equals_jansson), cmocka_unit_test(test_huge_numbers_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
