@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "crypto/digest.h"
 #include "records/notice.h"
 #include "records/tlog.h"
 
@@ -266,8 +267,9 @@ void fx_notice_doc_init(struct fx_notice_doc *d, json_t *clean)
     }
     for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++) {
         /* "{a,b}" -> "a,b": the members alone, in canonical order */
-        char *s = canonical_any(group[g]);
-        size_t n = strlen(s);
+        size_t n = 0;
+        char *s = fx_json_canonical(group[g], &n);
+        json_decref(group[g]);
         memmove(s, s + 1, n - 2);
         s[n - 2] = '\0';
         d->part[g] = s;
@@ -295,25 +297,40 @@ bool fx_notice_doc_fields(const struct fx_notice_doc *d, struct fx_buf *out)
     return any;
 }
 
+/*
+ * Appends s as a JSON string, as jansson writes it: ids, times and references
+ * are printable ASCII without '"' or '\\' and go between quotes as they are
+ * (this runs on the writer thread); anything else goes through jansson.
+ */
+static void add_string(struct fx_buf *b, const char *s)
+{
+    const char *c = s;
+    while (*c >= 0x20 && *c <= '~' && *c != '"' && *c != '\\')
+        c++;
+    if (*c != '\0') {
+        char *enc = canonical_any(json_string(s));
+        fx_buf_adds(b, enc);
+        free(enc);
+        return;
+    }
+    fx_buf_add(b, "\"", 1);
+    fx_buf_add(b, s, (size_t)(c - s));
+    fx_buf_add(b, "\"", 1);
+}
+
 char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
                           int64_t version, int64_t created_at, const char *created_by,
                           const char *change_reason, size_t *len_out)
 {
-    char t[25];
+    char t[25], v[24];
     fx_format_time(created_at, t);
-    /* the metadata values in doc_meta's order, each encoded as jansson would */
-    char *meta[FX_NOTICE_DOC_META] = {
-        canonical_any(change_reason ? json_string(change_reason) : json_null()),
-        canonical_any(json_string(t)),
-        canonical_any(json_string(created_by)),
-        canonical_any(json_string(notice_id)),
-        canonical_any(json_string(ref)),
-        canonical_any(json_integer(version)),
-    };
+    snprintf(v, sizeof(v), "%lld", (long long)version);
+    /* the metadata values in doc_meta's order; NULL: JSON null */
+    const char *meta[FX_NOTICE_DOC_META] = {change_reason, t, created_by, notice_id, ref, v};
     struct fx_buf b;
     fx_buf_init(&b, SIZE_MAX);
-    bool first = true;
     fx_buf_add(&b, "{", 1);
+    bool first = true;
     for (size_t g = 0; g <= FX_NOTICE_DOC_META; g++) {
         if (d->len[g] > 0) {
             if (!first)
@@ -323,9 +340,18 @@ char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, 
         }
         if (g == FX_NOTICE_DOC_META)
             break;
-        fx_buf_printf(&b, "%s\"%s\":%s", first ? "" : ",", doc_meta[g], meta[g]);
+        if (!first)
+            fx_buf_add(&b, ",", 1);
         first = false;
-        free(meta[g]);
+        fx_buf_add(&b, "\"", 1);
+        fx_buf_adds(&b, doc_meta[g]);
+        fx_buf_add(&b, "\":", 2);
+        if (meta[g] == NULL)
+            fx_buf_add(&b, "null", 4);
+        else if (meta[g] == v)
+            fx_buf_adds(&b, v);
+        else
+            add_string(&b, meta[g]);
     }
     fx_buf_add(&b, "}", 1);
     return fx_buf_take(&b, len_out);
@@ -342,10 +368,10 @@ static enum fx_err seal_version(struct fx_db *db, const struct fx_notice_env *en
     size_t len = 0;
     char *bytes = fx_notice_doc_bytes(doc, row->id, row->ref, row->version, env->now,
                                       env->who->user_id, change_reason, &len);
-    unsigned char d[32];
+    unsigned char d[FX_SHA256_BYTES];
     char aad[80];
-    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
-    fx_hex(d, 32, out->hex);
+    fx_digest_sha256(bytes, len, d);
+    fx_hex(d, sizeof(d), out->hex);
     snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, out->hex);
     version_aad(row->id, row->version, aad, sizeof(aad));
     out->c = NULL;
