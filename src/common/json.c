@@ -245,7 +245,7 @@ void fx_json_get_bool(const json_t *obj, const char *key, const char *ptr, bool 
 /*
  * fx_json_canonical() writes what json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
  * JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS)) writes, byte for byte, in a third
- * of the time: hashed documents (notice versions, screenings) are rendered on
+ * of the time (fx_json_compact() the same without JSON_SORT_KEYS, for answers): hashed documents (notice versions, screenings) are rendered on
  * every write, and jansson's general dumper (a callback per fragment, a
  * malloc'd and qsorted key array per object) was a fifth of a policy
  * application. Every rule below is jansson 2.14's; tests/unit/test_json.c and
@@ -332,9 +332,10 @@ static int key_cmp(const void *a, const void *b)
     return r != 0 ? r : (x->n > y->n) - (x->n < y->n);
 }
 
-static void put_value(struct fx_buf *b, const json_t *v);
+static void put_value(struct fx_buf *b, const json_t *v, bool sorted);
 
-static void put_object(struct fx_buf *b, const json_t *v)
+/* Members in key order when sorted, else in insertion order (jansson's order without SORT_KEYS). */
+static void put_object(struct fx_buf *b, const json_t *v, bool sorted)
 {
     size_t n = json_object_size(v), i = 0;
     struct key small[16];
@@ -348,33 +349,34 @@ static void put_object(struct fx_buf *b, const json_t *v)
     {
         keys[i++] = (struct key){k, klen, x};
     }
-    qsort(keys, n, sizeof(*keys), key_cmp);
+    if (sorted)
+        qsort(keys, n, sizeof(*keys), key_cmp);
     put(b, "{", 1);
     for (i = 0; i < n; i++) {
         if (i > 0)
             put(b, ",", 1);
         put_string(b, keys[i].s, keys[i].n);
         put(b, ":", 1);
-        put_value(b, keys[i].v);
+        put_value(b, keys[i].v, sorted);
     }
     put(b, "}", 1);
     if (keys != small)
         free(keys);
 }
 
-static void put_value(struct fx_buf *b, const json_t *v)
+static void put_value(struct fx_buf *b, const json_t *v, bool sorted)
 {
     char t[32];
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        put_object(b, v);
+        put_object(b, v, sorted);
         break;
     case JSON_ARRAY:
         put(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i > 0)
                 put(b, ",", 1);
-            put_value(b, json_array_get(v, i));
+            put_value(b, json_array_get(v, i), sorted);
         }
         put(b, "]", 1);
         break;
@@ -399,16 +401,26 @@ static void put_value(struct fx_buf *b, const json_t *v)
     }
 }
 
-char *fx_json_canonical(const json_t *v, size_t *len_out)
+static char *render(const json_t *v, bool sorted, size_t *len_out)
 {
     struct fx_buf b;
     size_t len = 0;
     fx_buf_init(&b, SIZE_MAX / 2);
-    put_value(&b, v);
+    put_value(&b, v, sorted);
     if (b.p == NULL)
         put(&b, "", 0);
     char *out = fx_buf_take(&b, &len);
     if (len_out)
         *len_out = len;
     return out;
+}
+
+char *fx_json_canonical(const json_t *v, size_t *len_out)
+{
+    return render(v, true, len_out);
+}
+
+char *fx_json_compact(const json_t *v, size_t *len_out)
+{
+    return render(v, false, len_out);
 }

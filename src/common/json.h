@@ -61,5 +61,11 @@ bool fx_json_in(const char *s, const char *const *values);
 
 /* Compact, sorted-key serialisation: the canonical bytes FX stores and hashes. Caller frees. */
 char *fx_json_canonical(const json_t *v, size_t *len_out);
+/*
+ * Compact serialisation with members in insertion order: byte for byte
+ * json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS)), faster.
+ * How answers are rendered. Caller frees.
+ */
+char *fx_json_compact(const json_t *v, size_t *len_out);
 
 #endif

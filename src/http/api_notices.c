@@ -226,10 +226,8 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
 /* Appends v as fx_req_json renders it, without its braces when members_only. */
 static void add_json(struct fx_buf *b, const json_t *v, bool members_only)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
-    if (s == NULL)
-        fx_die("json_dumps failed");
-    size_t n = strlen(s);
+    size_t n = 0;
+    char *s = fx_json_compact(v, &n);
     if (members_only)
         fx_buf_add(b, s + 1, n - 2);
     else

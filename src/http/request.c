@@ -43,13 +43,13 @@ void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type,
 
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    /* jansson's compact dump, byte for byte, at a fraction of its cost */
+    size_t len = 0;
+    char *s = fx_json_compact(body, &len);
     json_decref(body);
-    if (s == NULL)
-        fx_die("json_dumps failed");
     free(req->resp);
     req->resp = s;
-    req->resp_len = strlen(s);
+    req->resp_len = len;
     req->status = status;
     req->content_type = "application/json";
 }

@@ -378,6 +378,14 @@ static void assert_same_as_jansson(const json_t *v)
         fail_msg("fx_json_canonical %s\n            jansson %s", ours, theirs);
     free(ours);
     free(theirs);
+    /* the same without sorting: members in insertion order, as answers are rendered */
+    ours = fx_json_compact(v, &len);
+    theirs = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    assert_non_null(theirs);
+    if (strcmp(ours, theirs) != 0 || len != strlen(theirs))
+        fail_msg("fx_json_compact %s\n         jansson %s", ours, theirs);
+    free(ours);
+    free(theirs);
 }
 
 /* A pseudo-random document of every JSON type, keys and strings with escapes. */
