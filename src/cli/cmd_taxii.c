@@ -239,6 +239,31 @@ out:
     return rc;
 }
 
+/*
+ * The ledger leaves the envelope's stored objects became (decision 0009): their
+ * indices and the size of the signed checkpoint that proves them.
+ */
+static void print_leaves(const json_t *status)
+{
+    const json_t *lg = json_object_get(status, "x_fx_ledger"), *s;
+    json_int_t first = -1, last = -1;
+    size_t i;
+    json_array_foreach(json_object_get(status, "successes"), i, s)
+    {
+        const json_t *ix = json_object_get(s, "x_fx_leaf_index");
+        if (!json_is_integer(ix))
+            continue;
+        if (first < 0)
+            first = json_integer_value(ix);
+        last = json_integer_value(ix);
+    }
+    if (lg == NULL || first < 0)
+        return;
+    printf("ledger: leaves %lld to %lld, in the signed checkpoint of tree size %lld\n",
+           (long long)first, (long long)last,
+           (long long)json_integer_value(json_object_get(lg, "tree_size")));
+}
+
 static int run_add(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"file", true, NULL}};
@@ -300,6 +325,7 @@ static int run_add(struct fx_cli *cli, int argc, char **argv)
                (long long)json_integer_value(json_object_get(status, "success_count")),
                (long long)json_integer_value(json_object_get(status, "total_count")),
                (long long)failures);
+        print_leaves(status);
         json_array_foreach(json_object_get(status, "failures"), i, f)
         {
             char *id = fx_output_clean(json_string_value(json_object_get(f, "id")), false);

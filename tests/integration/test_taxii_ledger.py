@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 from fxharness import expect, org_client
+from fxreview import fx
 from fxtaxii import (H, TLP_IDS, collection_url, indicator, new_id, parse_ts, post_envelope,
                      taxii_ok)
 from test_ledger import leaf_hash, parse_checkpoint, verify_inclusion
@@ -140,3 +141,13 @@ def test_leaves_of_red_objects_name_only_ids_and_hashes(fxd, lab):
     r = other.get(collection_url(coll) + "objects/%s/" % o["id"], headers=H)
     assert r.status_code == 404
     assert leaf["content_sha256"] == hashlib.sha256(json.dumps(o).encode()).hexdigest()
+
+
+def test_fx_taxii_add_names_the_leaves(fxd, lab, tmp_path):
+    env = tmp_path / "envelope.json"
+    objs = [indicator(), indicator()]
+    env.write_text(json.dumps({"objects": objs}))
+    out = fx(fxd, lab, "taxii", "add", lab.org["id"], "--file", str(env)).ok().out
+    st = fx(fxd, lab, "taxii", "add", lab.org["id"], "--file", str(env), "--json").json()
+    assert all(s["message"] == "already in the collection" for s in st["successes"])
+    assert "ledger: leaves " in out and "in the signed checkpoint of tree size" in out, out
