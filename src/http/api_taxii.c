@@ -859,14 +859,6 @@ static enum fx_err on_object(const char *p, size_t len, size_t index, void *arg)
 }
 
 /*
- * SPEC §9: each object version stored is a leaf {kind "stix_object", record_id
- * its STIX id, version the version TAXII names it by (its modified, else
- * created, in microseconds; date_added for objects with neither, set in the
- * write), content_sha256 of the exact bytes TAXII serves for it (the bytes as
- * posted), org the posting org, time of receipt}. Never any content. Bytes and
- * hashes are made here, outside the write transaction, where checking runs.
- */
-/*
  * SHA-256 with the CPU's SHA instructions when it has them: GnuTLS's (the TLS
  * library libmicrohttpd already loads) is five times as fast as libsodium's
  * portable code on these short objects, and every posted object is hashed.
@@ -877,6 +869,14 @@ static void content_sha256(const char *p, size_t len, unsigned char d[crypto_has
         crypto_hash_sha256(d, (const unsigned char *)p, len);
 }
 
+/*
+ * SPEC §9: each object version stored is a leaf {kind "stix_object", record_id
+ * its STIX id, version the version TAXII names it by (its modified, else
+ * created, in microseconds; date_added for objects with neither, set in the
+ * write), content_sha256 of the exact bytes TAXII serves for it (the bytes as
+ * posted), org the posting org, time of receipt}. Never any content. Bytes and
+ * hashes are made here, outside the write transaction, where checking runs.
+ */
 static void prepare_leaves(struct ingest *in)
 {
     size_t n = in->n ? in->n : 1;
