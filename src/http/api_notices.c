@@ -343,10 +343,7 @@ static enum fx_err get_fn(struct fx_db *db, void *arg)
     }
     err = fx_notice_view(db, op->req->ctx->keys, &op->row, &op->out);
     if (err == FX_OK) {
-        op->bytes = json_dumps(op->out, JSON_COMPACT | JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
-        if (op->bytes == NULL)
-            fx_die("json_dumps failed");
-        op->len = strlen(op->bytes);
+        op->bytes = fx_json_compact(op->out, &op->len);
         if (vc)
             fx_viewcache_put(vc, key, op->bytes, op->len);
     }
