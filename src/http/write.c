@@ -4,6 +4,7 @@
  */
 #include "http/write.h"
 #include "common/parse.h"
+#include "records/tlog.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -171,7 +172,12 @@ static enum fx_err run(struct fx_db *db, void *arg)
         if (err != FX_OK || found)
             return err;
     }
+    /* an answer rendered after the callback lets the ledger sign once for the write */
+    if (w->answer)
+        fx_tlog_defer_begin();
     enum fx_err err = w->fn(db, w->arg);
+    if (w->answer)
+        err = fx_tlog_defer_end(db, w->req->ctx->signer, err);
     if (err == FX_OK && w->key) {
         /* the stored answer must be the one given: write it now, in the transaction */
         if (w->answer)

@@ -293,12 +293,132 @@ static enum fx_err load_tree(struct fx_db *db, struct fx_merkle_store *ms,
     return FX_OK;
 }
 
+/*
+ * Deferred receipts (fx_tlog_defer_begin()): the state of one write callback on
+ * this thread. The writer runs one callback at a time, and nothing else appends
+ * while it runs, so the appender can stay in memory from one append to the next.
+ */
+struct defer {
+    bool active;
+    struct fx_merkle_appender *ap; /* owned: the tree as this write leaves it; NULL until used */
+    struct fx_merkle_appender first; /* the tree before this write's first leaf */
+    unsigned char (*hashes)[FX_MERKLE_HASH]; /* owned: leaf hashes from first.size on */
+    size_t n_hashes, cap_hashes;
+    json_t *pending; /* owned: receipts waiting for their checkpoint and path */
+};
+static _Thread_local struct defer defer;
+
+static void defer_record(const unsigned char h[FX_MERKLE_HASH])
+{
+    if (defer.n_hashes == defer.cap_hashes) {
+        defer.cap_hashes = defer.cap_hashes ? defer.cap_hashes * 2 : 16;
+        defer.hashes = fx_xrealloc(defer.hashes, defer.cap_hashes * FX_MERKLE_HASH);
+    }
+    memcpy(defer.hashes[defer.n_hashes++], h, FX_MERKLE_HASH);
+}
+
+/* The appender an append works on: the write's own while deferring, else read back. */
+static enum fx_err appender_of(struct fx_db *db, struct fx_merkle_appender **ap_out)
+{
+    struct fx_merkle_store ms;
+    if (!defer.active)
+        return load_tree(db, &ms, ap_out);
+    if (defer.ap == NULL) {
+        enum fx_err err = load_tree(db, &ms, &defer.ap);
+        if (err != FX_OK)
+            return err;
+        defer.first = *defer.ap;
+    }
+    *ap_out = defer.ap;
+    return FX_OK;
+}
+
+static void appender_done(struct fx_merkle_appender *ap)
+{
+    if (ap != defer.ap)
+        free(ap);
+}
+
+void fx_tlog_defer_begin(void)
+{
+    defer.active = true;
+}
+
+/*
+ * The in-memory tree of a deferred write: the nodes before its first leaf are
+ * the frontier it started from (a left sibling on the path of a later leaf is
+ * always one of them), the rest is computed from the leaf hashes it recorded.
+ */
+static enum fx_err mem_leaf(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
+{
+    const struct defer *d = ctx;
+    uint64_t s0 = d->first.size;
+    if (index >= s0 && index - s0 < d->n_hashes)
+        memcpy(out, d->hashes[index - s0], FX_MERKLE_HASH);
+    else if (index + 1 == s0 && (s0 & 1u))
+        memcpy(out, d->first.frontier[0], FX_MERKLE_HASH);
+    else
+        return FX_ESTORE;
+    return FX_OK;
+}
+
+static enum fx_err mem_node(void *ctx, unsigned level, uint64_t index,
+                            unsigned char out[FX_MERKLE_HASH], bool *found)
+{
+    const struct defer *d = ctx;
+    uint64_t s0 = d->first.size;
+    *found = false;
+    if (((index + 1) << level) > s0)
+        return FX_OK; /* reaches into this write's leaves: computed from its children */
+    if (!((s0 >> level) & 1u) || index != (s0 >> level) - 1)
+        return FX_ESTORE; /* not on the old tree's right edge: never on a new leaf's path */
+    memcpy(out, d->first.frontier[level], FX_MERKLE_HASH);
+    *found = true;
+    return FX_OK;
+}
+
+static void defer_reset(void)
+{
+    free(defer.ap);
+    free(defer.hashes);
+    json_decref(defer.pending);
+    memset(&defer, 0, sizeof(defer));
+}
+
+enum fx_err fx_tlog_defer_end(struct fx_db *db, const struct fx_signer *sg, enum fx_err err)
+{
+    (void)db;
+    size_t n = defer.pending ? json_array_size(defer.pending) : 0;
+    if (err == FX_OK && n > 0) {
+        char note[FX_CHECKPOINT_MAX_NOTE];
+        size_t nlen = 0;
+        unsigned char root[FX_MERKLE_HASH];
+        uint64_t size = defer.ap->size;
+        fx_merkle_appender_root(defer.ap, root);
+        err = fx_checkpoint_sign(sg, size, root, note, sizeof(note), &nlen);
+        struct fx_merkle_store ms = {.ctx = &defer, .size = size, .get_leaf_hash = mem_leaf,
+                                     .get_node = mem_node};
+        struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
+        for (size_t i = 0; i < n && err == FX_OK; i++) {
+            json_t *r = json_array_get(defer.pending, i);
+            uint64_t index = (uint64_t)json_integer_value(json_object_get(r, "leaf_index"));
+            err = fx_merkle_inclusion_proof(&ms, index, size, proof);
+            if (err == FX_OK) {
+                json_object_set_new(r, "checkpoint", json_string(note));
+                json_object_set_new(r, "inclusion_path", path_json(proof));
+            }
+        }
+        free(proof);
+    }
+    defer_reset();
+    return err;
+}
+
 enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const struct fx_leaf *leaf,
                            json_t **receipt_out)
 {
-    struct fx_merkle_store ms;
     struct fx_merkle_appender *ap = NULL;
-    enum fx_err err = load_tree(db, &ms, &ap);
+    enum fx_err err = appender_of(db, &ap);
     if (err != FX_OK)
         return err;
     uint64_t size = ap->size;
@@ -325,20 +445,28 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
         err = pending_flush(db, pw);
     free(pw);
 
-    char note[FX_CHECKPOINT_MAX_NOTE];
-    size_t nlen = 0;
-    unsigned char root[FX_MERKLE_HASH];
-    if (err == FX_OK) {
+    if (err == FX_OK && defer.active) {
+        /* the checkpoint and the path come at fx_tlog_defer_end(), once for the write */
+        defer_record(h);
+        *receipt_out = json_pack("{s:I,s:o}", "leaf_index", (json_int_t)size, "leaf",
+                                 b64((const unsigned char *)lbytes, llen));
+        if (defer.pending == NULL)
+            defer.pending = json_array();
+        json_array_append(defer.pending, *receipt_out);
+    } else if (err == FX_OK) {
+        char note[FX_CHECKPOINT_MAX_NOTE];
+        size_t nlen = 0;
+        unsigned char root[FX_MERKLE_HASH];
         fx_merkle_appender_root(ap, root);
         err = fx_checkpoint_sign(sg, size + 1, root, note, sizeof(note), &nlen);
+        if (err == FX_OK)
+            *receipt_out = json_pack("{s:I,s:o,s:s,s:o}", "leaf_index", (json_int_t)size,
+                                     "leaf", b64((const unsigned char *)lbytes, llen),
+                                     "checkpoint", note, "inclusion_path", path_json(proof));
     }
-    if (err == FX_OK)
-        *receipt_out = json_pack("{s:I,s:o,s:s,s:o}", "leaf_index", (json_int_t)size, "leaf",
-                                 b64((const unsigned char *)lbytes, llen), "checkpoint", note,
-                                 "inclusion_path", path_json(proof));
     free(proof);
     free(lbytes);
-    free(ap);
+    appender_done(ap);
     return err;
 }
 
@@ -358,11 +486,12 @@ enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
                                  const struct fx_tlog_ready *ready, size_t n, uint64_t *size_out,
                                  char *note_out, size_t cap, size_t *len_out)
 {
-    struct fx_merkle_store ms;
     struct fx_merkle_appender *ap = NULL;
-    enum fx_err err = load_tree(db, &ms, &ap);
+    enum fx_err err = appender_of(db, &ap);
     if (err != FX_OK)
         return err;
+    for (size_t i = 0; i < n && defer.active; i++)
+        defer_record(ready[i].hash);
     struct pending *pw = fx_xmalloc(sizeof(*pw));
     pending_init(pw);
     for (size_t i = 0; i < n && err == FX_OK; i++)
@@ -377,7 +506,7 @@ enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
         fx_merkle_appender_root(ap, root);
         err = fx_checkpoint_sign(sg, ap->size, root, note_out, cap, len_out);
     }
-    free(ap);
+    appender_done(ap);
     return err;
 }
 

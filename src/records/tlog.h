@@ -33,6 +33,22 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
                            json_t **receipt_out);
 
 /*
+ * Deferred receipts, for a write whose answer is rendered after its callback:
+ * between fx_tlog_defer_begin() and fx_tlog_defer_end() on one thread (one
+ * write callback), fx_tlog_append() appends at once and answers a receipt of
+ * only {"leaf_index", "leaf"}; fx_tlog_defer_end() then signs one checkpoint at
+ * the size the write reached and adds it, with each leaf's inclusion path to
+ * it (computed from memory: the tree's edge before the write and the write's
+ * own leaf hashes), to every receipt in place. A notice created and submitted
+ * (three leaves) signs once instead of three times. The appender also stays in
+ * memory from one append to the next. err is the callback's result: anything
+ * but FX_OK discards the state (the transaction rolls back) and is returned;
+ * otherwise the signing's result is. Receipts must not be rendered before it.
+ */
+void fx_tlog_defer_begin(void);
+enum fx_err fx_tlog_defer_end(struct fx_db *db, const struct fx_signer *sg, enum fx_err err);
+
+/*
  * Appends n leaves (borrowed) in the caller's write transaction, in order, at
  * the next indices: one frontier load, then per leaf its row and the nodes it
  * completes, as fx_tlog_append() stores them, but no receipt and no signature
