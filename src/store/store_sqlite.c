@@ -94,11 +94,6 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                      "PRAGMA temp_store=MEMORY;"
-                                     /* the writer's page cache: 64 MiB, so that a
-                                      * large transaction (a policy application
-                                      * rewrites a row or four per open notice)
-                                      * is not spilled to the WAL page by page */
-                                     "PRAGMA cache_size=-65536;"
                                      "PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
