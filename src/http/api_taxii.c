@@ -17,6 +17,7 @@
 #include "auth/access.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "crypto/digest.h"
 #include "http/api.h"
 #include "http/viewcache.h"
 #include "records/audit.h"
@@ -25,7 +26,6 @@
 #include "taxii/stix.h"
 #include "taxii/taxii.h"
 
-#include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -859,17 +859,6 @@ static enum fx_err on_object(const char *p, size_t len, size_t index, void *arg)
 }
 
 /*
- * SHA-256 with the CPU's SHA instructions when it has them: GnuTLS's (the TLS
- * library libmicrohttpd already loads) is five times as fast as libsodium's
- * portable code on these short objects, and every posted object is hashed.
- */
-static void content_sha256(const char *p, size_t len, unsigned char d[crypto_hash_sha256_BYTES])
-{
-    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, d) < 0)
-        crypto_hash_sha256(d, (const unsigned char *)p, len);
-}
-
-/*
  * SPEC §9: each object version stored is a leaf {kind "stix_object", record_id
  * its STIX id, version the version TAXII names it by (its modified, else
  * created, in microseconds; date_added for objects with neither, set in the
@@ -886,8 +875,8 @@ static void prepare_leaves(struct ingest *in)
     in->stored = fx_xcalloc(n, sizeof(*in->stored));
     for (size_t i = 0; i < in->n; i++) {
         const struct fx_taxii_put *p = &in->puts[i];
-        unsigned char d[crypto_hash_sha256_BYTES];
-        content_sha256(p->bytes, p->len, d);
+        unsigned char d[FX_SHA256_BYTES]; /* the CPU's SHA instructions: every object is hashed */
+        fx_digest_sha256(p->bytes, p->len, d);
         sodium_bin2hex(in->hex[i], sizeof(in->hex[i]), d, sizeof(d));
         in->leaves[i] = (struct fx_leaf){"stix_object", p->id, p->version_us, in->hex[i],
                                          in->req->who.org_id, in->received};
