@@ -245,29 +245,17 @@ static void memo_put(const struct fx_policy *pol)
     pthread_mutex_unlock(&memo.mu);
 }
 
-enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out)
+enum fx_err fx_policy_load(struct fx_db *db, const char *sha256, struct fx_policy *out)
 {
-    static const char *sql = "SELECT body FROM policies WHERE active = 1";
-    static const char *sha_sql = "SELECT sha256 FROM policies WHERE active = 1";
-    struct fx_stmt *sh = NULL;
-    bool r = false;
-    enum fx_err e = fx_db_prepare(db, sha_sql, &sh);
-    if (e != FX_OK)
-        return e;
-    e = fx_stmt_step(sh, &r);
-    bool hit = e == FX_OK && r && memo_get(fx_stmt_text(sh, 0, NULL), out);
-    fx_stmt_finalize(sh);
-    if (e != FX_OK)
-        return e;
-    if (!r)
-        return FX_ENOTFOUND;
-    if (hit)
+    static const char *sql = "SELECT body FROM policies WHERE sha256 = $1";
+    if (memo_get(sha256, out))
         return FX_OK;
     struct fx_stmt *st = NULL;
     bool row = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
+    fx_stmt_bind_str(st, 1, sha256);
     err = fx_stmt_step(st, &row);
     if (err == FX_OK && !row)
         err = FX_ENOTFOUND;
@@ -283,4 +271,22 @@ enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out)
     }
     fx_stmt_finalize(st);
     return err;
+}
+
+enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out)
+{
+    static const char *sql = "SELECT sha256 FROM policies WHERE active = 1";
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    char sha[65] = "";
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    err = fx_stmt_step(st, &row);
+    if (err == FX_OK && row)
+        fx_stmt_copy_text(st, 0, sha, sizeof(sha));
+    fx_stmt_finalize(st);
+    if (err != FX_OK)
+        return err;
+    return row ? fx_policy_load(db, sha, out) : FX_ENOTFOUND;
 }

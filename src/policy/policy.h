@@ -36,5 +36,7 @@ void fx_policy_cleanup(struct fx_policy *pol);
 enum fx_err fx_policy_activate(struct fx_db *db, int64_t now, const struct fx_policy *pol);
 /* Loads the active policy. */
 enum fx_err fx_policy_load_active(struct fx_db *db, struct fx_policy *out);
+/* A stored policy by its SHA-256 (memoised like the active one); FX_ENOTFOUND when none. */
+enum fx_err fx_policy_load(struct fx_db *db, const char *sha256, struct fx_policy *out);
 
 #endif

@@ -86,41 +86,25 @@ struct hours_memo {
 static enum fx_err report_hours(struct fx_db *db, struct hours_memo *m, const char *sha,
                                 int64_t *out)
 {
-    static const char *sql = "SELECT body FROM policies WHERE sha256 = $1";
     for (size_t i = 0; i < m->n; i++) {
         if (strcmp(m->sha[i], sha) == 0) {
             *out = m->hours[i];
             return FX_OK;
         }
     }
-    struct fx_stmt *st = NULL;
-    bool row = false;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    struct fx_policy pol;
+    enum fx_err err = fx_policy_load(db, sha, &pol);
+    if (err == FX_ENOTFOUND)
+        err = FX_ESTORE; /* every incident names a stored policy */
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_str(st, 1, sha);
-    err = fx_stmt_step(st, &row);
-    if (err == FX_OK && !row)
-        err = FX_ESTORE; /* every incident names a stored policy */
-    if (err == FX_OK) {
-        struct fx_policy pol;
-        struct fx_problem pb;
-        size_t len = 0;
-        const char *body = fx_stmt_text(st, 0, &len);
-        fx_problem_init(&pb);
-        err = fx_policy_parse(body, len, &pol, &pb) == FX_OK ? FX_OK : FX_ESTORE;
-        if (err == FX_OK) {
-            *out = pol.incident_report_hours;
-            fx_policy_cleanup(&pol);
-        }
-        fx_problem_cleanup(&pb);
-    }
-    fx_stmt_finalize(st);
-    if (err == FX_OK && m->n < FX_ARRAY_LEN(m->hours)) {
+    *out = pol.incident_report_hours;
+    fx_policy_cleanup(&pol);
+    if (m->n < FX_ARRAY_LEN(m->hours)) {
         snprintf(m->sha[m->n], sizeof(m->sha[m->n]), "%s", sha);
         m->hours[m->n++] = *out;
     }
-    return err;
+    return FX_OK;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

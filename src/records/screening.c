@@ -278,26 +278,8 @@ enum fx_err fx_screening_record(struct fx_db *db, const struct fx_notice_env *en
 /* The policy document of a stored version (any, not only the active one). */
 static enum fx_err load_policy(struct fx_db *db, const char *sha256, struct fx_policy *out)
 {
-    static const char *sql = "SELECT body FROM policies WHERE sha256 = $1";
-    struct fx_stmt *st = NULL;
-    bool r = false;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_str(st, 1, sha256);
-    err = fx_stmt_step(st, &r);
-    if (err == FX_OK && !r)
-        err = FX_ESTORE;
-    if (err == FX_OK) {
-        size_t len = 0;
-        const char *body = fx_stmt_text(st, 0, &len);
-        struct fx_problem pb;
-        fx_problem_init(&pb);
-        err = fx_policy_parse(body, len, out, &pb) == FX_OK ? FX_OK : FX_ESTORE;
-        fx_problem_cleanup(&pb);
-    }
-    fx_stmt_finalize(st);
-    return err;
+    enum fx_err err = fx_policy_load(db, sha256, out);
+    return err == FX_ENOTFOUND ? FX_ESTORE : err; /* every screening names a stored policy */
 }
 
 enum fx_err fx_screening_bytes(struct fx_db *db, struct fx_keyring *kr,
