@@ -16,6 +16,7 @@ struct wrap {
     fx_answer_fn answer; /* NULL: fn answers */
     void *arg;
     bool answered;       /* the answer is written: replayed, or kept with the key */
+    struct fx_tlog_seal *seal; /* owned: the write's receipts, signed after the commit */
     const char *key;      /* Idempotency-Key or NULL */
     char req_hash[65];
     struct fx_problem *pb;
@@ -172,19 +173,28 @@ static enum fx_err run(struct fx_db *db, void *arg)
         if (err != FX_OK || found)
             return err;
     }
-    /* an answer rendered after the callback lets the ledger sign once for the write */
+    /* an answer rendered after the callback lets the ledger sign once for the write,
+     * and after the commit, off this (the writer's) thread */
+    fx_tlog_seal_free(w->seal); /* a batch tried again runs every callback again */
+    w->seal = NULL;
     if (w->answer)
         fx_tlog_defer_begin();
     enum fx_err err = w->fn(db, w->arg);
     if (w->answer)
-        err = fx_tlog_defer_end(db, w->req->ctx->signer, err);
+        err = fx_tlog_defer_end(err, &w->seal);
     if (err == FX_OK && w->key) {
         /* the stored answer must be the one given: write it now, in the transaction */
-        if (w->answer)
+        if (w->answer) {
+            err = fx_tlog_seal_finish(w->seal, w->req->ctx->signer);
+            w->seal = NULL;
+        }
+        if (err == FX_OK && w->answer)
             w->answer(w->req, w->arg);
-        attach_receipts(w->req);
-        err = remember(w, db);
-        w->answered = err == FX_OK;
+        if (err == FX_OK) {
+            attach_receipts(w->req);
+            err = remember(w, db);
+            w->answered = err == FX_OK;
+        }
     } else if (err == FX_OK && w->answer == NULL) {
         attach_receipts(w->req);
     }
@@ -232,8 +242,13 @@ enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn an
         atomic_fetch_add(&req->ctx->metrics.writes, 1);
     /* committed: the answer is built here, off the writer thread (unless replayed or kept) */
     if (err == FX_OK && answer && !w.answered) {
-        answer(req, arg);
-        attach_receipts(req);
+        err = fx_tlog_seal_finish(w.seal, req->ctx->signer);
+        w.seal = NULL;
+        if (err == FX_OK) {
+            answer(req, arg);
+            attach_receipts(req);
+        }
     }
+    fx_tlog_seal_free(w.seal); /* not committed, or answered in the transaction */
     return err;
 }

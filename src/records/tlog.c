@@ -385,32 +385,60 @@ static void defer_reset(void)
     memset(&defer, 0, sizeof(defer));
 }
 
-enum fx_err fx_tlog_defer_end(struct fx_db *db, const struct fx_signer *sg, enum fx_err err)
+/* What signing a deferred write's receipts needs, taken off the writer thread. */
+struct fx_tlog_seal {
+    struct defer d;                    /* owned: the write's tree state and receipts */
+    uint64_t size;                     /* the tree the checkpoint is of */
+    unsigned char root[FX_MERKLE_HASH];
+};
+
+enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out)
 {
-    (void)db;
-    size_t n = defer.pending ? json_array_size(defer.pending) : 0;
-    if (err == FX_OK && n > 0) {
-        char note[FX_CHECKPOINT_MAX_NOTE];
-        size_t nlen = 0;
-        unsigned char root[FX_MERKLE_HASH];
-        uint64_t size = defer.ap->size;
-        fx_merkle_appender_root(defer.ap, root);
-        err = fx_checkpoint_sign(sg, size, root, note, sizeof(note), &nlen);
-        struct fx_merkle_store ms = {.ctx = &defer, .size = size, .get_leaf_hash = mem_leaf,
-                                     .get_node = mem_node};
-        struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
-        for (size_t i = 0; i < n && err == FX_OK; i++) {
-            json_t *r = json_array_get(defer.pending, i);
-            uint64_t index = (uint64_t)json_integer_value(json_object_get(r, "leaf_index"));
-            err = fx_merkle_inclusion_proof(&ms, index, size, proof);
-            if (err == FX_OK) {
-                json_object_set_new(r, "checkpoint", json_string(note));
-                json_object_set_new(r, "inclusion_path", path_json(proof));
-            }
-        }
-        free(proof);
+    *seal_out = NULL;
+    if (err == FX_OK && defer.pending != NULL && json_array_size(defer.pending) > 0) {
+        struct fx_tlog_seal *seal = fx_xcalloc(1, sizeof(*seal));
+        seal->size = defer.ap->size;
+        fx_merkle_appender_root(defer.ap, seal->root);
+        seal->d = defer; /* the state moves: the thread's is cleared below */
+        memset(&defer, 0, sizeof(defer));
+        *seal_out = seal;
     }
     defer_reset();
+    return err;
+}
+
+void fx_tlog_seal_free(struct fx_tlog_seal *seal)
+{
+    if (seal == NULL)
+        return;
+    free(seal->d.ap);
+    free(seal->d.hashes);
+    json_decref(seal->d.pending);
+    free(seal);
+}
+
+enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signer *sg)
+{
+    if (seal == NULL)
+        return FX_OK;
+    char note[FX_CHECKPOINT_MAX_NOTE];
+    size_t nlen = 0;
+    size_t n = json_array_size(seal->d.pending);
+    enum fx_err err = fx_checkpoint_sign(sg, seal->size, seal->root, note, sizeof(note), &nlen);
+    struct fx_merkle_store ms = {.ctx = &seal->d, .size = seal->size, .get_leaf_hash = mem_leaf,
+                                 .get_node = mem_node};
+    struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
+    for (size_t i = 0; i < n && err == FX_OK; i++) {
+        json_t *r = json_array_get(seal->d.pending, i);
+        uint64_t index = (uint64_t)json_integer_value(json_object_get(r, "leaf_index"));
+        err = fx_merkle_inclusion_proof(&ms, index, seal->size, proof);
+        if (err == FX_OK) {
+            json_object_set_new(r, "checkpoint", json_string(note));
+            json_object_set_new(r, "inclusion_path", path_json(proof));
+        }
+    }
+    free(proof);
+    fx_tlog_seal_free(seal);
     return err;
 }
 
@@ -446,7 +474,7 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
     free(pw);
 
     if (err == FX_OK && defer.active) {
-        /* the checkpoint and the path come at fx_tlog_defer_end(), once for the write */
+        /* the checkpoint and the path come at fx_tlog_seal_finish(), once for the write */
         defer_record(h);
         *receipt_out = json_pack("{s:I,s:o}", "leaf_index", (json_int_t)size, "leaf",
                                  b64((const unsigned char *)lbytes, llen));

@@ -36,17 +36,23 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
  * Deferred receipts, for a write whose answer is rendered after its callback:
  * between fx_tlog_defer_begin() and fx_tlog_defer_end() on one thread (one
  * write callback), fx_tlog_append() appends at once and answers a receipt of
- * only {"leaf_index", "leaf"}; fx_tlog_defer_end() then signs one checkpoint at
- * the size the write reached and adds it, with each leaf's inclusion path to
- * it (computed from memory: the tree's edge before the write and the write's
- * own leaf hashes), to every receipt in place. A notice created and submitted
- * (three leaves) signs once instead of three times. The appender also stays in
- * memory from one append to the next. err is the callback's result: anything
- * but FX_OK discards the state (the transaction rolls back) and is returned;
- * otherwise the signing's result is. Receipts must not be rendered before it.
+ * only {"leaf_index", "leaf"}, and the appender stays in memory from one
+ * append to the next. fx_tlog_defer_end() keeps, in *seal_out (NULL when no
+ * receipt waits), the tree size the write reached, its root and what proving
+ * the write's leaves needs (the tree's edge before the write, the write's own
+ * leaf hashes). fx_tlog_seal_finish(), on any thread and once the write has
+ * committed, signs one checkpoint of that tree and adds it, with each leaf's
+ * inclusion path to it, to every receipt in place: a notice created and
+ * submitted (three leaves) signs once, and not on the store's writer thread.
+ * err is the callback's result: anything but FX_OK discards the state (the
+ * transaction rolls back) and is returned. Receipts must not be rendered
+ * before the seal is finished; fx_tlog_seal_free() drops an unfinished one.
  */
+struct fx_tlog_seal;
 void fx_tlog_defer_begin(void);
-enum fx_err fx_tlog_defer_end(struct fx_db *db, const struct fx_signer *sg, enum fx_err err);
+enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out);
+enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signer *sg);
+void fx_tlog_seal_free(struct fx_tlog_seal *seal);
 
 /*
  * Appends n leaves (borrowed) in the caller's write transaction, in order, at
