@@ -25,6 +25,7 @@
 #include "records/screening.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "crypto/digest.h"
 #include "policy/screen.h"
 #include "records/audit.h"
 #include "records/tlog.h"
@@ -226,7 +227,7 @@ static void screening_leaf(const struct fx_policy *pol, const json_t *inputs,
     size_t len = 0;
     char *bytes = render(pol, inputs, row, m, &len);
     unsigned char d[32];
-    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
+    fx_digest_sha256(bytes, len, d);
     free(bytes);
     fx_hex(d, sizeof(d), hex);
     *leaf = (struct fx_leaf){"screening", row->id, m->version, hex, row->org_id, now};
