@@ -406,9 +406,7 @@ static void defer_reset(void)
 
 /* What signing a deferred write's receipts needs, taken off the writer thread. */
 struct fx_tlog_seal {
-    struct defer d;                    /* owned: the write's tree state and receipts */
-    uint64_t size;                     /* the tree the checkpoint is of */
-    unsigned char root[FX_MERKLE_HASH];
+    struct defer d; /* owned: the write's tree state (d.ap: the tree the checkpoint is of) */
 };
 
 enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out)
@@ -416,8 +414,6 @@ enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out)
     *seal_out = NULL;
     if (err == FX_OK && defer.pending != NULL && json_array_size(defer.pending) > 0) {
         struct fx_tlog_seal *seal = fx_xcalloc(1, sizeof(*seal));
-        seal->size = defer.ap->size;
-        fx_merkle_appender_root(defer.ap, seal->root);
         seal->d = defer; /* the state moves: the thread's is cleared below */
         memset(&defer, 0, sizeof(defer));
         *seal_out = seal;
@@ -443,14 +439,17 @@ enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signe
     char note[FX_CHECKPOINT_MAX_NOTE];
     size_t nlen = 0;
     size_t n = json_array_size(seal->d.pending);
-    enum fx_err err = fx_checkpoint_sign(sg, seal->size, seal->root, note, sizeof(note), &nlen);
-    struct fx_merkle_store ms = {.ctx = &seal->d, .size = seal->size, .get_leaf_hash = mem_leaf,
+    uint64_t size = seal->d.ap->size;
+    unsigned char root[FX_MERKLE_HASH];
+    fx_merkle_appender_root(seal->d.ap, root); /* here too: hashing, off the writer */
+    enum fx_err err = fx_checkpoint_sign(sg, size, root, note, sizeof(note), &nlen);
+    struct fx_merkle_store ms = {.ctx = &seal->d, .size = size, .get_leaf_hash = mem_leaf,
                                  .get_node = mem_node};
     struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
     for (size_t i = 0; i < n && err == FX_OK; i++) {
         json_t *r = json_array_get(seal->d.pending, i);
         uint64_t index = (uint64_t)json_integer_value(json_object_get(r, "leaf_index"));
-        err = fx_merkle_inclusion_proof(&ms, index, seal->size, proof);
+        err = fx_merkle_inclusion_proof(&ms, index, size, proof);
         if (err == FX_OK) {
             json_t *leaf = json_object_get(r, "leaf");
             json_object_set_new(r, "leaf", b64((const unsigned char *)json_string_value(leaf),
