@@ -42,6 +42,14 @@ enum fx_err fx_json_parse(const char *p, size_t len, json_t **out, char *msg, si
         snprintf(msg, msg_len, "JSON nested deeper than %d levels", FX_MAX_JSON_DEPTH);
         return FX_EINVAL;
     }
+    /* No JSON text holds a raw NUL byte (in a string it must be escaped), but
+     * jansson's reader skips one between tokens: "[1,2\0,3]" would read as
+     * [1,2,3]. Refused here, so every reader of outside JSON agrees. */
+    const char *nul = memchr(p, '\0', len);
+    if (nul != NULL) {
+        snprintf(msg, msg_len, "malformed JSON: a NUL byte at offset %zu", (size_t)(nul - p));
+        return FX_EINVAL;
+    }
     json_error_t e;
     json_t *v = json_loadb(p, len, JSON_REJECT_DUPLICATES, &e);
     if (v == NULL) {

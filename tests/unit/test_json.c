@@ -139,6 +139,20 @@ static void test_malformed(void **state)
         assert_null(v);
         assert_true(msg[0] != '\0');
     }
+    /* A raw NUL byte, which jansson's reader would skip between tokens or take
+     * for the end of the text. */
+    static const char nul_between[] = "[1,2\0,3]", nul_after[] = "{\"a\":1}\0";
+    static const char nul_in_string[] = "{\"a\":\"x\0y\"}";
+    const char *const nul[] = {nul_between, nul_after, nul_in_string};
+    const size_t nul_len[] = {sizeof(nul_between) - 1, sizeof(nul_after) - 1,
+                              sizeof(nul_in_string) - 1};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *x = NULL;
+        char msg[256] = "";
+        assert_int_equal(fx_json_parse(nul[i], nul_len[i], &x, msg, sizeof(msg)), FX_EINVAL);
+        assert_null(x);
+        assert_non_null(strstr(msg, "NUL"));
+    }
     /* Only len bytes are parsed. */
     json_t *v = NULL;
     assert_int_equal(fx_json_parse("{\"a\":1}garbage", 7, &v, (char[64]){0}, 64), FX_OK);
