@@ -11,5 +11,7 @@
 
 /* SHA-256 of (p, len) into out. */
 void fx_digest_sha256(const void *p, size_t len, unsigned char out[FX_SHA256_BYTES]);
+/* The same as 64 lowercase hex digits and a NUL: a record's content_sha256. */
+void fx_digest_sha256_hex(const void *p, size_t len, char out[2 * FX_SHA256_BYTES + 1]);
 
 #endif

@@ -875,9 +875,8 @@ static void prepare_leaves(struct ingest *in)
     in->stored = fx_xcalloc(n, sizeof(*in->stored));
     for (size_t i = 0; i < in->n; i++) {
         const struct fx_taxii_put *p = &in->puts[i];
-        unsigned char d[FX_SHA256_BYTES]; /* the CPU's SHA instructions: every object is hashed */
-        fx_digest_sha256(p->bytes, p->len, d);
-        sodium_bin2hex(in->hex[i], sizeof(in->hex[i]), d, sizeof(d));
+        /* the CPU's SHA instructions: every object is hashed */
+        fx_digest_sha256_hex(p->bytes, p->len, in->hex[i]);
         in->leaves[i] = (struct fx_leaf){"stix_object", p->id, p->version_us, in->hex[i],
                                          in->req->who.org_id, in->received};
         if (p->version != NULL)

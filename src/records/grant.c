@@ -5,6 +5,7 @@
  * the grant's state allows it.
  */
 #include "records/grant.h"
+#include "crypto/digest.h"
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/parse.h"
@@ -164,13 +165,6 @@ void fx_grant_validate(json_t *body, struct fx_grant_input *in, struct fx_proble
         fx_problem_add(pb, "/terms", "must not be empty");
 }
 
-static void sha256_hex(const char *s, char out[65])
-{
-    unsigned char d[32];
-    crypto_hash_sha256(d, (const unsigned char *)s, strlen(s));
-    fx_hex(d, 32, out);
-}
-
 enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
                              const struct fx_notice_row *notice, const struct fx_grant_input *in,
                              struct fx_problem *pb, struct fx_grant_row *out)
@@ -209,7 +203,7 @@ enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
     json_decref(org);
     g->starts = in->starts;
     g->ends = in->ends;
-    sha256_hex(in->terms, g->terms_sha256);
+    fx_digest_sha256_hex(in->terms, strlen(in->terms), g->terms_sha256);
     g->version = 1;
     g->created_at = g->updated_at = env->now;
 

@@ -7,6 +7,7 @@
  * share the notices' events table, sealed the same way.
  */
 #include "common/json.h"
+#include "crypto/digest.h"
 #include "common/parse.h"
 #include "records/incident.h"
 #include "records/incident_int.h"
@@ -392,10 +393,8 @@ static enum fx_err put_version(struct fx_db *db, const struct fx_incident_env *e
 
     size_t len = 0;
     char *bytes = fx_json_canonical(doc, &len);
-    unsigned char d[32];
     char hex[65], aad[96];
-    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
-    fx_hex(d, 32, hex);
+    fx_digest_sha256_hex(bytes, len, hex);
     snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, hex);
     version_aad(row->id, row->version, aad, sizeof(aad));
     unsigned char *c = NULL;

@@ -243,11 +243,8 @@ static const char *const doc_meta[FX_NOTICE_DOC_META] = {
 
 static char *canonical_any(json_t *v) /* takes v; malloc'd */
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS |
-                                JSON_REAL_PRECISION(FX_JSON_REAL_DIGITS));
+    char *s = fx_json_canonical(v, NULL); /* any JSON value, as jansson would write it */
     json_decref(v);
-    if (s == NULL)
-        fx_die("json_dumps failed");
     return s;
 }
 
@@ -369,10 +366,8 @@ static enum fx_err seal_version(struct fx_db *db, const struct fx_notice_env *en
     size_t len = 0;
     char *bytes = fx_notice_doc_bytes(doc, row->id, row->ref, row->version, env->now,
                                       env->who->user_id, change_reason, &len);
-    unsigned char d[FX_SHA256_BYTES];
     char aad[80];
-    fx_digest_sha256(bytes, len, d);
-    fx_hex(d, sizeof(d), out->hex);
+    fx_digest_sha256_hex(bytes, len, out->hex);
     snprintf(row->etag, sizeof(row->etag), "\"%lld-%.16s\"", (long long)row->version, out->hex);
     version_aad(row->id, row->version, aad, sizeof(aad));
     out->c = NULL;

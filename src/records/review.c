@@ -5,6 +5,7 @@
  * src/auth/access.c first; here only the lifecycle is checked.
  */
 #include "records/review.h"
+#include "crypto/digest.h"
 #include "auth/access.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -25,9 +26,7 @@ enum fx_err fx_review_seal(struct fx_keyring *kr, struct fx_db *db, const char *
 {
     size_t len = 0;
     char *bytes = fx_json_canonical(doc, &len);
-    unsigned char d[32];
-    crypto_hash_sha256(d, (const unsigned char *)bytes, len);
-    fx_hex(d, 32, sha256_out);
+    fx_digest_sha256_hex(bytes, len, sha256_out);
     char aad[128];
     fact_aad(kind, id, version, aad, sizeof(aad));
     enum fx_err err = fx_keyring_seal(kr, db, org_id, aad, bytes, len, blob_out, len_out);

@@ -226,10 +226,8 @@ static void screening_leaf(const struct fx_policy *pol, const json_t *inputs,
 {
     size_t len = 0;
     char *bytes = render(pol, inputs, row, m, &len);
-    unsigned char d[32];
-    fx_digest_sha256(bytes, len, d);
+    fx_digest_sha256_hex(bytes, len, hex);
     free(bytes);
-    fx_hex(d, sizeof(d), hex);
     *leaf = (struct fx_leaf){"screening", row->id, m->version, hex, row->org_id, now};
 }
 

@@ -107,8 +107,10 @@ static json_t *path_json(const struct fx_merkle_proof *p)
  */
 #define ROWS 32
 
+enum { LEAVES, HASHES }; /* the two tables rows go to, as indices of tables[] */
+
 struct rows {
-    const char *table; /* "ledger_leaves (idx, leaf)" or "ledger_hashes (pos, hash)" */
+    unsigned table; /* LEAVES or HASHES */
     size_t n;
     int64_t key[ROWS];
     const void *blob[ROWS]; /* borrowed until the flush; hashes point into copy[] */
@@ -121,7 +123,8 @@ struct rows {
  * OR FAIL: no statement journal (store.h); a failure rolls the whole write back. */
 static char sql_text[2][2][ROWS * 16 + 64];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
-static const char *const tables[2] = {"ledger_leaves (idx, leaf)", "ledger_hashes (pos, hash)"};
+static const char *const tables[2] = {[LEAVES] = "ledger_leaves (idx, leaf)",
+                                      [HASHES] = "ledger_hashes (pos, hash)"};
 
 static void build_sql(void)
 {
@@ -140,7 +143,7 @@ static void build_sql(void)
 static enum fx_err rows_flush(struct fx_db *db, struct rows *r)
 {
     enum fx_err err = FX_OK;
-    size_t t = r->table == tables[0] ? 0 : 1, done = 0;
+    size_t t = r->table, done = 0;
     pthread_once(&sql_once, build_sql);
     while (err == FX_OK && done < r->n) {
         size_t k = r->n - done >= ROWS ? ROWS : 1;
@@ -181,9 +184,9 @@ struct pending {
 
 static void pending_init(struct pending *p)
 {
-    p->leaves.table = tables[0];
+    p->leaves.table = LEAVES;
     p->leaves.n = 0;
-    p->hashes.table = tables[1];
+    p->hashes.table = HASHES;
     p->hashes.n = 0;
 }
 
