@@ -1,12 +1,17 @@
 /*
- * store_sqlite.c: the SQLite backend (WAL, synchronous=FULL): the only file
- * that includes sqlite3.h.
+ * store_sqlite.c: the SQLite backend (WAL): the only file that includes
+ * sqlite3.h.
  *
  * One writer thread owns the write connection and commits concurrent writers
- * together (group commit): it takes every queued job, runs each under its own
- * savepoint inside one BEGIN IMMEDIATE … COMMIT, and wakes the waiters only
- * after COMMIT returned, so a 2xx always means the write reached the disk,
- * while a batch of N writers costs one fsync instead of N.
+ * together (group commit): it takes every queued job and runs each under its
+ * own savepoint inside one BEGIN IMMEDIATE … COMMIT.
+ *
+ * Commits are pipelined (docs/decisions/0011): the writer commits with
+ * synchronous=NORMAL (no fsync) and goes on with the next batch while the
+ * syncer thread fdatasync()s the WAL; the batch's waiters are woken only
+ * after that, so a 2xx still means the write reached the disk. Readers pass
+ * a gate that keeps every commit out of their snapshot until it is synced:
+ * nothing anyone reads can be lost by a crash.
  *
  * Checkpoints (copying the WAL back into the database file, with its own
  * fsyncs) run on a thread of their own, so that no commit waits for one.
@@ -53,6 +58,30 @@ struct sq_job {
     struct sq_job *next;
 };
 
+/*
+ * The read gate: a reader's snapshot never holds a commit the syncer has not
+ * fdatasync()ed. Readers take their snapshot only while every commit is
+ * synced and the writer is not committing; the writer commits only when no
+ * reader is taking one, and first lets waiting readers in after a sync.
+ */
+struct sq_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t wake_readers; /* a sync completed, or the writer stopped wanting */
+    pthread_cond_t wake_writer;  /* openers or waiting reached 0, or a sync completed */
+    uint64_t committed;          /* batches committed */
+    uint64_t synced;             /* of those, fdatasync()ed */
+    int waiting;                 /* readers waiting to take a snapshot */
+    int openers;                 /* readers taking one now */
+    bool writer_wants;           /* the writer is about to commit */
+};
+
+/* A committed batch waiting for the syncer. */
+struct sq_synced_batch {
+    struct sq_job *jobs;
+    uint64_t seq; /* its number in gate.committed */
+    struct sq_synced_batch *next;
+};
+
 struct sq_store {
     struct fx_store_base base;
     char *path; /* owned */
@@ -71,6 +100,14 @@ struct sq_store {
     int wal_pages;           /* guarded by mu: WAL size the writer last reported */
     sqlite3 *ckpt_db;        /* owned by the checkpointer */
     int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
+    /* the syncer */
+    struct sq_gate gate;
+    pthread_t sync_thread;
+    pthread_cond_t wake_syncer;
+    struct sq_synced_batch *unsynced, *unsynced_tail; /* guarded by mu; owned */
+    int writer_done;                                  /* guarded by mu */
+    char *wal_path;                                   /* owned */
+    int wal_fd;                                       /* syncer thread only; -1 until opened */
 };
 
 /* WAL pages past which the checkpointer copies them back (SQLite's own default). */
@@ -92,7 +129,7 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
-                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                      "PRAGMA temp_store=MEMORY;"
                                      "PRAGMA foreign_keys=ON;";
     char *msg = NULL;
@@ -183,7 +220,72 @@ static enum fx_err cached_exec(struct sq_conn *c, const char *sql)
     return err;
 }
 
-static void run_batch(struct sq_store *s, struct sq_job *batch)
+/* A reader's way in: returns once its snapshot may be taken (see struct sq_gate). */
+static void gate_enter(struct sq_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->waiting++;
+    while (g->writer_wants || g->synced != g->committed)
+        pthread_cond_wait(&g->wake_readers, &g->mu);
+    if (--g->waiting == 0)
+        pthread_cond_signal(&g->wake_writer);
+    g->openers++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* The reader holds its snapshot: the writer may commit again. */
+static void gate_leave(struct sq_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    if (--g->openers == 0 && g->writer_wants)
+        pthread_cond_signal(&g->wake_writer);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/*
+ * The writer, before COMMIT: readers that wait get their turn first (after
+ * the sync in flight), so that a steady stream of commits cannot starve them;
+ * then no new snapshot is taken until gate_committed().
+ */
+static void gate_close(struct sq_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    if (g->waiting > 0) {
+        while (g->synced != g->committed)
+            pthread_cond_wait(&g->wake_writer, &g->mu);
+        while (g->waiting > 0)
+            pthread_cond_wait(&g->wake_writer, &g->mu);
+    }
+    g->writer_wants = true;
+    while (g->openers > 0)
+        pthread_cond_wait(&g->wake_writer, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* The writer, after COMMIT: returns the batch's number (0 when nothing was committed). */
+static uint64_t gate_committed(struct sq_gate *g, bool ok)
+{
+    pthread_mutex_lock(&g->mu);
+    uint64_t seq = ok ? ++g->committed : 0;
+    g->writer_wants = false;
+    if (!ok) /* nothing new to sync: the gate is open again */
+        pthread_cond_broadcast(&g->wake_readers);
+    pthread_mutex_unlock(&g->mu);
+    return seq;
+}
+
+/* The syncer: batches up to seq are on disk. */
+static void gate_synced(struct sq_gate *g, uint64_t seq)
+{
+    pthread_mutex_lock(&g->mu);
+    g->synced = seq;
+    pthread_cond_broadcast(&g->wake_readers);
+    pthread_cond_signal(&g->wake_writer);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Runs a batch in one transaction; returns its commit number, 0 when nothing was committed. */
+static uint64_t run_batch(struct sq_store *s, struct sq_job *batch)
 {
     static const char *begin_sql = "BEGIN IMMEDIATE";
     static const char *savepoint_sql = "SAVEPOINT job";
@@ -203,12 +305,17 @@ static void run_batch(struct sq_store *s, struct sq_job *batch)
             cached_exec(c, rollback_to_sql);
         cached_exec(c, release_sql);
     }
-    if (began && cached_exec(c, commit_sql) != FX_OK) {
+    if (!began)
+        return 0;
+    gate_close(&s->gate);
+    bool ok = cached_exec(c, commit_sql) == FX_OK;
+    if (!ok) {
         exec_sql(c, "ROLLBACK");
         for (struct sq_job *j = batch; j; j = j->next)
             if (j->err == FX_OK)
                 j->err = FX_ESTORE;
     }
+    return gate_committed(&s->gate, ok);
 }
 
 /* Called by SQLite on the writer thread after each commit: hand big WALs over. */
@@ -250,6 +357,20 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
+/* Marks jobs done and wakes their waiters; called with mu held, returns with it held. */
+static void finish_jobs(struct sq_store *s, struct sq_job *j)
+{
+    while (j) {
+        struct sq_job *next = j->next; /* j may be gone once done is set */
+        j->done = 1;
+        j = next;
+    }
+    /* wake them with the lock free, so that they need not queue for it behind us */
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_broadcast(&s->wake_waiters);
+    pthread_mutex_lock(&s->mu);
+}
+
 static void *writer_main(void *arg)
 {
     struct sq_store *s = arg;
@@ -273,19 +394,80 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&s->mu);
 
-        run_batch(s, batch);
+        uint64_t seq = run_batch(s, batch);
 
         pthread_mutex_lock(&s->mu);
-        struct sq_job *j = batch;
-        while (j) {
-            struct sq_job *next = j->next; /* j may be gone once done is set */
-            j->done = 1;
-            j = next;
+        if (seq == 0) { /* nothing committed: nothing to wait for */
+            finish_jobs(s, batch);
+            continue;
         }
-        /* wake them with the lock free, so that they need not queue for it behind us */
+        struct sq_synced_batch *b = fx_xmalloc(sizeof(*b));
+        *b = (struct sq_synced_batch){.jobs = batch, .seq = seq};
+        if (s->unsynced_tail)
+            s->unsynced_tail->next = b;
+        else
+            s->unsynced = b;
+        s->unsynced_tail = b;
+        pthread_cond_signal(&s->wake_syncer);
+    }
+    s->writer_done = 1;
+    pthread_cond_signal(&s->wake_syncer);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/*
+ * fdatasync() of the WAL: what synchronous=FULL would do at every COMMIT, done
+ * once for every batch committed since the last one. A failed sync leaves the
+ * WAL's state on disk unknown (the kernel may have dropped the dirty pages), so
+ * fxd stops, as PostgreSQL does: on restart SQLite recovers from what is on disk.
+ */
+static void sync_wal(struct sq_store *s)
+{
+    if (s->wal_fd < 0) {
+        s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0)
+            fx_die("cannot open the WAL to sync it");
+        /* the WAL may be new since the store opened: make its name durable too */
+        char *dir = fx_xstrdup(s->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0)
+            fx_die("cannot sync the data directory");
+        close(dfd);
+        free(dir);
+    }
+    if (fdatasync(s->wal_fd) != 0)
+        fx_die("fdatasync of the WAL failed: stopping before any write is answered");
+}
+
+static void *syncer_main(void *arg)
+{
+    struct sq_store *s = arg;
+    prctl(PR_SET_NAME, "fx-syncer");
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->unsynced == NULL && !s->writer_done)
+            pthread_cond_wait(&s->wake_syncer, &s->mu);
+        if (s->unsynced == NULL)
+            break; /* the writer has stopped and everything is synced */
+        struct sq_synced_batch *todo = s->unsynced;
+        uint64_t seq = s->unsynced_tail->seq;
+        s->unsynced = s->unsynced_tail = NULL;
         pthread_mutex_unlock(&s->mu);
-        pthread_cond_broadcast(&s->wake_waiters);
+
+        sync_wal(s);
+        gate_synced(&s->gate, seq);
+
         pthread_mutex_lock(&s->mu);
+        while (todo) {
+            struct sq_synced_batch *next = todo->next;
+            finish_jobs(s, todo->jobs);
+            free(todo);
+            todo = next;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -334,20 +516,21 @@ static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
     }
     /* prepared once per connection: sqlite3_exec would parse them on every read */
     static const char *begin_sql = "BEGIN";
+    static const char *snapshot_sql = "SELECT 1 FROM meta LIMIT 1";
     static const char *commit_sql = "COMMIT";
-    struct fx_stmt *st = NULL;
-    bool row;
-    if (sq_prepare((struct fx_db *)c, begin_sql, &st) != FX_OK || sq_step(st, &row) != FX_OK) {
-        if (st)
-            sq_finalize(st);
+    static const char *rollback_sql = "ROLLBACK";
+    /* the snapshot is taken by the first read, inside the gate: only synced commits */
+    gate_enter(&s->gate);
+    enum fx_err err = cached_exec(c, begin_sql);
+    if (err == FX_OK)
+        err = cached_exec(c, snapshot_sql);
+    gate_leave(&s->gate);
+    if (err != FX_OK) {
+        cached_exec(c, rollback_sql);
         return FX_ESTORE;
     }
-    sq_finalize(st);
-    enum fx_err err = fn((struct fx_db *)c, arg);
-    if (sq_prepare((struct fx_db *)c, commit_sql, &st) == FX_OK) {
-        sq_step(st, &row);
-        sq_finalize(st);
-    }
+    err = fn((struct fx_db *)c, arg);
+    cached_exec(c, commit_sql);
     return err;
 }
 
@@ -369,6 +552,13 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     pthread_cond_init(&s->wake_writer, NULL);
     pthread_cond_init(&s->wake_waiters, NULL);
     pthread_cond_init(&s->wake_ckpt, NULL);
+    pthread_cond_init(&s->wake_syncer, NULL);
+    pthread_mutex_init(&s->gate.mu, NULL);
+    pthread_cond_init(&s->gate.wake_readers, NULL);
+    pthread_cond_init(&s->gate.wake_writer, NULL);
+    s->wal_fd = -1;
+    s->wal_path = fx_xmalloc(n + 4);
+    snprintf(s->wal_path, n + 4, "%s-wal", s->path);
     pthread_key_create(&s->reader_key, NULL);
     if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
@@ -377,6 +567,7 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     exec_sql(s->writer, "PRAGMA wal_autocheckpoint=0");
     sqlite3_wal_hook(s->writer->db, on_wal_commit, s);
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0 ||
+        pthread_create(&s->sync_thread, NULL, syncer_main, s) != 0 ||
         pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) != 0)
         fx_die("cannot start the store threads");
     *out = (struct fx_store *)s;
@@ -396,8 +587,11 @@ static void sq_close(struct fx_store *store)
     pthread_cond_signal(&s->wake_writer);
     pthread_cond_signal(&s->wake_ckpt);
     pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL); /* drains the queue first */
+    pthread_join(s->thread, NULL);      /* drains the queue first */
+    pthread_join(s->sync_thread, NULL); /* then syncs what it committed */
     pthread_join(s->ckpt_thread, NULL);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     sqlite3_close(s->ckpt_db);
     struct sq_conn *r = s->readers;
     while (r) {
@@ -412,6 +606,11 @@ static void sq_close(struct fx_store *store)
     pthread_cond_destroy(&s->wake_writer);
     pthread_cond_destroy(&s->wake_waiters);
     pthread_cond_destroy(&s->wake_ckpt);
+    pthread_cond_destroy(&s->wake_syncer);
+    pthread_mutex_destroy(&s->gate.mu);
+    pthread_cond_destroy(&s->gate.wake_readers);
+    pthread_cond_destroy(&s->gate.wake_writer);
+    free(s->wal_path);
     free(s->path);
     free(s);
 }
@@ -582,7 +781,9 @@ static enum fx_err sq_backup(struct fx_store *store, const char *dest)
         goto out;
     int rc;
     do {
+        gate_enter(&s->gate); /* a step reads the source: synced commits only */
         rc = sqlite3_backup_step(b, 256);
+        gate_leave(&s->gate);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
             sqlite3_sleep(10);
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
