@@ -13,6 +13,7 @@
  */
 #include "common/log.h"
 #include "common/parse.h"
+#include "store/jobq.h"
 #include "store/store_int.h"
 
 #include <libpq-fe.h>
@@ -53,23 +54,14 @@ struct pg_conn {
     struct pg_conn *next_free;
 };
 
-struct pg_job {
-    fx_db_fn fn;
-    void *arg;
-    enum fx_err err;
-    int done;
-    struct pg_job *next;
-};
-
 struct pg_store {
     struct fx_store_base base;
     char *url; /* owned */
     struct pg_conn *writer;
+    struct fx_jobq jobs; /* fx_store_write() to the writer thread */
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t wake_writer, wake_waiters, pool_free;
-    struct pg_job *head, *tail;
-    int stopping;
+    pthread_mutex_t mu; /* guards the read pool */
+    pthread_cond_t pool_free;
     struct pg_conn **all; /* owned: every read connection */
     size_t n_all;
     struct pg_conn *free_list;
@@ -280,7 +272,7 @@ static enum fx_err migrate(struct pg_conn *c)
     return err;
 }
 
-static void run_batch(struct pg_store *s, struct pg_job *batch)
+static void run_batch(struct pg_store *s, struct fx_job *batch)
 {
     struct pg_conn *c = s->writer;
     int ok = begin(c, "BEGIN") == FX_OK;
@@ -288,7 +280,7 @@ static void run_batch(struct pg_store *s, struct pg_job *batch)
         simple(c, "ROLLBACK");
         ok = 0;
     }
-    for (struct pg_job *j = batch; j; j = j->next) {
+    for (struct fx_job *j = batch; j; j = j->next) {
         if (!ok) {
             j->err = FX_ESTORE;
             continue;
@@ -301,7 +293,7 @@ static void run_batch(struct pg_store *s, struct pg_job *batch)
     }
     if (ok && simple(c, "COMMIT") != FX_OK) {
         simple(c, "ROLLBACK");
-        for (struct pg_job *j = batch; j; j = j->next)
+        for (struct fx_job *j = batch; j; j = j->next)
             if (j->err == FX_OK)
                 j->err = FX_ESTORE;
     }
@@ -310,55 +302,17 @@ static void run_batch(struct pg_store *s, struct pg_job *batch)
 static void *writer_main(void *arg)
 {
     struct pg_store *s = arg;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (s->head == NULL && !s->stopping)
-            pthread_cond_wait(&s->wake_writer, &s->mu);
-        if (s->head == NULL && s->stopping)
-            break;
-        struct pg_job *batch = s->head, *last = s->head;
-        size_t n = 1;
-        while (last->next && n < MAX_BATCH) {
-            last = last->next;
-            n++;
-        }
-        s->head = last->next;
-        if (s->head == NULL)
-            s->tail = NULL;
-        last->next = NULL;
-        pthread_mutex_unlock(&s->mu);
+    struct fx_job *batch;
+    while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
         run_batch(s, batch);
-        pthread_mutex_lock(&s->mu);
-        for (struct pg_job *j = batch; j;) {
-            struct pg_job *next = j->next;
-            j->done = 1;
-            j = next;
-        }
-        pthread_cond_broadcast(&s->wake_waiters);
+        fx_jobq_finish(&s->jobs, batch);
     }
-    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
 static enum fx_err pg_write(struct fx_store *store, fx_db_fn fn, void *arg)
 {
-    struct pg_store *s = (struct pg_store *)store;
-    struct pg_job j = {.fn = fn, .arg = arg};
-    pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->mu);
-        return FX_EBUSY;
-    }
-    if (s->tail)
-        s->tail->next = &j;
-    else
-        s->head = &j;
-    s->tail = &j;
-    pthread_cond_signal(&s->wake_writer);
-    while (!j.done)
-        pthread_cond_wait(&s->wake_waiters, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    return j.err;
+    return fx_jobq_run(&((struct pg_store *)store)->jobs, fn, arg);
 }
 
 static enum fx_err pg_read(struct fx_store *store, fx_db_fn fn, void *arg)
@@ -423,9 +377,8 @@ static enum fx_err pg_open(const struct fx_store_config *cfg, struct fx_store **
         free_store(s);
         return err;
     }
+    fx_jobq_init(&s->jobs);
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->wake_writer, NULL);
-    pthread_cond_init(&s->wake_waiters, NULL);
     pthread_cond_init(&s->pool_free, NULL);
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
         fx_die("cannot start the store writer thread");
@@ -436,14 +389,10 @@ static enum fx_err pg_open(const struct fx_store_config *cfg, struct fx_store **
 static void pg_close(struct fx_store *store)
 {
     struct pg_store *s = (struct pg_store *)store;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_signal(&s->wake_writer);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
+    fx_jobq_stop(&s->jobs);
+    pthread_join(s->thread, NULL); /* drains the queue first */
+    fx_jobq_destroy(&s->jobs);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->wake_writer);
-    pthread_cond_destroy(&s->wake_waiters);
     pthread_cond_destroy(&s->pool_free);
     free_store(s);
 }

@@ -21,6 +21,7 @@
  * address of the SQL string literal.
  */
 #include "common/log.h"
+#include "store/jobq.h"
 #include "store/store_int.h"
 
 #include <fcntl.h>
@@ -50,14 +51,6 @@ struct sq_conn {
     struct sq_conn *next_reader;       /* list of all readers, for close */
 };
 
-struct sq_job {
-    fx_db_fn fn;
-    void *arg;
-    enum fx_err err;
-    int done;
-    struct sq_job *next;
-};
-
 /*
  * The read gate: a reader's snapshot never holds a commit the syncer has not
  * fdatasync()ed. Readers take their snapshot only while every commit is
@@ -77,7 +70,7 @@ struct sq_gate {
 
 /* A committed batch waiting for the syncer. */
 struct sq_synced_batch {
-    struct sq_job *jobs;
+    struct fx_job *jobs;
     uint64_t seq; /* its number in gate.committed */
     struct sq_synced_batch *next;
 };
@@ -86,11 +79,9 @@ struct sq_store {
     struct fx_store_base base;
     char *path; /* owned */
     struct sq_conn *writer;
+    struct fx_jobq jobs; /* fx_store_write() to the writer thread */
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t wake_writer;
-    pthread_cond_t wake_waiters;
-    struct sq_job *head, *tail;
+    pthread_mutex_t mu; /* guards what is marked so, and stopping */
     int stopping;
     pthread_key_t reader_key;
     struct sq_conn *readers; /* guarded by mu */
@@ -285,7 +276,7 @@ static void gate_synced(struct sq_gate *g, uint64_t seq)
 }
 
 /* Runs a batch in one transaction; returns its commit number, 0 when nothing was committed. */
-static uint64_t run_batch(struct sq_store *s, struct sq_job *batch)
+static uint64_t run_batch(struct sq_store *s, struct fx_job *batch)
 {
     static const char *begin_sql = "BEGIN IMMEDIATE";
     static const char *savepoint_sql = "SAVEPOINT job";
@@ -294,7 +285,7 @@ static uint64_t run_batch(struct sq_store *s, struct sq_job *batch)
     static const char *commit_sql = "COMMIT";
     struct sq_conn *c = s->writer;
     int began = cached_exec(c, begin_sql) == FX_OK;
-    for (struct sq_job *j = batch; j; j = j->next) {
+    for (struct fx_job *j = batch; j; j = j->next) {
         if (!began) {
             j->err = FX_ESTORE;
             continue;
@@ -311,7 +302,7 @@ static uint64_t run_batch(struct sq_store *s, struct sq_job *batch)
     bool ok = cached_exec(c, commit_sql) == FX_OK;
     if (!ok) {
         exec_sql(c, "ROLLBACK");
-        for (struct sq_job *j = batch; j; j = j->next)
+        for (struct fx_job *j = batch; j; j = j->next)
             if (j->err == FX_OK)
                 j->err = FX_ESTORE;
     }
@@ -357,59 +348,29 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
-/* Marks jobs done and wakes their waiters; called with mu held, returns with it held. */
-static void finish_jobs(struct sq_store *s, struct sq_job *j)
-{
-    while (j) {
-        struct sq_job *next = j->next; /* j may be gone once done is set */
-        j->done = 1;
-        j = next;
-    }
-    /* wake them with the lock free, so that they need not queue for it behind us */
-    pthread_mutex_unlock(&s->mu);
-    pthread_cond_broadcast(&s->wake_waiters);
-    pthread_mutex_lock(&s->mu);
-}
-
 static void *writer_main(void *arg)
 {
     struct sq_store *s = arg;
     prctl(PR_SET_NAME, "fx-writer"); /* named for top -H and bench/notice_post.sh */
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (s->head == NULL && !s->stopping)
-            pthread_cond_wait(&s->wake_writer, &s->mu);
-        if (s->head == NULL && s->stopping)
-            break;
-        /* take up to MAX_BATCH jobs */
-        struct sq_job *batch = s->head, *last = s->head;
-        size_t n = 1;
-        while (last->next && n < MAX_BATCH) {
-            last = last->next;
-            n++;
-        }
-        s->head = last->next;
-        if (s->head == NULL)
-            s->tail = NULL;
-        last->next = NULL;
-        pthread_mutex_unlock(&s->mu);
-
+    struct fx_job *batch;
+    while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
         uint64_t seq = run_batch(s, batch);
-
-        pthread_mutex_lock(&s->mu);
         if (seq == 0) { /* nothing committed: nothing to wait for */
-            finish_jobs(s, batch);
+            fx_jobq_finish(&s->jobs, batch);
             continue;
         }
         struct sq_synced_batch *b = fx_xmalloc(sizeof(*b));
         *b = (struct sq_synced_batch){.jobs = batch, .seq = seq};
+        pthread_mutex_lock(&s->mu);
         if (s->unsynced_tail)
             s->unsynced_tail->next = b;
         else
             s->unsynced = b;
         s->unsynced_tail = b;
         pthread_cond_signal(&s->wake_syncer);
+        pthread_mutex_unlock(&s->mu);
     }
+    pthread_mutex_lock(&s->mu);
     s->writer_done = 1;
     pthread_cond_signal(&s->wake_syncer);
     pthread_mutex_unlock(&s->mu);
@@ -460,44 +421,21 @@ static void *syncer_main(void *arg)
 
         sync_wal(s);
         gate_synced(&s->gate, seq);
-
-        pthread_mutex_lock(&s->mu);
         while (todo) {
             struct sq_synced_batch *next = todo->next;
-            finish_jobs(s, todo->jobs);
+            fx_jobq_finish(&s->jobs, todo->jobs);
             free(todo);
             todo = next;
         }
+        pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-static void enqueue(struct sq_store *s, struct sq_job *j)
-{
-    j->next = NULL;
-    if (s->tail)
-        s->tail->next = j;
-    else
-        s->head = j;
-    s->tail = j;
-    pthread_cond_signal(&s->wake_writer);
-}
-
 static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
 {
-    struct sq_store *s = (struct sq_store *)store;
-    struct sq_job j = {.fn = fn, .arg = arg};
-    pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->mu);
-        return FX_EBUSY;
-    }
-    enqueue(s, &j);
-    while (!j.done)
-        pthread_cond_wait(&s->wake_waiters, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    return j.err;
+    return fx_jobq_run(&((struct sq_store *)store)->jobs, fn, arg);
 }
 
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
@@ -548,9 +486,8 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     err = migrate(s->writer);
     if (err != FX_OK)
         goto fail;
+    fx_jobq_init(&s->jobs);
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->wake_writer, NULL);
-    pthread_cond_init(&s->wake_waiters, NULL);
     pthread_cond_init(&s->wake_ckpt, NULL);
     pthread_cond_init(&s->wake_syncer, NULL);
     pthread_mutex_init(&s->gate.mu, NULL);
@@ -582,9 +519,9 @@ fail:
 static void sq_close(struct fx_store *store)
 {
     struct sq_store *s = (struct sq_store *)store;
+    fx_jobq_stop(&s->jobs);
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
-    pthread_cond_signal(&s->wake_writer);
     pthread_cond_signal(&s->wake_ckpt);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);      /* drains the queue first */
@@ -602,9 +539,8 @@ static void sq_close(struct fx_store *store)
     pthread_key_delete(s->reader_key);
     exec_sql(s->writer, "PRAGMA wal_checkpoint(TRUNCATE)");
     conn_close(s->writer);
+    fx_jobq_destroy(&s->jobs);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->wake_writer);
-    pthread_cond_destroy(&s->wake_waiters);
     pthread_cond_destroy(&s->wake_ckpt);
     pthread_cond_destroy(&s->wake_syncer);
     pthread_mutex_destroy(&s->gate.mu);

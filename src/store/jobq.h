@@ -1,0 +1,47 @@
+/*
+ * jobq.h: the queue between callers of fx_store_write() and a backend's one
+ * writer thread (group commit). Callers queue a job and sleep on the job's
+ * own condition variable, so finishing a batch wakes exactly its callers.
+ * Only the backends (store_sqlite.c, store_pg.c) include this.
+ */
+#ifndef FX_STORE_JOBQ_H
+#define FX_STORE_JOBQ_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A write waiting for its commit: on its caller's stack until fx_jobq_run() returns. */
+struct fx_job {
+    fx_db_fn fn;
+    void *arg;
+    enum fx_err err; /* set by the writer */
+    bool done;       /* guarded by the queue's mu */
+    pthread_cond_t cv;
+    struct fx_job *next;
+};
+
+struct fx_jobq {
+    pthread_mutex_t mu;
+    pthread_cond_t wake_writer; /* a job was queued, or the queue stops */
+    struct fx_job *head, *tail;
+    bool stopping;
+};
+
+void fx_jobq_init(struct fx_jobq *q);
+void fx_jobq_destroy(struct fx_jobq *q);
+/* Queues fn(db, arg) and waits until the writer finished it: its error, or FX_EBUSY once stopped. */
+enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg);
+/*
+ * The writer: takes up to max queued jobs as a list, waiting while there is
+ * none; NULL once the queue stops and is empty (everything queued is taken first).
+ */
+struct fx_job *fx_jobq_take(struct fx_jobq *q, size_t max);
+/* The writer: marks a list of taken jobs done and wakes each one's caller. */
+void fx_jobq_finish(struct fx_jobq *q, struct fx_job *jobs);
+/* No new jobs from now on; the writer drains what is queued. */
+void fx_jobq_stop(struct fx_jobq *q);
+
+#endif
