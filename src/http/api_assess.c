@@ -321,7 +321,7 @@ void fx_api_finding_list(struct fx_req *req)
         fx_req_error(req, err, NULL, NULL);
         goto out;
     }
-    fx_req_json(req, 200, json_pack("{s:O,s:n}", "items", op.out, "next_cursor"));
+    fx_req_page(req, json_incref(op.out), NULL);
 out:
     aop_cleanup(&op);
 }

@@ -357,8 +357,7 @@ void fx_api_grant_list(struct fx_req *req)
         fx_req_error(req, err, NULL, NULL);
         goto out;
     }
-    fx_req_json(req, 200, json_pack("{s:O,s:o}", "items", l.items, "next_cursor",
-                                    l.next ? json_string(l.next) : json_null()));
+    fx_req_page(req, json_incref(l.items), l.next ? json_string(l.next) : NULL);
 out:
     json_decref(l.items);
     free(l.rows);

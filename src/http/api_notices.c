@@ -7,6 +7,7 @@
 #include "auth/access.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "http/access_log.h"
 #include "http/api.h"
 #include "http/viewcache.h"
 #include "http/write.h"
@@ -661,11 +662,8 @@ void fx_api_notice_list(struct fx_req *req)
         fx_req_error(req, err, NULL, NULL);
         goto out;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "items", l.op.out);
+    fx_req_page(req, l.op.out, l.next ? json_string(l.next) : NULL);
     l.op.out = NULL;
-    json_object_set_new(o, "next_cursor", l.next ? json_string(l.next) : json_null());
-    fx_req_json(req, 200, o);
 out:
     free(l.rows);
     free(l.next);
@@ -688,11 +686,8 @@ static void answer_items(struct fx_req *req, struct nop *op, const char *audit_a
 {
     if (!audit_read(req, &op->row, audit_action))
         return;
-    json_t *o = json_object();
-    json_object_set_new(o, "items", op->out);
+    fx_req_page(req, op->out, NULL); /* versions and history come whole */
     op->out = NULL;
-    json_object_set_new(o, "next_cursor", json_null());
-    fx_req_json(req, 200, o);
 }
 
 void fx_api_notice_versions(struct fx_req *req)
@@ -752,58 +747,24 @@ void fx_api_notice_history(struct fx_req *req)
     nop_cleanup(&op);
 }
 
-struct access_log {
-    struct nop op;
-    struct fx_audit_filter f;
-    int64_t next;
-};
-
-static enum fx_err access_log_fn(struct fx_db *db, void *arg)
+/* The access log's gate: the notice, for the developer's admins and the coordinator. */
+static enum fx_err access_log_gate(struct fx_db *db, struct fx_req *req, const char *id,
+                                   struct fx_audit_filter *f)
 {
-    struct access_log *a = arg;
-    enum fx_err err = load_gate(db, &a->op, FX_ACT_ACCESS_LOG);
-    if (err != FX_OK)
-        return err;
-    a->f.record = a->op.row.id;
-    a->f.scope_org = a->op.row.org_id;
-    a->f.outside_only = true;
-    return fx_audit_list(db, &a->f, &a->op.out, &a->next);
+    struct nop op = {.req = req, .id = id};
+    enum fx_err err = load_gate(db, &op, FX_ACT_ACCESS_LOG);
+    if (err == FX_OK) {
+        f->record = fx_arena_strdup(&req->arena, op.row.id);
+        f->scope_org = fx_arena_strdup(&req->arena, op.row.org_id);
+    }
+    nop_cleanup(&op);
+    return err;
 }
 
 void fx_api_notice_access_log(struct fx_req *req)
 {
-    static const char *const q[] = {"limit", "cursor", NULL};
-    struct fx_problem pb;
-    struct access_log a;
-    memset(&a, 0, sizeof(a));
-    a.op.req = req;
-    a.op.pb = &pb;
-    a.op.id = req->params[0];
-    fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
-    fx_req_query_limit(req, &pb, &a.f.limit);
-    const char *c = fx_req_query(req, "cursor");
-    if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, &a.f.before_id) != FX_OK)
-        fx_problem_add(&pb, "query:cursor", "not a cursor from a previous page");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
-        goto out;
-    }
-    enum fx_err err = fx_store_read(req->ctx->store, access_log_fn, &a);
-    if (err != FX_OK) {
-        fx_req_error(req, err, NULL,
-                     err == FX_EFORBIDDEN ? "the access log is for the developer's admins and "
-                                            "the coordinator"
-                                          : err == FX_ENOTFOUND ? "no such notice" : NULL);
-        goto out;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "items", a.op.out);
-    a.op.out = NULL;
-    json_object_set_new(o, "next_cursor", a.next ? json_sprintf("%lld", (long long)a.next)
-                                                 : json_null());
-    fx_req_json(req, 200, o);
-out:
-    nop_cleanup(&a.op);
-    fx_problem_cleanup(&pb);
+    static const struct fx_access_log_kind kind = {
+        access_log_gate, "the access log is for the developer's admins and the coordinator",
+        "no such notice"};
+    fx_api_record_access_log(req, &kind);
 }

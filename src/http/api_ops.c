@@ -159,14 +159,6 @@ static enum fx_err audit_fn(struct fx_db *db, void *arg)
 }
 
 /* Cursor of audit lists: the id of the last row served, as decimal text. */
-static void cursor_id(struct fx_req *req, struct fx_problem *pb, int64_t *out)
-{
-    const char *c = fx_req_query(req, "cursor");
-    *out = 0;
-    if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, out) != FX_OK)
-        fx_problem_add(pb, "query:cursor", "not a cursor from a previous page");
-}
-
 void fx_api_audit_list(struct fx_req *req)
 {
     static const char *const q[] = {"record", "user", "org", "since", "action",
@@ -190,7 +182,7 @@ void fx_api_audit_list(struct fx_req *req)
     const char *since = fx_req_query(req, "since");
     if (since && fx_parse_time(since, strlen(since), &a.f.since_ms) != FX_OK)
         fx_problem_add(&pb, "query:since", "must be an RFC 3339 time");
-    cursor_id(req, &pb, &a.f.before_id);
+    fx_req_query_row_cursor(req, &pb, &a.f.before_id);
     fx_req_query_limit(req, &pb, &a.f.limit);
     if (fx_problem_any(&pb)) {
         fx_req_error(req, FX_EINVAL, &pb, NULL);
@@ -202,11 +194,7 @@ void fx_api_audit_list(struct fx_req *req)
         fx_req_error(req, err, NULL, NULL);
         goto out;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "items", a.items);
-    json_object_set_new(o, "next_cursor", a.next ? json_sprintf("%lld", (long long)a.next)
-                                                 : json_null());
-    fx_req_json(req, 200, o);
+    fx_req_page(req, a.items, a.next ? json_sprintf("%lld", (long long)a.next) : NULL);
 out:
     fx_problem_cleanup(&pb);
 }

@@ -35,10 +35,7 @@ static int64_t now(struct fx_req *req)
 
 static void answer_list(struct fx_req *req, json_t *items, const char *next)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    json_object_set_new(o, "next_cursor", next ? json_string(next) : json_null());
-    fx_req_json(req, 200, o);
+    fx_req_page(req, items, next ? json_string(next) : NULL);
 }
 
 /* The gate for user/token routes: the subject is a user of org_id. */

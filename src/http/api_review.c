@@ -370,7 +370,7 @@ void fx_api_notice_determinations(struct fx_req *req)
     if (err != FX_OK) {
         fx_api_fail(req, err, NULL, "no such notice", NULL);
     } else if (fx_api_audit_read(req, op.row.id, op.row.org_id, "determination.read")) {
-        fx_req_json(req, 200, json_pack("{s:O,s:n}", "items", op.out, "next_cursor"));
+        fx_req_page(req, json_incref(op.out), NULL);
     }
     rop_cleanup(&op);
 }

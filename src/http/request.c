@@ -41,6 +41,14 @@ void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type,
     req->content_type = content_type;
 }
 
+void fx_req_page(struct fx_req *req, json_t *items, json_t *next_cursor)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "next_cursor", next_cursor ? next_cursor : json_null());
+    fx_req_json(req, 200, o);
+}
+
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body)
 {
     /* jansson's compact dump, byte for byte, at a fraction of its cost */
@@ -96,6 +104,14 @@ json_t *fx_req_body_object(struct fx_req *req, bool empty_ok)
 static void qfield(char *buf, size_t n, const char *name)
 {
     snprintf(buf, n, "query:%s", name);
+}
+
+void fx_req_query_row_cursor(struct fx_req *req, struct fx_problem *pb, int64_t *out)
+{
+    const char *c = fx_req_query(req, "cursor");
+    *out = 0;
+    if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, out) != FX_OK)
+        fx_problem_add(pb, "query:cursor", "not a cursor from a previous page");
 }
 
 void fx_req_query_limit(struct fx_req *req, struct fx_problem *pb, int64_t *limit_out)

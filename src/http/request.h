@@ -58,6 +58,8 @@ const char *fx_req_query(struct fx_req *req, const char *name);
 void fx_req_set_header(struct fx_req *req, const char *name, const char *value);
 /* Answers with JSON. Takes ownership of body (a new reference). */
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body);
+/* Answers 200 with a page: {"items": items, "next_cursor": next_cursor or null}. Takes both. */
+void fx_req_page(struct fx_req *req, json_t *items, json_t *next_cursor);
 /* Answers with bytes as they are (copied). */
 void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type, const void *p,
                   size_t len);
@@ -93,6 +95,8 @@ void fx_req_query_date(struct fx_req *req, const char *name, struct fx_problem *
 void fx_req_query_bool(struct fx_req *req, const char *name, struct fx_problem *pb, bool *out,
                        bool *present);
 const char *fx_req_query_id(struct fx_req *req, const char *name, struct fx_problem *pb);
+/* "cursor" as a row number (audit pages); *out is 0 when absent. */
+void fx_req_query_row_cursor(struct fx_req *req, struct fx_problem *pb, int64_t *out);
 /* Refuses query parameters outside allowed (NULL-terminated) with 422 naming them. */
 void fx_req_query_only(struct fx_req *req, const char *const *allowed, struct fx_problem *pb);
 
