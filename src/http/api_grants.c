@@ -297,8 +297,9 @@ struct glist {
     json_t *items;             /* owned */
 };
 
-static bool keep_grant(const struct fx_grant_row *g, void *arg)
+static bool keep_grant(const void *row, void *arg)
 {
+    const struct fx_grant_row *g = row;
     struct glist *l = arg;
     struct fx_subject s = subject_of(g);
     return fx_access_check(&l->req->who, FX_ACT_READ, &s) == FX_OK;

@@ -582,8 +582,9 @@ struct keep_arg {
     enum fx_err err; /* a failed assignment lookup */
 };
 
-static bool keep_row(const struct fx_notice_row *row, void *arg)
+static bool keep_row(const void *r, void *arg)
 {
+    const struct fx_notice_row *row = r;
     struct keep_arg *k = arg;
     bool assigned = false;
     enum fx_err err = assigned_of(k->db, k->req, row, &assigned);

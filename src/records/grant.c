@@ -4,6 +4,7 @@
  * (src/auth/access.c) decides who may take each step, this file only whether
  * the grant's state allows it.
  */
+#include "records/page.h"
 #include "records/grant.h"
 #include "crypto/digest.h"
 #include "common/json.h"
@@ -524,8 +525,20 @@ enum fx_err fx_grant_feedback(struct fx_db *db, const struct fx_notice_env *env,
     return FX_OK;
 }
 
+static void read_any(struct fx_stmt *st, void *row)
+{
+    read_g(st, row);
+}
+
+static const char *id_of(const void *row)
+{
+    return ((const struct fx_grant_row *)row)->id;
+}
+
+static const struct fx_page_kind grant_page = {sizeof(struct fx_grant_row), read_any, id_of};
+
 enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
-                          bool (*keep)(const struct fx_grant_row *, void *), void *keep_arg,
+                          bool (*keep)(const void *row, void *arg), void *keep_arg,
                           struct fx_grant_row **rows_out, size_t *n_out, char **next_out)
 {
     /* A NULL parameter disables its condition. */
@@ -539,7 +552,6 @@ enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
     *n_out = 0;
     *next_out = NULL;
     struct fx_stmt *st = NULL;
-    bool r = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
@@ -550,24 +562,9 @@ enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
     fx_stmt_bind_str(st, 5, f->notice_id);
     fx_stmt_bind_str(st, 6, f->before_id);
     fx_stmt_bind_i64(st, 7, f->limit + 1);
-    struct fx_grant_row *rows = fx_xcalloc((size_t)f->limit + 1, sizeof(*rows));
-    size_t n = 0;
-    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
-        if (n == (size_t)f->limit) {
-            *next_out = fx_xstrdup(rows[n - 1].id);
-            break;
-        }
-        read_g(st, &rows[n]);
-        if (keep(&rows[n], keep_arg))
-            n++;
-    }
+    void *rows = NULL;
+    err = fx_page_read(st, f->limit, &grant_page, keep, keep_arg, &rows, n_out, next_out);
     fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        free(rows);
-        FX_FREE(*next_out);
-        return err;
-    }
     *rows_out = rows;
-    *n_out = n;
-    return FX_OK;
+    return err;
 }

@@ -96,11 +96,12 @@ struct fx_grant_filter {
     int64_t limit;
 };
 /*
- * Grants newest first that keep(row, arg) allows (the gate). *rows_out malloc'd;
- * *next_out (malloc'd) the cursor when more remain.
+ * Grants newest first that keep(row, arg) allows (the gate; row is a const
+ * struct fx_grant_row *). *rows_out malloc'd; *next_out (malloc'd) the cursor
+ * when more remain, also after a page the gate left short (records/page.h).
  */
 enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
-                          bool (*keep)(const struct fx_grant_row *, void *), void *keep_arg,
+                          bool (*keep)(const void *row, void *arg), void *keep_arg,
                           struct fx_grant_row **rows_out, size_t *n_out, char **next_out);
 
 extern const char *const fx_grant_states[]; /* NULL-terminated */

@@ -236,12 +236,13 @@ struct fx_notice_filter {
 };
 
 /*
- * Lists rows newest first. keep(row, arg) decides per row (the access gate);
- * rows it refuses are skipped. *rows_out malloc'd array of *n_out rows;
- * *next_out (malloc'd) is the cursor when more remain, else NULL.
+ * Lists rows newest first. keep(row, arg) decides per row (the access gate;
+ * row is a const struct fx_notice_row *); rows it refuses are skipped.
+ * *rows_out malloc'd array of *n_out rows; *next_out (malloc'd) is the cursor
+ * when more remain, also after a page the gate left short (records/page.h).
  */
 enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
-                           bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
+                           bool (*keep)(const void *row, void *arg), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out);
 
 #endif

@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "crypto/digest.h"
+#include "records/page.h"
 #include "records/notice.h"
 #include "records/tlog.h"
 
@@ -951,8 +952,20 @@ enum fx_err fx_record_history(struct fx_db *db, struct fx_keyring *kr, const cha
     return FX_OK;
 }
 
+static void read_any(struct fx_stmt *st, void *row)
+{
+    read_row(st, row);
+}
+
+static const char *id_of(const void *row)
+{
+    return ((const struct fx_notice_row *)row)->id;
+}
+
+static const struct fx_page_kind notice_page = {sizeof(struct fx_notice_row), read_any, id_of};
+
 enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
-                           bool (*keep)(const struct fx_notice_row *, void *), void *keep_arg,
+                           bool (*keep)(const void *row, void *arg), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
 {
     /* A NULL parameter disables its condition; scope is $1 (1 org, 2 all but others' drafts,
@@ -973,7 +986,6 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
     if (f->scope == FX_LIST_NONE)
         return FX_OK;
     struct fx_stmt *st = NULL;
-    bool r = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
@@ -992,24 +1004,9 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
         fx_stmt_bind_null(st, 7);
     fx_stmt_bind_str(st, 8, f->before_id);
     fx_stmt_bind_i64(st, 9, f->limit + 1);
-    struct fx_notice_row *rows = fx_xcalloc((size_t)f->limit + 1, sizeof(*rows));
-    size_t n = 0;
-    while ((err = fx_stmt_step(st, &r)) == FX_OK && r) {
-        if (n == (size_t)f->limit) {
-            *next_out = fx_xstrdup(rows[n - 1].id);
-            break;
-        }
-        read_row(st, &rows[n]);
-        if (keep(&rows[n], keep_arg))
-            n++;
-    }
+    void *rows = NULL;
+    err = fx_page_read(st, f->limit, &notice_page, keep, keep_arg, &rows, n_out, next_out);
     fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        free(rows);
-        FX_FREE(*next_out);
-        return err;
-    }
     *rows_out = rows;
-    *n_out = n;
-    return FX_OK;
+    return err;
 }

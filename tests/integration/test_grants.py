@@ -262,3 +262,17 @@ def test_fx_grant_commands(c, clock, tmp_path):
     shown = fx(c.fxd, c.dev, "grant", "show", g["id"]).ok()
     assert "Weak VPN" in shown.out and "harden your own systems" in shown.out
     assert "revoked" in fx(c.fxd, c.dev, "grant", "revoke", g["id"], "--reason", "done").ok().out
+
+
+def test_a_partner_pages_past_proposals_it_may_not_see(c):
+    """Proposals to a partner are hidden from it (404), yet its list must not end at them:
+    a page the gate thins out still carries the cursor to the rows past it."""
+    n = determined(c)
+    older = approved_grant(c, n, on(c, 0), on(c, 20))
+    for _ in range(3):  # newer than the approved grant, all hidden from the partner
+        expect(c.dev.post("notices/%s/grants" % n["id"], json=grant_body(c, on(c, 0), on(c, 20))),
+               201)
+    seen = {g["id"] for g in c.partner.list_all("grants", limit=2)}
+    assert older["id"] in seen
+    first = expect(c.partner.get("grants", params={"limit": 2}), 200)
+    assert len(first["items"]) <= 2 and all(g["state"] != "proposed" for g in first["items"])
