@@ -33,10 +33,8 @@ void fx_api_record_access_log(struct fx_req *req, const struct fx_access_log_kin
     fx_req_query_only(req, q, &pb);
     fx_req_query_limit(req, &pb, &a.f.limit);
     fx_req_query_row_cursor(req, &pb, &a.f.before_id);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     enum fx_err err = fx_store_read(req->ctx->store, access_log_fn, &a);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL,

@@ -81,14 +81,6 @@ static bool body_or_fail(struct aop *op, bool empty_ok)
     return op->body != NULL;
 }
 
-static bool valid_or_fail(struct aop *op)
-{
-    if (!fx_problem_any(op->pb))
-        return true;
-    fx_req_error(op->req, FX_EINVAL, op->pb, NULL);
-    return false;
-}
-
 /* ---- POST /notices/{id}/assessment ---- */
 
 static enum fx_err open_fn(struct fx_db *db, void *arg)
@@ -140,7 +132,7 @@ void fx_api_assessment_open(struct fx_req *req)
     if (!body_or_fail(&op, false))
         goto out;
     fx_assessment_validate(op.body, &op.in, &pb);
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, open_fn, &op, &pb);
     if (err != FX_OK)
@@ -216,7 +208,7 @@ static void task(struct fx_req *req, bool complete)
     if (!body_or_fail(&op, true))
         goto out;
     fx_json_only_keys(op.body, none, "", &pb);
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, task_fn, &op, &pb);
     if (err != FX_OK)
@@ -271,7 +263,7 @@ void fx_api_finding_create(struct fx_req *req)
     if (!body_or_fail(&op, false))
         goto out;
     fx_assessment_finding_validate(op.body, &op.fin, &pb);
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, finding_create_fn, &op, &pb);
     if (err != FX_OK)
@@ -395,7 +387,7 @@ void fx_api_assessment_outcome(struct fx_req *req)
     fx_json_get_str(op.body, "summary", "", true, FX_MAX_LONG_STRING, &pb, &op.summary, NULL);
     if (op.summary && op.summary[0] == '\0')
         fx_problem_add(&pb, "/summary", "must not be empty");
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, outcome_fn, &op, &pb);
     if (err != FX_OK)

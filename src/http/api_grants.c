@@ -97,14 +97,6 @@ static bool body_ok(struct gop *op, bool empty_ok)
     return op->body != NULL;
 }
 
-static bool valid_or_fail(struct gop *op)
-{
-    if (!fx_problem_any(op->pb))
-        return true;
-    fx_req_error(op->req, FX_EINVAL, op->pb, NULL);
-    return false;
-}
-
 /* ---- POST /notices/{id}/grants ---- */
 
 static enum fx_err propose_fn(struct fx_db *db, void *arg)
@@ -142,7 +134,7 @@ void fx_api_grant_propose(struct fx_req *req)
     if (!body_ok(&op, false))
         goto out;
     fx_grant_validate(op.body, &op.in, &pb);
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, propose_fn, &op, &pb);
     if (err != FX_OK)
@@ -231,7 +223,7 @@ static void step(struct fx_req *req, enum fx_act act)
         fx_grant_feedback_validate(op.body, &op.fb, &pb);
         break;
     }
-    if (!valid_or_fail(&op))
+    if (!fx_req_valid(req, &pb))
         goto out;
     enum fx_err err = fx_write_run(req, step_fn, &op, &pb);
     if (err != FX_OK)
@@ -335,10 +327,8 @@ void fx_api_grant_list(struct fx_req *req)
     l.f.notice_id = fx_req_query_id(req, "notice", &pb);
     l.f.before_id = fx_req_query_id(req, "cursor", &pb);
     fx_req_query_limit(req, &pb, &l.f.limit);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     l.f.today = fx_clock_today(&req->ctx->clock);
     /* the coordinator reads every grant; others only those their org is party to */
     l.f.org_id = req->who.kind == FX_ORG_COORDINATOR ? NULL : req->who.org_id;

@@ -304,10 +304,8 @@ void fx_api_incident_update(struct fx_req *req)
                     &has);
     if (has && op.reason[0] == '\0')
         fx_problem_add(&pb, "/change_reason", "must not be empty");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     json_t *reason = json_incref(json_object_get(op.body, "change_reason"));
     json_object_del(op.body, "change_reason");
     run_write(req, update_fn, &op);
@@ -397,10 +395,8 @@ void fx_api_incident_list(struct fx_req *req)
     }
     l.f.before_id = fx_req_query_id(req, "cursor", &pb);
     fx_req_query_limit(req, &pb, &l.f.limit);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     l.f.scope_org = req->who.org_id;
     if (!run_read(req, list_fn, &l.op))
         goto out;

@@ -457,10 +457,8 @@ void fx_api_notice_amend(struct fx_req *req)
                     NULL);
     if (op.text && op.text[0] == '\0')
         fx_problem_add(&pb, "/change_reason", "must not be empty");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     /* keep change_reason alive while it is removed from the fields to merge */
     json_t *reason = json_incref(json_object_get(op.body, "change_reason"));
     json_object_del(op.body, "change_reason");
@@ -541,10 +539,8 @@ static void step(struct fx_req *req, enum fx_notice_action action)
         fx_json_only_keys(op.body, release, "", &pb);
         fx_json_get_date(op.body, "actual_release_date", "", true, &pb, &op.days, NULL);
     }
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     run_write(req, step_fn, answer_write, &op);
 out:
     nop_cleanup(&op);
@@ -639,10 +635,8 @@ void fx_api_notice_list(struct fx_req *req)
     fx_req_query_date(req, "release_before", &pb, &l.f.release_before, &l.f.has_before);
     l.f.before_id = fx_req_query_id(req, "cursor", &pb);
     fx_req_query_limit(req, &pb, &l.f.limit);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     switch (fx_access_notice_scope(&req->who)) {
     case FX_SCOPE_OWN_ORG: l.f.scope = FX_LIST_ORG; break;
     case FX_SCOPE_ALL_SUBMITTED: l.f.scope = FX_LIST_ALL_SUBMITTED; break;

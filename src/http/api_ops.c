@@ -184,10 +184,8 @@ void fx_api_audit_list(struct fx_req *req)
         fx_problem_add(&pb, "query:since", "must be an RFC 3339 time");
     fx_req_query_row_cursor(req, &pb, &a.f.before_id);
     fx_req_query_limit(req, &pb, &a.f.limit);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     struct audit_ctx ac = {&a, &req->who};
     err = fx_store_read(req->ctx->store, audit_fn, &ac);
     if (err != FX_OK) {

@@ -87,10 +87,8 @@ void fx_api_org_create(struct fx_req *req)
     if (op.body == NULL)
         goto out;
     fx_org_validate(op.body, &op.in.org, &pb);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     err = fx_write_run(req, org_create_fn, &op, &pb);
     if (err != FX_OK)
         fx_req_error(req, err, &pb, NULL);
@@ -116,9 +114,7 @@ void fx_api_org_list(struct fx_req *req)
     op.name = fx_req_query_enum(req, "kind", kinds, &pb);
     op.id = fx_req_query_id(req, "cursor", &pb);
     fx_req_query_limit(req, &pb, &op.days);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
-    } else {
+    if (fx_req_valid(req, &pb)) {
         enum fx_err err = fx_store_read(req->ctx->store, org_list_fn, &op);
         if (err != FX_OK)
             fx_req_error(req, err, NULL, NULL);
@@ -271,10 +267,8 @@ void fx_api_token_create(struct fx_req *req)
     fx_json_get_str(op.body, "name", "", false, FX_MAX_SHORT_STRING, &pb, &op.name, NULL);
     fx_json_get_int(op.body, "expires_in_days", "", false, 1, FX_MAX_TOKEN_DAYS, &pb, &op.days,
                     NULL);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     enum fx_err err = fx_write_run(req, token_create_fn, &op, &pb);
     if (err != FX_OK)
         fx_req_error(req, err, &pb, NULL);

@@ -181,10 +181,8 @@ void fx_api_notice_review(struct fx_req *req)
     if (op.body == NULL)
         goto out;
     fx_json_only_keys(op.body, none, "", &pb);
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     run_write(req, review_fn, &op);
 out:
     rop_cleanup(&op);
@@ -246,10 +244,8 @@ void fx_api_notice_determine(struct fx_req *req)
     fx_json_get_str(op.body, "policy_sha256", "", false, 64, &pb, &op.policy_sha256, NULL);
     if (op.text && op.text[0] == '\0')
         fx_problem_add(&pb, "/rationale", "must not be empty");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     run_write(req, determine_fn, &op);
 out:
     rop_cleanup(&op);
@@ -299,10 +295,8 @@ void fx_api_notice_reconsider(struct fx_req *req)
     fx_json_get_str(op.body, "statement", "", true, FX_MAX_LONG_STRING, &pb, &op.text, NULL);
     if (op.text && op.text[0] == '\0')
         fx_problem_add(&pb, "/statement", "must not be empty");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     run_write(req, reconsider_fn, &op);
 out:
     rop_cleanup(&op);
@@ -493,10 +487,8 @@ void fx_api_deadlines(struct fx_req *req)
     const char *c = fx_req_query(req, "cursor");
     if (c && fx_parse_i64(c, strlen(c), 1, INT64_MAX, &offset) != FX_OK)
         fx_problem_add(&pb, "query:cursor", "not a cursor from a previous page");
-    if (fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
+    if (!fx_req_valid(req, &pb))
         goto out;
-    }
     l.today = fx_clock_today(&req->ctx->clock);
     enum fx_err err = fx_store_read(req->ctx->store, deadlines_fn, &l);
     if (err != FX_OK) {

@@ -41,6 +41,14 @@ void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type,
     req->content_type = content_type;
 }
 
+bool fx_req_valid(struct fx_req *req, const struct fx_problem *pb)
+{
+    if (!fx_problem_any(pb))
+        return true;
+    fx_req_error(req, FX_EINVAL, pb, NULL);
+    return false;
+}
+
 void fx_req_page(struct fx_req *req, json_t *items, json_t *next_cursor)
 {
     json_t *o = json_object();

@@ -60,6 +60,8 @@ void fx_req_set_header(struct fx_req *req, const char *name, const char *value);
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body);
 /* Answers 200 with a page: {"items": items, "next_cursor": next_cursor or null}. Takes both. */
 void fx_req_page(struct fx_req *req, json_t *items, json_t *next_cursor);
+/* True when pb holds no field error; otherwise answers them (400/422) and returns false. */
+bool fx_req_valid(struct fx_req *req, const struct fx_problem *pb);
 /* Answers with bytes as they are (copied). */
 void fx_req_bytes(struct fx_req *req, unsigned status, const char *content_type, const void *p,
                   size_t len);
