@@ -260,19 +260,19 @@ enum fx_err fx_user_org(struct fx_db *db, const char *user_id, char *org_out)
     return err;
 }
 
-enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_out)
+/* The rows of sql (its one parameter $1 = key), each as view renders it, in a new array. */
+static enum fx_err rows_json(struct fx_db *db, const char *sql, const char *key,
+                             json_t *(*view)(struct fx_stmt *st), json_t **items_out)
 {
-    static const char *sql = "SELECT id, org_id, email, name, role, created_at FROM users"
-                             " WHERE org_id = $1 ORDER BY id";
     struct fx_stmt *st = NULL;
     bool row = false;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_str(st, 1, org_id);
+    fx_stmt_bind_str(st, 1, key);
     json_t *items = json_array();
     while ((err = fx_stmt_step(st, &row)) == FX_OK && row)
-        json_array_append_new(items, user_view(st));
+        json_array_append_new(items, view(st));
     fx_stmt_finalize(st);
     if (err != FX_OK) {
         json_decref(items);
@@ -280,6 +280,13 @@ enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_ou
     }
     *items_out = items;
     return FX_OK;
+}
+
+enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_out)
+{
+    static const char *sql = "SELECT id, org_id, email, name, role, created_at FROM users"
+                             " WHERE org_id = $1 ORDER BY id";
+    return rows_json(db, sql, org_id, user_view, items_out);
 }
 
 static json_t *token_view(struct fx_stmt *st)
@@ -347,22 +354,7 @@ enum fx_err fx_token_list(struct fx_db *db, const char *user_id, json_t **items_
 {
     static const char *sql = "SELECT id, user_id, name, created_at, expires_at, revoked_at"
                              " FROM tokens WHERE user_id = $1 ORDER BY id";
-    struct fx_stmt *st = NULL;
-    bool row = false;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_str(st, 1, user_id);
-    json_t *items = json_array();
-    while ((err = fx_stmt_step(st, &row)) == FX_OK && row)
-        json_array_append_new(items, token_view(st));
-    fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        json_decref(items);
-        return err;
-    }
-    *items_out = items;
-    return FX_OK;
+    return rows_json(db, sql, user_id, token_view, items_out);
 }
 
 enum fx_err fx_token_owner(struct fx_db *db, const char *token_id, char *user_out, char *org_out)
