@@ -10,6 +10,7 @@
 #include "common/limits.h"
 #include "common/parse.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -326,6 +327,92 @@ int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
 out:
     free(next);
     json_decref(page);
+    json_decref(items);
+    fx_buf_cleanup(&url);
+    return rc;
+}
+
+/*
+ * fx_args_parse for a command, the positional arguments (borrowed from argv)
+ * in pos. Returns FX_EXIT_USAGE after a usage error, else FX_EXIT_OK; with
+ * cli->help set the usage has been printed and the command stops there.
+ */
+int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts, size_t n_opts,
+                      size_t min_pos, size_t max_pos, const char **pos)
+{
+    size_t npos = 0;
+
+    if (fx_args_parse(cli, argc, argv, opts, n_opts, min_pos, max_pos, pos, &npos) != FX_OK)
+        return FX_EXIT_USAGE;
+    return FX_EXIT_OK;
+}
+
+/*
+ * fx_cli_positional for a command about one record: opts and exactly one
+ * positional argument, the record's id, which goes into path_out as
+ * fx_cli_path(path_out, prefix, id, suffix) puts it. what names the id in
+ * the message when it is too long ("notice id"). Returns as
+ * fx_cli_positional does.
+ */
+int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                        size_t n_opts, const char *prefix, const char *suffix, const char *what,
+                        struct fx_buf *path_out)
+{
+    const char *pos[FX_CLI_MAX_POS];
+    int rc = fx_cli_positional(cli, argc, argv, opts, n_opts, 1, 1, pos);
+
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    if (fx_cli_path(path_out, prefix, pos[0], suffix) != FX_OK)
+        return fx_args_usage_error(cli, "the %s is too long", what);
+    return FX_EXIT_OK;
+}
+
+/*
+ * Sets b to base, then one query parameter for each option named in names that
+ * was given, the parameter named as the option with '_' for '-' (the API's
+ * spelling: --short-notice becomes short_notice).
+ */
+static enum fx_err add_filters(struct fx_buf *b, const char *base, const struct fx_opt *opts,
+                               size_t n_opts, const char *const *names, size_t n_names)
+{
+    enum fx_err err = fx_buf_adds(b, base);
+    char param[64];
+
+    for (size_t i = 0; i < n_names && err == FX_OK; i++) {
+        size_t k = 0;
+        assert(strlen(names[i]) < sizeof(param));
+        for (; names[i][k] != '\0' && k < sizeof(param) - 1; k++)
+            param[k] = names[i][k] == '-' ? '_' : names[i][k];
+        param[k] = '\0';
+        err = fx_client_query_add(b, param, fx_args_get(opts, n_opts, names[i]));
+    }
+    return err;
+}
+
+/*
+ * A list command's work once its options are parsed: GETs path with the
+ * options named in filters as query parameters (see add_filters), through
+ * fx_cli_list, and prints the items as a table of cols (with --json,
+ * fx_cli_list has printed the answer already).
+ */
+int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
+                      size_t n_opts, const char *const *filters, size_t n_filters,
+                      const struct fx_table_col *cols, size_t ncols)
+{
+    int rc = FX_EXIT_OK;
+    json_t *items = NULL;
+    struct fx_buf url;
+
+    fx_buf_init(&url, 64 * 1024);
+    if (add_filters(&url, path, opts, n_opts, filters, n_filters) != FX_OK) {
+        rc = fx_args_usage_error(cli, "an option value is too long");
+        goto out;
+    }
+    rc = fx_cli_list(cli, url.p, opts, n_opts, &items);
+    if (rc == FX_EXIT_OK && items != NULL)
+        fx_table_print_items(stdout, items, cols, ncols);
+out:
     json_decref(items);
     fx_buf_cleanup(&url);
     return rc;

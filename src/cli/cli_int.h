@@ -6,8 +6,8 @@
  *
  * Layout: main.c dispatches to one cmd_<group>.c per command group; args.c
  * parses options, config.c finds the server and the token, client.c speaks
- * HTTP through libcurl, cli.c ties them together (send, check, page through
- * lists), output.c and table.c print for humans.
+ * HTTP through libcurl, cli.c ties them together (parse a command's words,
+ * send, check, page through lists), output.c and table.c print for humans.
  */
 #ifndef FX_CLI_INT_H
 #define FX_CLI_INT_H
@@ -145,6 +145,8 @@ enum fx_err fx_config_save(const char *path, const char *url, const char *token)
 
 /* ------------------------------------------------------------------ cli.c */
 
+struct fx_table_col;
+
 struct fx_cli {
     const char *url_opt;         /* borrowed from argv: --url */
     const char *token_opt;       /* borrowed from argv: --token */
@@ -168,6 +170,14 @@ int fx_cli_get(struct fx_cli *cli, const char *path, json_t **json_out);
 int fx_cli_post(struct fx_cli *cli, const char *path, json_t *body, json_t **json_out);
 int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts, size_t n_opts,
                 json_t **items_out);
+int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts, size_t n_opts,
+                      size_t min_pos, size_t max_pos, const char **pos);
+int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                        size_t n_opts, const char *prefix, const char *suffix, const char *what,
+                        struct fx_buf *path_out);
+int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
+                      size_t n_opts, const char *const *filters, size_t n_filters,
+                      const struct fx_table_col *cols, size_t ncols);
 enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix);
 int fx_cli_print_json(const json_t *j);
 enum fx_err fx_cli_read_fd(int fd, size_t max, struct fx_buf *out);
@@ -206,6 +216,17 @@ void fx_table_add_field(struct fx_table *t, const json_t *obj, const char *key);
 void fx_table_kv(struct fx_table *t, const char *key, const json_t *obj, const char *field);
 void fx_table_print(const struct fx_table *t, FILE *f);
 
+/* One column of a table of list items: its title and the member it shows, or
+ * for a cell that is not one member, the function that finds it (borrowed). */
+struct fx_table_col {
+    const char *title;
+    const char *key;
+    const json_t *(*get)(const json_t *item); /* NULL: the item's member key */
+};
+
+void fx_table_print_items(FILE *f, const json_t *items, const struct fx_table_col *cols,
+                          size_t ncols);
+
 /* ------------------------------------------------------------------ commands */
 
 int fx_cmd_me_run(struct fx_cli *cli, int argc, char **argv);
@@ -232,9 +253,6 @@ int fx_cli_send(struct fx_cli *cli, const char *method, const char *prefix, cons
 int fx_cli_send_print(struct fx_cli *cli, const char *method, const char *prefix, const char *id,
                       const char *suffix, json_t *body, const char *const *keys, size_t n);
 void fx_cli_print_keys(const json_t *obj, const char *const *keys, size_t n);
-/* fx_args_parse for a command: FX_EXIT_OK, FX_EXIT_USAGE, or -1 once --help was printed. */
-int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                      size_t n_opts, size_t min_pos, size_t max_pos, const char **pos);
 int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_incident_run(struct fx_cli *cli, int argc, char **argv);

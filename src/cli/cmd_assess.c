@@ -64,43 +64,32 @@ static void print_assessment(const json_t *a)
     static const char *const keys[] = {"id",       "ref",         "status",  "access_starts",
                                        "access_ends", "overdue",  "outcome", "summary",
                                        "opened_at", "closed_at", "policy"};
-    fx_cli_print_keys(a, keys, FX_ARRAY_LEN(keys));
-    struct fx_table t;
-    fx_table_init(&t, 5);
-    fx_table_add(&t, "AGENCY");
-    fx_table_add(&t, "NAME");
-    fx_table_add(&t, "MISSION");
-    fx_table_add(&t, "TASK");
-    fx_table_add(&t, "OVERDUE");
+    static const struct fx_table_col task_cols[] = {{"AGENCY", "agency_org", NULL},
+                                                    {"NAME", "agency_name", NULL},
+                                                    {"MISSION", "mission", NULL},
+                                                    {"TASK", "status", NULL},
+                                                    {"OVERDUE", "overdue", NULL}};
     size_t i;
-    json_t *task;
-    json_array_foreach(json_object_get(a, "tasks"), i, task)
-    {
-        fx_table_add_field(&t, task, "agency_org");
-        fx_table_add_field(&t, task, "agency_name");
-        fx_table_add_field(&t, task, "mission");
-        fx_table_add_field(&t, task, "status");
-        fx_table_add_field(&t, task, "overdue");
-    }
+    json_t *warning;
+
+    fx_cli_print_keys(a, keys, FX_ARRAY_LEN(keys));
     fputc('\n', stdout);
-    fx_table_print(&t, stdout);
-    fx_table_cleanup(&t);
-    json_array_foreach(json_object_get(a, "warnings"), i, task)
+    fx_table_print_items(stdout, json_object_get(a, "tasks"), task_cols, FX_ARRAY_LEN(task_cols));
+    json_array_foreach(json_object_get(a, "warnings"), i, warning)
     {
-        char *w = fx_output_value(task);
+        char *w = fx_output_value(warning);
         fprintf(stderr, "fx: warning: %s\n", w);
         free(w);
     }
 }
 
-/* Parses exactly n positional arguments and opts; -1 after help. */
 static int run_open(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"agencies", true, NULL}, {"starts", true, NULL}, {"ends", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *agencies = fx_args_get(opts, FX_ARRAY_LEN(opts), "agencies");
     if (agencies == NULL || agencies[0] == '\0')
         return fx_args_usage_error(cli, "--agencies is required (org ids, comma-separated)");
@@ -135,8 +124,8 @@ static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     json_t *a = NULL;
     rc = fx_cli_send(cli, "GET", "/api/v1/notices", pos[0], "/assessment", NULL, &a);
     if (rc == FX_EXIT_OK && cli->json)
@@ -151,8 +140,8 @@ static int task(struct fx_cli *cli, int argc, char **argv, const char *step)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     struct fx_buf suffix;
     fx_buf_init(&suffix, 4096);
     json_t *body = json_object();
@@ -184,8 +173,8 @@ static int run_finding(struct fx_cli *cli, int argc, char **argv)
                             {"description", true, NULL}, {"recommendation", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     /* what is missing or wrong the server names, all at once */
     json_t *body = json_object();
     for (size_t i = 0; i < FX_ARRAY_LEN(opts); i++)
@@ -199,36 +188,19 @@ static int run_finding(struct fx_cli *cli, int argc, char **argv)
 
 static int run_findings(struct fx_cli *cli, int argc, char **argv)
 {
+    static const struct fx_table_col cols[] = {
+        {"ID", "id", NULL},           {"SEVERITY", "severity", NULL}, {"DOMAIN", "domain", NULL},
+        {"MARKING", "marking", NULL}, {"AGENCY", "agency_org", NULL}, {"TITLE", "title", NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     json_t *list = NULL;
     rc = fx_cli_send(cli, "GET", "/api/v1/assessments", pos[0], "/findings", NULL, &list);
     if (rc == FX_EXIT_OK && cli->json) {
         fx_cli_print_json(list);
     } else if (rc == FX_EXIT_OK) {
-        struct fx_table t;
-        fx_table_init(&t, 6);
-        fx_table_add(&t, "ID");
-        fx_table_add(&t, "SEVERITY");
-        fx_table_add(&t, "DOMAIN");
-        fx_table_add(&t, "MARKING");
-        fx_table_add(&t, "AGENCY");
-        fx_table_add(&t, "TITLE");
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(list, "items"), i, f)
-        {
-            fx_table_add_field(&t, f, "id");
-            fx_table_add_field(&t, f, "severity");
-            fx_table_add_field(&t, f, "domain");
-            fx_table_add_field(&t, f, "marking");
-            fx_table_add_field(&t, f, "agency_org");
-            fx_table_add_field(&t, f, "title");
-        }
-        fx_table_print(&t, stdout);
-        fx_table_cleanup(&t);
+        fx_table_print_items(stdout, json_object_get(list, "items"), cols, FX_ARRAY_LEN(cols));
     }
     json_decref(list);
     return rc;
@@ -239,8 +211,8 @@ static int run_outcome(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"outcome", true, NULL}, {"summary", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *outcome = fx_args_get(opts, FX_ARRAY_LEN(opts), "outcome");
     const char *summary = fx_args_get(opts, FX_ARRAY_LEN(opts), "summary");
     if (outcome == NULL || summary == NULL)

@@ -19,62 +19,22 @@ static const char usage[] =
 
 int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"record", true, NULL},
                             {"user", true, NULL},
                             {"org", true, NULL},
                             {"since", true, NULL},
                             FX_CLI_LIST_OPTS};
     static const char *const filters[] = {"record", "user", "org", "since"};
+    static const struct fx_table_col cols[] = {
+        {"TIME", "time", NULL},    {"ACTION", "action", NULL}, {"OUTCOME", "outcome", NULL},
+        {"USER", "user_id", NULL}, {"ORG", "org_id", NULL},    {"RECORD", "record", NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    json_t *items = NULL;
-    json_t *row;
-    size_t i;
-    struct fx_buf path;
-    struct fx_table t;
+    int rc;
 
     cli->usage = usage;
-    fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 6);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_buf_adds(&path, "/api/v1/audit") != FX_OK) {
-        rc = FX_EXIT_USAGE;
-        goto out;
-    }
-    for (size_t k = 0; k < FX_ARRAY_LEN(filters); k++) {
-        if (fx_client_query_add(&path, filters[k],
-                                fx_args_get(opts, FX_ARRAY_LEN(opts), filters[k])) != FX_OK) {
-            rc = fx_args_usage_error(cli, "an option value is too long");
-            goto out;
-        }
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "TIME");
-    fx_table_add(&t, "ACTION");
-    fx_table_add(&t, "OUTCOME");
-    fx_table_add(&t, "USER");
-    fx_table_add(&t, "ORG");
-    fx_table_add(&t, "RECORD");
-    json_array_foreach(items, i, row)
-    {
-        fx_table_add_field(&t, row, "time");
-        fx_table_add_field(&t, row, "action");
-        fx_table_add_field(&t, row, "outcome");
-        fx_table_add_field(&t, row, "user_id");
-        fx_table_add_field(&t, row, "org_id");
-        fx_table_add_field(&t, row, "record");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
-    fx_buf_cleanup(&path);
-    return rc;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    return fx_cli_list_print(cli, "/api/v1/audit", opts, FX_ARRAY_LEN(opts), filters,
+                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
 }

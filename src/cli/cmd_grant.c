@@ -92,8 +92,8 @@ static int run_propose(struct fx_cli *cli, int argc, char **argv)
                             {"terms", true, NULL},   {"terms-file", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *terms = fx_args_get(opts, FX_ARRAY_LEN(opts), "terms");
     const char *terms_file = fx_args_get(opts, FX_ARRAY_LEN(opts), "terms-file");
     char *file_terms = NULL;
@@ -125,8 +125,8 @@ static int step(struct fx_cli *cli, int argc, char **argv, const char *what, str
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, opts, n_opts, 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     for (size_t i = 0; i < n_opts; i++) {
         const char *key = strcmp(opts[i].name, "terms-sha256") == 0 ? "terms_sha256"
                                                                     : opts[i].name;
@@ -182,65 +182,27 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"sector", true, NULL}, {"state", true, NULL},
                             {"notice", true, NULL}, FX_CLI_LIST_OPTS};
     static const char *const filters[] = {"sector", "state", "notice"};
+    static const struct fx_table_col cols[] = {{"ID", "id", NULL},
+                                               {"STATE", "state", NULL},
+                                               {"MODEL", "model_name", NULL},
+                                               {"PARTNER", "partner_org", NULL},
+                                               {"SECTOR", "sector", NULL},
+                                               {"STARTS", "starts", NULL},
+                                               {"ENDS", "ends", NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    size_t npos = 0;
-    json_t *items = NULL, *g;
-    struct fx_buf path;
-    struct fx_table t;
-    size_t i;
-    int rc = FX_EXIT_OK;
-    fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 7);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_buf_adds(&path, "/api/v1/grants") != FX_OK) {
-        rc = FX_EXIT_USAGE;
-        goto out;
-    }
-    for (size_t k = 0; k < FX_ARRAY_LEN(filters); k++) {
-        if (fx_client_query_add(&path, filters[k],
-                                fx_args_get(opts, FX_ARRAY_LEN(opts), filters[k])) != FX_OK) {
-            rc = fx_args_usage_error(cli, "an option value is too long");
-            goto out;
-        }
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "ID");
-    fx_table_add(&t, "STATE");
-    fx_table_add(&t, "MODEL");
-    fx_table_add(&t, "PARTNER");
-    fx_table_add(&t, "SECTOR");
-    fx_table_add(&t, "STARTS");
-    fx_table_add(&t, "ENDS");
-    json_array_foreach(items, i, g)
-    {
-        fx_table_add_field(&t, g, "id");
-        fx_table_add_field(&t, g, "state");
-        fx_table_add_field(&t, g, "model_name");
-        fx_table_add_field(&t, g, "partner_org");
-        fx_table_add_field(&t, g, "sector");
-        fx_table_add_field(&t, g, "starts");
-        fx_table_add_field(&t, g, "ends");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
-    fx_buf_cleanup(&path);
-    return rc;
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    return fx_cli_list_print(cli, "/api/v1/grants", opts, FX_ARRAY_LEN(opts), filters,
+                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     json_t *g = NULL;
     rc = fx_cli_send(cli, "GET", "/api/v1/grants", pos[0], NULL, NULL, &g);
     if (rc == FX_EXIT_OK && cli->json) {

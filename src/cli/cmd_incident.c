@@ -153,18 +153,11 @@ static void print_changed(const struct fx_cli *cli, const json_t *inc)
 }
 
 /* One INCIDENT argument (and options): builds /api/v1/incidents/ID + suffix. */
-static enum fx_err parse_one(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                             size_t n_opts, const char *suffix, struct fx_buf *path)
+static int parse_one(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts, size_t n_opts,
+                     const char *suffix, struct fx_buf *path)
 {
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    enum fx_err err = fx_args_parse(cli, argc, argv, opts, n_opts, 1, 1, pos, &npos);
-    if (err != FX_OK || cli->help)
-        return err;
-    err = fx_cli_path(path, "/api/v1/incidents", pos[0], suffix);
-    if (err != FX_OK)
-        fx_args_usage_error(cli, "the incident id is too long");
-    return err;
+    return fx_cli_parse_record(cli, argc, argv, opts, n_opts, "/api/v1/incidents", suffix,
+                               "incident id", path);
 }
 
 static int run_report(struct fx_cli *cli, int argc, char **argv)
@@ -172,14 +165,11 @@ static int run_report(struct fx_cli *cli, int argc, char **argv)
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"file", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *body = NULL, *inc = NULL;
 
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (opts[0].value == NULL) {
         rc = fx_args_usage_error(cli, "--file is required");
         goto out;
@@ -237,10 +227,9 @@ static int run_update(struct fx_cli *cli, int argc, char **argv)
 
     fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    if (parse_one(cli, argc, argv, opts, FX_ARRAY_LEN(opts), NULL, &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_one(cli, argc, argv, opts, FX_ARRAY_LEN(opts), NULL, &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     file = fx_args_get(opts, FX_ARRAY_LEN(opts), "file");
     reason = fx_args_get(opts, FX_ARRAY_LEN(opts), "reason");
     if_match = fx_args_get(opts, FX_ARRAY_LEN(opts), "if-match");
@@ -292,61 +281,29 @@ out:
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"tlp", true, NULL},      {"status", true, NULL},
                             {"severity", true, NULL}, {"category", true, NULL},
                             {"reporter", true, NULL}, {"late", true, NULL},
                             {"since", true, NULL},    FX_CLI_LIST_OPTS};
     static const char *const filters[] = {"tlp",      "status", "severity", "category",
                                           "reporter", "late",   "since"};
+    static const struct fx_table_col cols[] = {{"REF", "ref", NULL},
+                                               {"TLP", "tlp", NULL},
+                                               {"STATUS", "status", NULL},
+                                               {"SEVERITY", "severity", NULL},
+                                               {"CATEGORY", "category", NULL},
+                                               {"LATE", "late", NULL},
+                                               {"REPORTED", "reported_at", NULL},
+                                               {"TITLE", "title", NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0, i;
-    json_t *items = NULL, *it;
-    struct fx_buf path;
-    struct fx_table t;
-    static const char *const cols[][2] = {{"REF", "ref"},           {"TLP", "tlp"},
-                                          {"STATUS", "status"},     {"SEVERITY", "severity"},
-                                          {"CATEGORY", "category"}, {"LATE", "late"},
-                                          {"REPORTED", "reported_at"}, {"TITLE", "title"}};
-
-    fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, FX_ARRAY_LEN(cols));
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *late = fx_args_get(opts, FX_ARRAY_LEN(opts), "late");
-    if (late != NULL && strcmp(late, "true") != 0 && strcmp(late, "false") != 0) {
-        rc = fx_args_usage_error(cli, "--late must be true or false");
-        goto out;
-    }
-    if (fx_buf_adds(&path, "/api/v1/incidents") != FX_OK) {
-        rc = FX_EXIT_USAGE;
-        goto out;
-    }
-    for (size_t k = 0; k < FX_ARRAY_LEN(filters); k++)
-        if (fx_client_query_add(&path, filters[k],
-                                fx_args_get(opts, FX_ARRAY_LEN(opts), filters[k])) != FX_OK) {
-            rc = fx_args_usage_error(cli, "an option value is too long");
-            goto out;
-        }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    for (size_t c = 0; c < FX_ARRAY_LEN(cols); c++)
-        fx_table_add(&t, cols[c][0]);
-    json_array_foreach(items, i, it)
-    {
-        for (size_t c = 0; c < FX_ARRAY_LEN(cols); c++)
-            fx_table_add_field(&t, it, cols[c][1]);
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
-    fx_buf_cleanup(&path);
-    return rc;
+    if (late != NULL && strcmp(late, "true") != 0 && strcmp(late, "false") != 0)
+        return fx_args_usage_error(cli, "--late must be true or false");
+    return fx_cli_list_print(cli, "/api/v1/incidents", opts, FX_ARRAY_LEN(opts), filters,
+                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
@@ -356,10 +313,9 @@ static int run_show(struct fx_cli *cli, int argc, char **argv)
     json_t *inc = NULL;
 
     fx_buf_init(&path, 64 * 1024);
-    if (parse_one(cli, argc, argv, NULL, 0, NULL, &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_one(cli, argc, argv, NULL, 0, NULL, &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = fx_cli_get(cli, path.p, &inc);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -380,10 +336,9 @@ static int run_stix(struct fx_cli *cli, int argc, char **argv)
     json_t *bundle = NULL;
 
     fx_buf_init(&path, 64 * 1024);
-    if (parse_one(cli, argc, argv, NULL, 0, "/stix", &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_one(cli, argc, argv, NULL, 0, "/stix", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = fx_cli_get(cli, path.p, &bundle);
     if (rc == FX_EXIT_OK)
         fx_cli_print_json(bundle);

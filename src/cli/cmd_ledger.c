@@ -114,16 +114,14 @@ static int run_key(struct fx_cli *cli, int argc, char **argv)
 {
     int rc;
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     struct fx_buf body;
     struct fx_checkpoint_vkey vk;
     size_t len;
 
     fx_buf_init(&body, 4096);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 0, 0, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = get_raw(cli, "/api/v1/ledger/key", &body);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -152,7 +150,6 @@ static int run_checkpoint(struct fx_cli *cli, int argc, char **argv)
     int rc;
     struct fx_opt opts[] = {{"key", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     const char *key_path;
     struct fx_buf note;
     struct fx_checkpoint_vkey vk;
@@ -163,11 +160,9 @@ static int run_checkpoint(struct fx_cli *cli, int argc, char **argv)
     enum fx_err err;
 
     fx_buf_init(&note, FX_CHECKPOINT_MAX_NOTE);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     key_path = fx_args_get(opts, FX_ARRAY_LEN(opts), "key");
     if (key_path != NULL) {
         rc = fx_cmd_verify_read_key(key_path, &vk);
@@ -224,7 +219,6 @@ static int run_entry(struct fx_cli *cli, int argc, char **argv)
 {
     int rc;
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     uint64_t n = 0;
     struct fx_buf path;
     json_t *j = NULL;
@@ -233,10 +227,9 @@ static int run_entry(struct fx_cli *cli, int argc, char **argv)
     size_t blen = 0;
 
     fx_buf_init(&path, 256);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 1, 1, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = number_arg(cli, pos[0], "N", &n);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -277,16 +270,14 @@ static int run_proof_of(struct fx_cli *cli, int argc, char **argv, const char *w
 {
     int rc;
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     uint64_t a = 0, b = 0;
     struct fx_buf path;
     json_t *j = NULL;
 
     fx_buf_init(&path, 256);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 2, 2, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = number_arg(cli, pos[0], what[0] == 'i' ? "INDEX" : "FROM", &a);
     if (rc == FX_EXIT_OK)
         rc = number_arg(cli, pos[1], what[0] == 'i' ? "SIZE" : "TO", &b);
@@ -536,7 +527,6 @@ static int run_watch(struct fx_cli *cli, int argc, char **argv)
     int rc;
     struct fx_opt opts[] = {{"key", true, NULL}, {"state", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     const char *key_path, *state_opt;
     char *state = NULL;
     struct fx_checkpoint_vkey vk;
@@ -549,11 +539,9 @@ static int run_watch(struct fx_cli *cli, int argc, char **argv)
 
     fx_buf_init(&kept, FX_CHECKPOINT_MAX_NOTE);
     fx_buf_init(&served, FX_CHECKPOINT_MAX_NOTE);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     key_path = fx_args_get(opts, FX_ARRAY_LEN(opts), "key");
     state_opt = fx_args_get(opts, FX_ARRAY_LEN(opts), "state");
     if (key_path == NULL || key_path[0] == '\0') {

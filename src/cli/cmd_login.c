@@ -49,18 +49,15 @@ int fx_cmd_login_run(struct fx_cli *cli, int argc, char **argv)
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"no-verify", false, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     char *stdin_token = NULL;
     char *path = NULL;
     json_t *me = NULL;
     const char *env;
 
     cli->usage = usage;
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (cli->token_opt != NULL && strcmp(cli->token_opt, "-") == 0) {
         if (read_token_line(&stdin_token) != FX_OK) {
             fputs("fx: cannot read the token from standard input\n", stderr);

@@ -35,14 +35,12 @@ int fx_cmd_me_run(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *me = NULL;
 
     cli->usage = usage;
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 0, 0, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = fx_cli_get(cli, "/api/v1/me", &me);
     if (rc != FX_EXIT_OK)
         goto out;

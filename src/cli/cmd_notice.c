@@ -283,21 +283,11 @@ static void print_changed(const struct fx_cli *cli, json_t *n, bool warn_short)
 }
 
 /* Parses the words of a command taking one NOTICE and opts; builds /api/v1/notices/ID+suffix. */
-static enum fx_err parse_notice_cmd(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                                    size_t n_opts, const char *suffix, struct fx_buf *path)
+static int parse_notice_cmd(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                            size_t n_opts, const char *suffix, struct fx_buf *path)
 {
-    enum fx_err err = FX_OK;
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-
-    err = fx_args_parse(cli, argc, argv, opts, n_opts, 1, 1, pos, &npos);
-    if (err != FX_OK || cli->help)
-        goto out;
-    err = fx_cli_path(path, "/api/v1/notices", pos[0], suffix);
-    if (err != FX_OK)
-        fx_args_usage_error(cli, "the notice id is too long");
-out:
-    return err;
+    return fx_cli_parse_record(cli, argc, argv, opts, n_opts, "/api/v1/notices", suffix,
+                               "notice id", path);
 }
 
 /* Reads --file into *body_out, mapping failures to exit statuses. */
@@ -312,16 +302,13 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"file", true, NULL}, {"submit", false, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *body = NULL;
     json_t *notice = NULL;
     const char *file;
 
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     file = fx_args_get(opts, FX_ARRAY_LEN(opts), "file");
     if (file == NULL) {
         rc = fx_args_usage_error(cli, "--file is required");
@@ -364,10 +351,9 @@ static int run_submit(struct fx_cli *cli, int argc, char **argv)
     fx_buf_init(&path, 64 * 1024);
     if (body == NULL)
         fx_die("out of memory");
-    if (parse_notice_cmd(cli, argc, argv, NULL, 0, "/submit", &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, NULL, 0, "/submit", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = lifecycle(cli, path.p, body, true);
 out:
     json_decref(body);
@@ -383,11 +369,9 @@ static int run_withdraw(struct fx_cli *cli, int argc, char **argv)
     json_t *body = NULL;
 
     fx_buf_init(&path, 64 * 1024);
-    if (parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/withdraw", &path) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/withdraw", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (opts[0].value == NULL || opts[0].value[0] == '\0') {
         rc = fx_args_usage_error(cli, "--reason is required");
         goto out;
@@ -411,11 +395,9 @@ static int run_release(struct fx_cli *cli, int argc, char **argv)
     int64_t days;
 
     fx_buf_init(&path, 64 * 1024);
-    if (parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/release", &path) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/release", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (opts[0].value == NULL) {
         rc = fx_args_usage_error(cli, "--date is required");
         goto out;
@@ -478,11 +460,9 @@ static int run_amend(struct fx_cli *cli, int argc, char **argv)
 
     fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    if (parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), NULL, &path) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, opts, FX_ARRAY_LEN(opts), NULL, &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     file = fx_args_get(opts, FX_ARRAY_LEN(opts), "file");
     reason = fx_args_get(opts, FX_ARRAY_LEN(opts), "reason");
     if_match = fx_args_get(opts, FX_ARRAY_LEN(opts), "if-match");
@@ -545,79 +525,35 @@ static enum fx_err check_date(struct fx_cli *cli, const char *opt, const char *v
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"status", true, NULL},         {"developer", true, NULL},
                             {"short-notice", true, NULL},   {"release-after", true, NULL},
                             {"release-before", true, NULL}, FX_CLI_LIST_OPTS};
-    /* Option name and the query parameter it becomes, for the filters. */
-    static const char *const filters[][2] = {{"status", "status"},
-                                             {"developer", "developer"},
-                                             {"short-notice", "short_notice"},
-                                             {"release-after", "release_after"},
-                                             {"release-before", "release_before"}};
+    static const char *const filters[] = {"status", "developer", "short-notice", "release-after",
+                                          "release-before"};
+    static const struct fx_table_col cols[] = {
+        {"REF", "ref", NULL},
+        {"STATUS", "status", NULL},
+        {"MODEL", "model_name", NULL},
+        {"VERSION", "model_version", NULL},
+        {"RELEASE", "planned_release_date", NULL},
+        {"SHORT", "short_notice", NULL},
+    };
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    json_t *items = NULL;
-    json_t *n;
-    size_t i;
-    struct fx_buf path;
-    struct fx_table t;
     const char *sn;
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
 
-    fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 6);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     sn = fx_args_get(opts, FX_ARRAY_LEN(opts), "short-notice");
-    if (sn != NULL && strcmp(sn, "true") != 0 && strcmp(sn, "false") != 0) {
-        rc = fx_args_usage_error(cli, "--short-notice must be true or false");
-        goto out;
-    }
+    if (sn != NULL && strcmp(sn, "true") != 0 && strcmp(sn, "false") != 0)
+        return fx_args_usage_error(cli, "--short-notice must be true or false");
     if (check_date(cli, "release-after", fx_args_get(opts, FX_ARRAY_LEN(opts), "release-after")) !=
             FX_OK ||
         check_date(cli, "release-before",
-                   fx_args_get(opts, FX_ARRAY_LEN(opts), "release-before")) != FX_OK) {
-        rc = FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_buf_adds(&path, "/api/v1/notices") != FX_OK) {
-        rc = FX_EXIT_USAGE;
-        goto out;
-    }
-    for (size_t k = 0; k < FX_ARRAY_LEN(filters); k++) {
-        if (fx_client_query_add(&path, filters[k][1],
-                                fx_args_get(opts, FX_ARRAY_LEN(opts), filters[k][0])) != FX_OK) {
-            rc = fx_args_usage_error(cli, "an option value is too long");
-            goto out;
-        }
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "REF");
-    fx_table_add(&t, "STATUS");
-    fx_table_add(&t, "MODEL");
-    fx_table_add(&t, "VERSION");
-    fx_table_add(&t, "RELEASE");
-    fx_table_add(&t, "SHORT");
-    json_array_foreach(items, i, n)
-    {
-        fx_table_add_field(&t, n, "ref");
-        fx_table_add_field(&t, n, "status");
-        fx_table_add_field(&t, n, "model_name");
-        fx_table_add_field(&t, n, "model_version");
-        fx_table_add_field(&t, n, "planned_release_date");
-        fx_table_add_field(&t, n, "short_notice");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
-    fx_buf_cleanup(&path);
-    return rc;
+                   fx_args_get(opts, FX_ARRAY_LEN(opts), "release-before")) != FX_OK)
+        return FX_EXIT_USAGE;
+    return fx_cli_list_print(cli, "/api/v1/notices", opts, FX_ARRAY_LEN(opts), filters,
+                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
@@ -627,10 +563,9 @@ static int run_show(struct fx_cli *cli, int argc, char **argv)
     json_t *notice = NULL;
 
     fx_buf_init(&path, 64 * 1024);
-    if (parse_notice_cmd(cli, argc, argv, NULL, 0, NULL, &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, NULL, 0, NULL, &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = fx_cli_get(cli, path.p, &notice);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -644,72 +579,50 @@ out:
     return rc;
 }
 
-/* Which members of a list's items make the columns of its table. */
-struct column {
-    const char *title;
-    const char *key;
-};
-
 /* GETs a list under the notice and prints it with the given columns. */
 static int run_sublist(struct fx_cli *cli, int argc, char **argv, const char *suffix, bool paged,
-                       const struct column *cols, size_t ncols)
+                       const struct fx_table_col *cols, size_t ncols)
 {
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {FX_CLI_LIST_OPTS};
     size_t n_opts = paged ? FX_ARRAY_LEN(opts) : 0;
     struct fx_buf path;
-    struct fx_table t;
-    json_t *items = NULL;
-    json_t *it;
-    size_t i;
 
     fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, ncols);
-    if (parse_notice_cmd(cli, argc, argv, opts, n_opts, suffix, &path) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = parse_notice_cmd(cli, argc, argv, opts, n_opts, suffix, &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
-    rc = fx_cli_list(cli, path.p, opts, n_opts, &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    for (size_t c = 0; c < ncols; c++)
-        fx_table_add(&t, cols[c].title);
-    json_array_foreach(items, i, it)
-    {
-        for (size_t c = 0; c < ncols; c++)
-            fx_table_add_field(&t, it, cols[c].key);
-    }
-    fx_table_print(&t, stdout);
+    rc = fx_cli_list_print(cli, path.p, opts, n_opts, NULL, 0, cols, ncols);
 out:
-    json_decref(items);
-    fx_table_cleanup(&t);
     fx_buf_cleanup(&path);
     return rc;
 }
 
 static int run_versions(struct fx_cli *cli, int argc, char **argv)
 {
-    static const struct column cols[] = {
-        {"VERSION", "version"},       {"CREATED", "created_at"},   {"BY", "created_by"},
-        {"SHA256", "content_sha256"}, {"REASON", "change_reason"},
+    static const struct fx_table_col cols[] = {
+        {"VERSION", "version", NULL},      {"CREATED", "created_at", NULL},
+        {"BY", "created_by", NULL},        {"SHA256", "content_sha256", NULL},
+        {"REASON", "change_reason", NULL},
     };
     return run_sublist(cli, argc, argv, "/versions", false, cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_history(struct fx_cli *cli, int argc, char **argv)
 {
-    static const struct column cols[] = {
-        {"TIME", "time"}, {"ACTION", "action"}, {"VERSION", "version"}, {"FROM", "from"},
-        {"TO", "to"},     {"USER", "user_id"},  {"REASON", "reason"},
+    static const struct fx_table_col cols[] = {
+        {"TIME", "time", NULL},     {"ACTION", "action", NULL}, {"VERSION", "version", NULL},
+        {"FROM", "from", NULL},     {"TO", "to", NULL},         {"USER", "user_id", NULL},
+        {"REASON", "reason", NULL},
     };
     return run_sublist(cli, argc, argv, "/history", false, cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_access_log(struct fx_cli *cli, int argc, char **argv)
 {
-    static const struct column cols[] = {
-        {"TIME", "time"},    {"ACTION", "action"},   {"USER", "user_email"},
-        {"ORG", "org_name"}, {"USER ID", "user_id"},
+    static const struct fx_table_col cols[] = {
+        {"TIME", "time", NULL},    {"ACTION", "action", NULL},   {"USER", "user_email", NULL},
+        {"ORG", "org_name", NULL}, {"USER ID", "user_id", NULL},
     };
     return run_sublist(cli, argc, argv, "/access-log", true, cols, FX_ARRAY_LEN(cols));
 }
@@ -718,7 +631,6 @@ static int run_version(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     struct fx_buf path;
     struct fx_response resp;
     struct fx_request rq = {"GET", NULL, NULL, 0, NULL, NULL};
@@ -726,10 +638,9 @@ static int run_version(struct fx_cli *cli, int argc, char **argv)
 
     fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 2, 2, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK) {
         rc = fx_args_usage_error(cli, "the version must be a positive integer");
         goto out;

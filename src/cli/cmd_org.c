@@ -58,16 +58,13 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"kind", true, NULL}, {"mission", true, NULL}, {"sector", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *body = NULL;
     json_t *org = NULL;
     const char *kind, *mission, *sector;
 
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     kind = fx_args_get(opts, FX_ARRAY_LEN(opts), "kind");
     mission = fx_args_get(opts, FX_ARRAY_LEN(opts), "mission");
     sector = fx_args_get(opts, FX_ARRAY_LEN(opts), "sector");
@@ -95,73 +92,41 @@ out:
     return rc;
 }
 
+/* One column shows an agency's mission or an operator's sector, whichever it has. */
+static const json_t *mission_or_sector(const json_t *org)
+{
+    const json_t *mission = json_object_get(org, "mission");
+    return json_is_string(mission) ? mission : json_object_get(org, "sector");
+}
+
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"kind", true, NULL}, FX_CLI_LIST_OPTS};
+    static const char *const filters[] = {"kind"};
+    static const struct fx_table_col cols[] = {{"ID", "id", NULL},
+                                               {"NAME", "name", NULL},
+                                               {"KIND", "kind", NULL},
+                                               {"MISSION/SECTOR", NULL, mission_or_sector},
+                                               {"CREATED", "created_at", NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    json_t *items = NULL;
-    json_t *org;
-    size_t i;
-    struct fx_buf path;
-    struct fx_table t;
+    int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
 
-    fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 5);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_buf_adds(&path, "/api/v1/orgs") != FX_OK ||
-        fx_client_query_add(&path, "kind", fx_args_get(opts, FX_ARRAY_LEN(opts), "kind")) !=
-            FX_OK) {
-        rc = fx_args_usage_error(cli, "an option value is too long");
-        goto out;
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "ID");
-    fx_table_add(&t, "NAME");
-    fx_table_add(&t, "KIND");
-    fx_table_add(&t, "MISSION/SECTOR");
-    fx_table_add(&t, "CREATED");
-    json_array_foreach(items, i, org)
-    {
-        const json_t *mission = json_object_get(org, "mission");
-        fx_table_add_field(&t, org, "id");
-        fx_table_add_field(&t, org, "name");
-        fx_table_add_field(&t, org, "kind");
-        fx_table_add_json(&t, json_is_string(mission) ? mission : json_object_get(org, "sector"));
-        fx_table_add_field(&t, org, "created_at");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
-    fx_buf_cleanup(&path);
-    return rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    return fx_cli_list_print(cli, "/api/v1/orgs", opts, FX_ARRAY_LEN(opts), filters,
+                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *org = NULL;
     struct fx_buf path;
 
     fx_buf_init(&path, 64 * 1024);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 1, 1, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_parse_record(cli, argc, argv, NULL, 0, "/api/v1/orgs", NULL, "id", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
-    if (fx_cli_path(&path, "/api/v1/orgs", pos[0], NULL) != FX_OK) {
-        rc = fx_args_usage_error(cli, "the id is too long");
-        goto out;
-    }
     rc = fx_cli_get(cli, path.p, &org);
     if (rc != FX_EXIT_OK)
         goto out;

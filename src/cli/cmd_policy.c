@@ -109,11 +109,11 @@ static void print_changes(const json_t *o, bool applied)
 static int run_show(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    size_t npos = 0;
     json_t *pol = NULL;
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 0, 0, pos, &npos) != FX_OK || cli->help)
-        return cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-    int rc = fx_cli_get(cli, "/api/v1/policy", &pol);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    rc = fx_cli_get(cli, "/api/v1/policy", &pol);
     if (rc == FX_EXIT_OK && cli->json) {
         fx_cli_print_json(pol);
     } else if (rc == FX_EXIT_OK) {
@@ -134,18 +134,15 @@ static int send_file(struct fx_cli *cli, int argc, char **argv, bool apply)
 {
     struct fx_opt opts[] = {{"if-match", true, NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    size_t npos = 0;
     struct fx_buf body;
     struct fx_response resp;
     json_t *out = NULL;
     int rc;
     fx_buf_init(&body, FX_MAX_BODY + 1);
     fx_client_response_init(&resp);
-    if (fx_args_parse(cli, argc, argv, opts, apply ? 1 : 0, 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, apply ? 1 : 0, 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     rc = read_file(pos[0], &body);
     if (rc != FX_EXIT_OK)
         goto out;

@@ -70,16 +70,6 @@ int fx_cli_send_print(struct fx_cli *cli, const char *method, const char *prefix
     return rc;
 }
 
-int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
-                      size_t n_opts, size_t min_pos, size_t max_pos, const char **pos)
-{
-    size_t npos = 0;
-    if (fx_args_parse(cli, argc, argv, opts, n_opts, min_pos, max_pos, pos, &npos) != FX_OK ||
-        cli->help)
-        return cli->help ? -1 : FX_EXIT_USAGE;
-    return FX_EXIT_OK;
-}
-
 /* ---- the commands ---- */
 
 static const char screening_usage[] =
@@ -157,8 +147,8 @@ int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv)
     int64_t n = 0;
     cli->usage = screening_usage;
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 2, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     if (pos[1] != NULL) {
         if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &n) != FX_OK)
             return fx_args_usage_error(cli, "N must be a screening version (1, 2, ...)");
@@ -181,8 +171,8 @@ int fx_cmd_review_run(struct fx_cli *cli, int argc, char **argv)
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = review_usage;
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     json_t *body = json_object();
     rc = fx_cli_send_print(cli, "POST", "/api/v1/notices", pos[0], "/review", body, notice_keys,
                            FX_ARRAY_LEN(notice_keys));
@@ -196,8 +186,8 @@ int fx_cmd_determine_run(struct fx_cli *cli, int argc, char **argv)
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = determine_usage;
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 2, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *rationale = fx_args_get(opts, FX_ARRAY_LEN(opts), "rationale");
     const char *policy = fx_args_get(opts, FX_ARRAY_LEN(opts), "policy");
     if (pos[1] == NULL || (strcmp(pos[1], "covered") != 0 && strcmp(pos[1], "not_covered") != 0))
@@ -219,8 +209,8 @@ int fx_cmd_reconsider_run(struct fx_cli *cli, int argc, char **argv)
     const char *pos[FX_CLI_MAX_POS] = {NULL};
     cli->usage = reconsider_usage;
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
-    if (rc != FX_EXIT_OK)
-        return rc < 0 ? FX_EXIT_OK : rc;
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     const char *statement = fx_args_get(opts, FX_ARRAY_LEN(opts), "statement");
     if (statement == NULL || statement[0] == '\0')
         return fx_args_usage_error(cli, "--statement is required");

@@ -73,13 +73,14 @@ static int taxii_get(struct fx_cli *cli, const char *path, json_t **out)
 static int run_collections(struct fx_cli *cli, int argc, char **argv)
 {
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0, i;
+    size_t i;
     json_t *body = NULL, *c;
     struct fx_table t;
     int rc;
 
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 0, 0, pos, &npos) != FX_OK || cli->help)
-        return cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
     rc = taxii_get(cli, TAXII_ROOT "/collections/", &body);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -122,7 +123,7 @@ static int run_get(struct fx_cli *cli, int argc, char **argv)
                                              {"added-after", "added_after"},
                                              {"limit", "limit"}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0, i;
+    size_t i;
     struct fx_buf base, url;
     json_t *page = NULL, *all = json_array(), *o;
     char *next = NULL;
@@ -131,11 +132,9 @@ static int run_get(struct fx_cli *cli, int argc, char **argv)
 
     fx_buf_init(&base, 64 * 1024);
     fx_buf_init(&url, 64 * 1024);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     const char *object = fx_args_get(opts, FX_ARRAY_LEN(opts), "object");
     bool manifest = fx_args_get(opts, FX_ARRAY_LEN(opts), "manifest") != NULL;
     bool follow = fx_args_get(opts, FX_ARRAY_LEN(opts), "all") != NULL;
@@ -268,7 +267,7 @@ static int run_add(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"file", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0, i;
+    size_t i;
     struct fx_buf body, path;
     struct fx_response resp;
     json_t *status = NULL, *f;
@@ -277,11 +276,9 @@ static int run_add(struct fx_cli *cli, int argc, char **argv)
     fx_buf_init(&body, FX_MAX_TAXII_BODY_CEILING);
     fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (opts[0].value == NULL) {
         rc = fx_args_usage_error(cli, "--file is required");
         goto out;

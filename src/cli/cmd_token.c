@@ -36,8 +36,6 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"name", true, NULL}, {"expires-in-days", true, NULL}};
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *body = NULL;
     json_t *tok = NULL;
     struct fx_buf path;
@@ -45,20 +43,15 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
     int64_t n = 0;
 
     fx_buf_init(&path, 64 * 1024);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_parse_record(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/api/v1/users", "/tokens",
+                             "id", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     name = fx_args_get(opts, FX_ARRAY_LEN(opts), "name");
     days = fx_args_get(opts, FX_ARRAY_LEN(opts), "expires-in-days");
     if (days != NULL && fx_parse_i64(days, strlen(days), 1, FX_MAX_TOKEN_DAYS, &n) != FX_OK) {
         rc = fx_args_usage_error(cli, "--expires-in-days must be an integer from 1 to %d",
                                  FX_MAX_TOKEN_DAYS);
-        goto out;
-    }
-    if (fx_cli_path(&path, "/api/v1/users", pos[0], "/tokens") != FX_OK) {
-        rc = fx_args_usage_error(cli, "the id is too long");
         goto out;
     }
     body = json_object();
@@ -95,47 +88,21 @@ out:
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {FX_CLI_LIST_OPTS};
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    json_t *items = NULL;
-    json_t *tok;
-    size_t i;
+    static const struct fx_table_col cols[] = {{"ID", "id", NULL},
+                                               {"NAME", "name", NULL},
+                                               {"CREATED", "created_at", NULL},
+                                               {"EXPIRES", "expires_at", NULL},
+                                               {"REVOKED", "revoked_at", NULL}};
     struct fx_buf path;
-    struct fx_table t;
+    int rc;
 
     fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 5);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_cli_path(&path, "/api/v1/users", pos[0], "/tokens") != FX_OK) {
-        rc = fx_args_usage_error(cli, "the id is too long");
-        goto out;
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "ID");
-    fx_table_add(&t, "NAME");
-    fx_table_add(&t, "CREATED");
-    fx_table_add(&t, "EXPIRES");
-    fx_table_add(&t, "REVOKED");
-    json_array_foreach(items, i, tok)
-    {
-        fx_table_add_field(&t, tok, "id");
-        fx_table_add_field(&t, tok, "name");
-        fx_table_add_field(&t, tok, "created_at");
-        fx_table_add_field(&t, tok, "expires_at");
-        fx_table_add_field(&t, tok, "revoked_at");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
+    rc = fx_cli_parse_record(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/api/v1/users", "/tokens",
+                             "id", &path);
+    if (rc == FX_EXIT_OK && !cli->help)
+        rc = fx_cli_list_print(cli, path.p, opts, FX_ARRAY_LEN(opts), NULL, 0, cols,
+                               FX_ARRAY_LEN(cols));
     fx_buf_cleanup(&path);
     return rc;
 }
@@ -143,18 +110,16 @@ out:
 static int run_revoke(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     struct fx_buf path;
     struct fx_response resp;
     struct fx_request rq = {"DELETE", NULL, NULL, 0, NULL, NULL};
+    const char *pos[FX_CLI_MAX_POS];
 
     fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    if (fx_args_parse(cli, argc, argv, NULL, 0, 1, 1, pos, &npos) != FX_OK || cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     if (fx_cli_path(&path, "/api/v1/tokens", pos[0], NULL) != FX_OK) {
         rc = fx_args_usage_error(cli, "the id is too long");
         goto out;

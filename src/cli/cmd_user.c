@@ -42,27 +42,20 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
 {
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"email", true, NULL}, {"name", true, NULL}, {"role", true, NULL}};
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     json_t *body = NULL;
     json_t *user = NULL;
     struct fx_buf path;
 
     fx_buf_init(&path, 64 * 1024);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_parse_record(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/api/v1/orgs", "/users",
+                             "id", &path);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     for (size_t i = 0; i < FX_ARRAY_LEN(opts); i++) {
         if (opts[i].value == NULL) {
             rc = fx_args_usage_error(cli, "--%s is required", opts[i].name);
             goto out;
         }
-    }
-    if (fx_cli_path(&path, "/api/v1/orgs", pos[0], "/users") != FX_OK) {
-        rc = fx_args_usage_error(cli, "the id is too long");
-        goto out;
     }
     body = json_pack("{s:s, s:s, s:s}", "email", opts[0].value, "name", opts[1].value, "role",
                      opts[2].value);
@@ -84,47 +77,21 @@ out:
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {FX_CLI_LIST_OPTS};
-    const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
-    json_t *items = NULL;
-    json_t *user;
-    size_t i;
+    static const struct fx_table_col cols[] = {{"ID", "id", NULL},
+                                               {"EMAIL", "email", NULL},
+                                               {"NAME", "name", NULL},
+                                               {"ROLE", "role", NULL},
+                                               {"CREATED", "created_at", NULL}};
     struct fx_buf path;
-    struct fx_table t;
+    int rc;
 
     fx_buf_init(&path, 64 * 1024);
-    fx_table_init(&t, 5);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
-        goto out;
-    }
-    if (fx_cli_path(&path, "/api/v1/orgs", pos[0], "/users") != FX_OK) {
-        rc = fx_args_usage_error(cli, "the id is too long");
-        goto out;
-    }
-    rc = fx_cli_list(cli, path.p, opts, FX_ARRAY_LEN(opts), &items);
-    if (rc != FX_EXIT_OK || items == NULL)
-        goto out;
-    fx_table_add(&t, "ID");
-    fx_table_add(&t, "EMAIL");
-    fx_table_add(&t, "NAME");
-    fx_table_add(&t, "ROLE");
-    fx_table_add(&t, "CREATED");
-    json_array_foreach(items, i, user)
-    {
-        fx_table_add_field(&t, user, "id");
-        fx_table_add_field(&t, user, "email");
-        fx_table_add_field(&t, user, "name");
-        fx_table_add_field(&t, user, "role");
-        fx_table_add_field(&t, user, "created_at");
-    }
-    fx_table_print(&t, stdout);
-out:
-    fx_table_cleanup(&t);
-    json_decref(items);
+    rc = fx_cli_parse_record(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/api/v1/orgs", "/users",
+                             "id", &path);
+    if (rc == FX_EXIT_OK && !cli->help)
+        rc = fx_cli_list_print(cli, path.p, opts, FX_ARRAY_LEN(opts), NULL, 0, cols,
+                               FX_ARRAY_LEN(cols));
     fx_buf_cleanup(&path);
     return rc;
 }

@@ -193,7 +193,6 @@ int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv)
     int rc = FX_EXIT_OK;
     struct fx_opt opts[] = {{"key", true, NULL}, {"record", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t npos = 0;
     const char *key_path, *record_path;
     struct fx_buf file;
     struct fx_checkpoint_vkey vk;
@@ -207,11 +206,9 @@ int fx_cmd_verify_run(struct fx_cli *cli, int argc, char **argv)
 
     cli->usage = usage;
     fx_buf_init(&file, FX_RECEIPT_MAX_FILE);
-    if (fx_args_parse(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos, &npos) != FX_OK ||
-        cli->help) {
-        rc = cli->help ? FX_EXIT_OK : FX_EXIT_USAGE;
+    rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    }
     key_path = fx_args_get(opts, FX_ARRAY_LEN(opts), "key");
     record_path = fx_args_get(opts, FX_ARRAY_LEN(opts), "record");
     if (key_path == NULL || key_path[0] == '\0') {

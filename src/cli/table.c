@@ -113,3 +113,28 @@ void fx_table_print(const struct fx_table *t, FILE *f)
     }
     free(w);
 }
+
+/*
+ * Prints items (a JSON array, borrowed) to f as a table: a header row of the
+ * columns' titles, then one row per item. The header is printed even when
+ * there are no items, so that an empty list still says what it lists.
+ */
+void fx_table_print_items(FILE *f, const json_t *items, const struct fx_table_col *cols,
+                          size_t ncols)
+{
+    struct fx_table t;
+    size_t i;
+    const json_t *item;
+
+    fx_table_init(&t, ncols);
+    for (size_t c = 0; c < ncols; c++)
+        fx_table_add(&t, cols[c].title);
+    json_array_foreach(items, i, item)
+    {
+        for (size_t c = 0; c < ncols; c++)
+            fx_table_add_json(&t,
+                              cols[c].get ? cols[c].get(item) : json_object_get(item, cols[c].key));
+    }
+    fx_table_print(&t, f);
+    fx_table_cleanup(&t);
+}
