@@ -1,8 +1,10 @@
 #!/bin/sh
 # POST /api/v1/notices with "submit": true (a durable write: the answer comes
 # after the commit is on disk) from CONNS keep-alive connections (see bench/README.md).
+# With --draft the body has no "submit": each request files a draft only (one
+# version and its ledger leaf; no screening, no submission leaf), for comparison.
 #
-#   sh bench/notice_post.sh [--threads N]
+#   sh bench/notice_post.sh [--threads N] [--draft]
 #
 # Every response must be 201: any other status, or a socket error, fails the run.
 # Environment: DURATION (default 10s), CONNS (default 16), FX_THREADS (same as
@@ -17,11 +19,13 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 TARGET=${TARGET:-5000}
 FX_THREADS=${FX_THREADS:-}
+DRAFT=0
 while [ $# -gt 0 ]; do
     case $1 in
+    --draft) DRAFT=1; shift ;;
     --threads) FX_THREADS=$2; shift 2 ;;
     --threads=*) FX_THREADS=${1#--threads=}; shift ;;
-    *) die "unknown argument $1 (usage: notice_post.sh [--threads N])" ;;
+    *) die "unknown argument $1 (usage: notice_post.sh [--threads N] [--draft])" ;;
     esac
 done
 
@@ -42,19 +46,29 @@ else
     threads_desc="default --threads ($(sed -n 's/.*"threads":\([0-9]*\).*/\1/p' "$BENCH_TMP/fxd.log" | head -n 1))"
 fi
 make_developer
+if [ "$DRAFT" = 1 ]; then
+    NOTICE_BODY=$(printf '%s' "$NOTICE_BODY" | sed 's/,"submit":true}$/}/')
+    WANT_STATUS=draft
+else
+    WANT_STATUS=submitted
+fi
 printf '%s' "$NOTICE_BODY" >"$BENCH_TMP/body.json"
 
 # one notice by hand first: checks the body and gives the first reference number
 code=$(api_post /api/v1/notices "$DEV_TOKEN" "$NOTICE_BODY" "$BENCH_TMP/first.json")
 [ "$code" = 201 ] || die "create notice: HTTP $code $(cat "$BENCH_TMP/first.json")"
-grep -q '"status":"submitted"' "$BENCH_TMP/first.json" || die "notice not submitted: $(cat "$BENCH_TMP/first.json")"
+grep -q "\"status\":\"$WANT_STATUS\"" "$BENCH_TMP/first.json" || die "notice not $WANT_STATUS: $(cat "$BENCH_TMP/first.json")"
 ref_seq() { # the NNNN of "ref":"FXN-YYYY-NNNN", as a number
     sed -n 's/.*"ref":"FXN-[0-9]*-\([0-9]*\)".*/\1/p' "$1" | awk '{ print $1 + 0 }'
 }
 SEQ_BEFORE=$(ref_seq "$BENCH_TMP/first.json")
 [ -n "$SEQ_BEFORE" ] || die "no ref in $(cat "$BENCH_TMP/first.json")"
 
-echo "== POST /api/v1/notices (submit: true, durable) =="
+if [ "$DRAFT" = 1 ]; then
+    echo "== POST /api/v1/notices (a draft, durable) =="
+else
+    echo "== POST /api/v1/notices (submit: true, durable) =="
+fi
 describe_machine
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "fxd:   $FX_URL/api/v1/notices, $threads_desc, --rate-limit 0 --quiet; SQLite store"
