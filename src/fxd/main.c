@@ -88,10 +88,14 @@ static int remember_db(const char *data, const char *url)
     return ok ? 0 : -1;
 }
 
-/* Opens the store named by --db / FX_DB / DATA/db-url (SQLite in DATA by default). */
-static enum fx_err open_store(const struct opts *o, struct fx_store **out)
+/*
+ * Opens the store named by --db / FX_DB / DATA/db-url (SQLite in DATA by
+ * default). Only the server pipelines its commits: a one-shot command's
+ * commit must be durable before the server's readers can see it.
+ */
+static enum fx_err open_store(const struct opts *o, bool serving, struct fx_store **out)
 {
-    struct fx_store_config cfg = {o->db, o->data, o->pool};
+    struct fx_store_config cfg = {o->db, o->data, o->pool, serving};
     return fx_store_open_config(&cfg, out);
 }
 
@@ -284,7 +288,7 @@ static int cmd_init(const struct opts *o)
         fatal("cannot load the ledger key (mode 0600)", lk);
     fx_signer_vkey(sg, vkey, sizeof(vkey));
     struct fx_store *store = NULL;
-    if (open_store(o, &store) != FX_OK)
+    if (open_store(o, false, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
     struct init_arg a = {.kr = kr, .sg = sg, .o = o, .now = fx_clock_now(NULL)};
     enum fx_err err = fx_store_write(store, init_fn, &a);
@@ -357,7 +361,7 @@ static int cmd_serve(const struct opts *o)
     if (fx_signer_load(lk, o->origin, &sg) != FX_OK)
         fatal("cannot load the ledger key (32 bytes, mode 0600)", lk);
     struct fx_store *store = NULL;
-    if (open_store(o, &store) != FX_OK)
+    if (open_store(o, true, &store) != FX_OK)
         fatal("cannot open the store", o->db ? o->db : o->data);
     if (fx_store_write(store, verify_fn, kr) != FX_OK) {
         fx_store_close(store);
@@ -439,7 +443,7 @@ static int cmd_rotate(const struct opts *o)
     if (fx_keyring_write_key_file(next, a.new_key) != FX_OK)
         fatal("cannot write the new master key", next);
     struct fx_store *store = NULL;
-    if (open_store(o, &store) != FX_OK)
+    if (open_store(o, false, &store) != FX_OK)
         fatal("cannot open the store", o->data);
     enum fx_err err = fx_store_write(store, rotate_fn, &a);
     fx_store_close(store);
@@ -459,7 +463,7 @@ static int cmd_rotate(const struct opts *o)
 static int cmd_backup(const struct opts *o, const char *dest)
 {
     struct fx_store *store = NULL;
-    if (open_store(o, &store) != FX_OK)
+    if (open_store(o, false, &store) != FX_OK)
         fatal("cannot open the store", o->data);
     enum fx_err err = fx_store_backup(store, dest);
     fx_store_close(store);
@@ -475,7 +479,7 @@ static int cmd_backup(const struct opts *o, const char *dest)
 static int cmd_migrate(const struct opts *o)
 {
     struct fx_store *store = NULL;
-    if (open_store(o, &store) != FX_OK)
+    if (open_store(o, false, &store) != FX_OK)
         fatal("cannot open the store or apply its migrations", o->db ? o->db : o->data);
     fx_store_close(store);
     printf("schema is up to date\n");

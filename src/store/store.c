@@ -53,7 +53,7 @@ enum fx_err fx_store_open_config(const struct fx_store_config *cfg, struct fx_st
 
 enum fx_err fx_store_open(const char *url, const char *data_dir, struct fx_store **out)
 {
-    struct fx_store_config cfg = {url, data_dir, 0};
+    struct fx_store_config cfg = {url, data_dir, 0, false};
     return fx_store_open_config(&cfg, out);
 }
 

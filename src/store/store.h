@@ -28,6 +28,9 @@ struct fx_store_config {
                            * remembered in data_dir/db-url, else SQLite */
     const char *data_dir;
     unsigned pool_size;   /* PostgreSQL read connections; 0: the default (8) */
+    bool pipelined;       /* SQLite, for fxd serve: a syncer thread makes each batch durable
+                           * while the next one runs, and readers see only synced commits
+                           * (decision 0011); otherwise every COMMIT syncs before it is seen */
 };
 
 /*

@@ -24,10 +24,12 @@
 #include "store/jobq.h"
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,13 +99,15 @@ struct sq_store {
     pthread_cond_t wake_syncer;
     struct sq_synced_batch *unsynced, *unsynced_tail; /* guarded by mu; owned */
     int writer_done;                                  /* guarded by mu */
+    bool pipelined;                                   /* cfg->pipelined: the syncer runs */
     char *wal_path;                                   /* owned */
-    int wal_fd;                                       /* syncer thread only; -1 until opened */
+    int wal_fd; /* sq_open's, then the syncer thread's; -1 until opened */
 };
 
 /* WAL pages past which the checkpointer copies them back (SQLite's own default). */
 #define CHECKPOINT_PAGES 1000
 
+/* readonly: a reader's connection; else the writer's (synchronous=FULL until sq_open says). */
 static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **out)
 {
     struct sq_conn *c = fx_xcalloc(1, sizeof(*c));
@@ -120,9 +124,8 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
-                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                     "PRAGMA temp_store=MEMORY;"
-                                     "PRAGMA foreign_keys=ON;";
+                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                     "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         fx_log("error", "cannot configure database", json_pack("{s:s}", "error", msg ? msg : ""));
@@ -284,20 +287,26 @@ static uint64_t run_batch(struct sq_store *s, struct fx_job *batch)
     static const char *release_sql = "RELEASE job";
     static const char *commit_sql = "COMMIT";
     struct sq_conn *c = s->writer;
-    int began = cached_exec(c, begin_sql) == FX_OK;
-    for (struct fx_job *j = batch; j; j = j->next) {
-        if (!began) {
+    bool in_txn = cached_exec(c, begin_sql) == FX_OK;
+    for (struct fx_job *j = batch; j && in_txn; j = j->next) {
+        if (cached_exec(c, savepoint_sql) != FX_OK) {
             j->err = FX_ESTORE;
-            continue;
+        } else {
+            j->err = j->fn((struct fx_db *)c, j->arg);
+            if (j->err != FX_OK)
+                cached_exec(c, rollback_to_sql);
+            cached_exec(c, release_sql);
         }
-        cached_exec(c, savepoint_sql);
-        j->err = j->fn((struct fx_db *)c, j->arg);
-        if (j->err != FX_OK)
-            cached_exec(c, rollback_to_sql);
-        cached_exec(c, release_sql);
+        /* SQLite rolls the whole transaction back on some errors (disk full, I/O):
+         * a later SAVEPOINT would then open a transaction of its own and RELEASE
+         * would commit it, outside the gate and unsynced */
+        in_txn = !sqlite3_get_autocommit(c->db);
     }
-    if (!began)
+    if (!in_txn) { /* nothing of the batch is stored */
+        for (struct fx_job *j = batch; j; j = j->next)
+            j->err = FX_ESTORE;
         return 0;
+    }
     gate_close(&s->gate);
     bool ok = cached_exec(c, commit_sql) == FX_OK;
     if (!ok) {
@@ -341,7 +350,11 @@ static void *checkpoint_main(void *arg)
         s->wal_pages = 0;
         pthread_mutex_unlock(&s->mu);
         /* PASSIVE: copies what no reader still needs, never blocks the writer */
-        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                           NULL);
+        /* a failed fsync here may have been the kernel's only report of lost pages */
+        if ((rc & 0xff) == SQLITE_IOERR)
+            fx_die("checkpoint I/O error: stopping before any write is answered");
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -356,6 +369,11 @@ static void *writer_main(void *arg)
     while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
         uint64_t seq = run_batch(s, batch);
         if (seq == 0) { /* nothing committed: nothing to wait for */
+            fx_jobq_finish(&s->jobs, batch);
+            continue;
+        }
+        if (!s->pipelined) { /* synchronous=FULL: the COMMIT synced before it was seen */
+            gate_synced(&s->gate, seq);
             fx_jobq_finish(&s->jobs, batch);
             continue;
         }
@@ -377,11 +395,24 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static void sync_dir(const char *db_path)
+{
+    char *dir = fx_xstrdup(db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0)
+        fx_die("cannot sync the data directory");
+    close(dfd);
+    free(dir);
+}
+
 /*
  * fdatasync() of the WAL: what synchronous=FULL would do at every COMMIT, done
  * once for every batch committed since the last one. A failed sync leaves the
- * WAL's state on disk unknown (the kernel may have dropped the dirty pages), so
- * fxd stops, as PostgreSQL does: on restart SQLite recovers from what is on disk.
+ * WAL's state on disk unknown (the kernel may have dropped the dirty pages, and
+ * reports that once), so fxd stops rather than answer, as PostgreSQL does.
  */
 static void sync_wal(struct sq_store *s)
 {
@@ -389,19 +420,42 @@ static void sync_wal(struct sq_store *s)
         s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
         if (s->wal_fd < 0)
             fx_die("cannot open the WAL to sync it");
-        /* the WAL may be new since the store opened: make its name durable too */
-        char *dir = fx_xstrdup(s->path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) != 0)
-            fx_die("cannot sync the data directory");
-        close(dfd);
-        free(dir);
+        sync_dir(s->path); /* the WAL may be new: make its name durable too */
     }
+    /* SQLite keeps its WAL while a connection is open: another file there means
+     * someone removed or replaced it, and syncing the old one would prove nothing */
+    struct stat mine, now;
+    if (fstat(s->wal_fd, &mine) != 0 || mine.st_nlink == 0 || stat(s->wal_path, &now) != 0 ||
+        mine.st_ino != now.st_ino || mine.st_dev != now.st_dev)
+        fx_die("the WAL was removed or replaced under fxd: stopping");
     if (fdatasync(s->wal_fd) != 0)
         fx_die("fdatasync of the WAL failed: stopping before any write is answered");
+}
+
+/* fdatasync of a file fxd does not hold open, if it exists. */
+static void sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return;
+    if (fd < 0 || fdatasync(fd) != 0)
+        fx_die("cannot sync the database at open");
+    close(fd);
+}
+
+/*
+ * At open, before anything is read or answered: what an earlier fxd committed
+ * without syncing (killed between its commit and its sync, and SQLite
+ * recovers it from the page cache within the same boot) becomes durable now.
+ * Before SQLite opens the files: closing a descriptor of the database file
+ * would drop every POSIX lock this process holds on it, SQLite's included
+ * (another process could then think itself the last user and remove the WAL).
+ */
+static void sync_at_open(struct sq_store *s)
+{
+    sync_file(s->path);
+    sync_file(s->wal_path);
+    sync_dir(s->path);
 }
 
 static void *syncer_main(void *arg)
@@ -480,10 +534,17 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     size_t n = strlen(data_dir) + 16;
     s->path = fx_xmalloc(n);
     snprintf(s->path, n, "%s/fx.db", data_dir);
+    s->wal_fd = -1;
+    s->wal_path = fx_xmalloc(n + 4);
+    snprintf(s->wal_path, n + 4, "%s-wal", s->path);
+    sync_at_open(s);
+    /* migrations commit with synchronous=FULL: the syncer does not run yet */
     enum fx_err err = conn_open(s->path, 0, &s->writer);
     if (err != FX_OK)
         goto fail;
     err = migrate(s->writer);
+    if (err == FX_OK && cfg->pipelined)
+        err = exec_sql(s->writer, "PRAGMA synchronous=NORMAL");
     if (err != FX_OK)
         goto fail;
     fx_jobq_init(&s->jobs);
@@ -493,9 +554,6 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     pthread_mutex_init(&s->gate.mu, NULL);
     pthread_cond_init(&s->gate.wake_readers, NULL);
     pthread_cond_init(&s->gate.wake_writer, NULL);
-    s->wal_fd = -1;
-    s->wal_path = fx_xmalloc(n + 4);
-    snprintf(s->wal_path, n + 4, "%s-wal", s->path);
     pthread_key_create(&s->reader_key, NULL);
     if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
@@ -503,14 +561,16 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     sqlite3_busy_timeout(s->ckpt_db, 10000);
     exec_sql(s->writer, "PRAGMA wal_autocheckpoint=0");
     sqlite3_wal_hook(s->writer->db, on_wal_commit, s);
+    s->pipelined = cfg->pipelined;
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0 ||
-        pthread_create(&s->sync_thread, NULL, syncer_main, s) != 0 ||
+        (s->pipelined && pthread_create(&s->sync_thread, NULL, syncer_main, s) != 0) ||
         pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) != 0)
         fx_die("cannot start the store threads");
     *out = (struct fx_store *)s;
     return FX_OK;
 fail:
     conn_close(s->writer);
+    free(s->wal_path);
     free(s->path);
     free(s);
     return err;
@@ -525,10 +585,9 @@ static void sq_close(struct fx_store *store)
     pthread_cond_signal(&s->wake_ckpt);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);      /* drains the queue first */
-    pthread_join(s->sync_thread, NULL); /* then syncs what it committed */
+    if (s->pipelined)
+        pthread_join(s->sync_thread, NULL); /* then syncs what it committed */
     pthread_join(s->ckpt_thread, NULL);
-    if (s->wal_fd >= 0)
-        close(s->wal_fd);
     sqlite3_close(s->ckpt_db);
     struct sq_conn *r = s->readers;
     while (r) {
@@ -539,6 +598,8 @@ static void sq_close(struct fx_store *store)
     pthread_key_delete(s->reader_key);
     exec_sql(s->writer, "PRAGMA wal_checkpoint(TRUNCATE)");
     conn_close(s->writer);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     fx_jobq_destroy(&s->jobs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake_ckpt);
@@ -717,7 +778,7 @@ static enum fx_err sq_backup(struct fx_store *store, const char *dest)
         goto out;
     int rc;
     do {
-        gate_enter(&s->gate); /* a step reads the source: synced commits only */
+        gate_enter(&s->gate); /* this process's commits: synced ones only */
         rc = sqlite3_backup_step(b, 256);
         gate_leave(&s->gate);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
@@ -725,6 +786,15 @@ static enum fx_err sq_backup(struct fx_store *store, const char *dest)
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     if (sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE)
         err = FX_OK;
+    /* a server running beside this process may not have synced all it committed,
+     * and the copy holds it: make the source hold it too before saying done */
+    if (err == FX_OK && access(s->wal_path, F_OK) == 0) {
+        int wal = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (wal < 0 || fdatasync(wal) != 0)
+            err = FX_EIO;
+        if (wal >= 0)
+            close(wal);
+    }
 out:
     sqlite3_close(src);
     sqlite3_close(dst);
