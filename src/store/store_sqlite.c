@@ -6,12 +6,14 @@
  * together (group commit): it takes every queued job and runs each under its
  * own savepoint inside one BEGIN IMMEDIATE … COMMIT.
  *
- * Commits are pipelined (docs/decisions/0011): the writer commits with
- * synchronous=NORMAL (no fsync) and goes on with the next batch while the
- * syncer thread fdatasync()s the WAL; the batch's waiters are woken only
- * after that, so a 2xx still means the write reached the disk. Readers pass
- * a gate that keeps every commit out of their snapshot until it is synced:
- * nothing anyone reads can be lost by a crash.
+ * In fxd serve commits are pipelined (cfg->pipelined, docs/decisions/0011):
+ * the writer commits with synchronous=NORMAL (no fsync) and goes on with the
+ * next batch while the syncer thread fdatasync()s the WAL; the batch's
+ * waiters are woken only after that, so a 2xx still means the write reached
+ * the disk. Readers pass a gate that keeps every commit out of their
+ * snapshot until it is synced: nothing anyone reads can be lost by a crash.
+ * Other processes (one-shot fxd commands beside the server, whose gate they
+ * cannot reach) commit with synchronous=FULL.
  *
  * Checkpoints (copying the WAL back into the database file, with its own
  * fsyncs) run on a thread of their own, so that no commit waits for one.
