@@ -84,6 +84,12 @@ hwm_kb() {
 }
 
 # cpu_ticks PID... : user+system CPU time of the processes, in clock ticks
+# io_bytes PID FIELD : a counter of /proc/PID/io (wchar: bytes handed to write
+# calls; write_bytes: bytes the kernel sent, or will send, to storage)
+io_bytes() {
+    awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/io" 2>/dev/null
+}
+
 cpu_ticks() {
     for p in "$@"; do
         # fields after the ")" of the command name: utime is the 12th, stime the 13th

@@ -81,9 +81,11 @@ echo
 OUT=$BENCH_TMP/post.out
 T0=$(cpu_ticks "$FX_PID")
 W0=$(thread_ticks "$FX_PID" fx-writer)
+IO0=$(io_bytes "$FX_PID" wchar)
 run_wrk "$OUT" "$CONNS" "$DURATION" "$BENCH_DIR/post.lua" "$FX_URL/api/v1/notices" "$DEV_TOKEN" "$BENCH_TMP/body.json"
 T1=$(cpu_ticks "$FX_PID")
 W1=$(thread_ticks "$FX_PID" fx-writer)
+IO1=$(io_bytes "$FX_PID" wchar)
 CORES=$(cores_used "$T0" "$T1" "$OUT")
 FX_RSS=$(rss_kb "$FX_PID")
 FX_HWM=$(hwm_kb "$FX_PID")
@@ -101,13 +103,16 @@ RPS=$(fxstat "$OUT" rps)
 
 awk -v r="$RPS" -v p5="$(fxstat "$OUT" p50_us)" -v p9="$(fxstat "$OUT" p90_us)" -v p99="$(fxstat "$OUT" p99_us)" \
     -v mx="$(fxstat "$OUT" max_us)" -v n="$(fxstat "$OUT" requests)" -v t="$TARGET" -v cores="$CORES" \
-    -v all="$((T1 - T0))" -v wr="$((W1 - W0))" -v hz="$(getconf CLK_TCK)" -v us="$(fxstat "$OUT" duration_us)" 'BEGIN {
+    -v all="$((T1 - T0))" -v wr="$((W1 - W0))" -v io="$((IO1 - IO0))" -v hz="$(getconf CLK_TCK)" -v us="$(fxstat "$OUT" duration_us)" 'BEGIN {
     printf "  fxd POST %9.0f req/s   p50 %7.2f ms   p90 %7.2f ms   p99 %7.2f ms   max %7.2f ms   (%d requests)\n",
         r, p5 / 1000, p9 / 1000, p99 / 1000, mx / 1000, n
     printf "  fxd CPU during the run: %s cores of 2\n", cores
     if (n > 0)
         printf "  CPU per request: %.0f us in fxd, %.0f us of it on the writer thread (busy %.0f%% of the run)\n",
             all / hz / n * 1e6, wr / hz / n * 1e6, wr / hz / (us / 1e6) * 100
+    if (n > 0)
+        printf "  written per request: %.1f KiB (write calls to files and sockets: the WAL, the database, the answers)\n",
+            io / n / 1024
     printf "  target >= %d req/s: %s (%.2f of target)\n", t, (r >= t ? "met" : "NOT MET"), r / t
 }'
 echo "  201 Created: $CREATED   other statuses: $NOT_CREATED   socket errors: $SOCK"
