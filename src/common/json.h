@@ -59,6 +59,9 @@ bool fx_json_in(const char *s, const char *const *values);
 /* The largest magnitude accepted: its 15-digit form still reads back as a double. */
 #define FX_JSON_MAX_MAGNITUDE 1e308
 
+struct fx_buf;
+/* Appends s (n bytes of UTF-8) to b as a JSON string, escaped as fx_json_canonical() writes it. */
+void fx_json_add_string(struct fx_buf *b, const char *s, size_t n);
 /* Compact, sorted-key serialisation: the canonical bytes FX stores and hashes. Caller frees. */
 char *fx_json_canonical(const json_t *v, size_t *len_out);
 /*

@@ -7,8 +7,8 @@
  * share the notices' events table, sealed the same way.
  */
 #include "common/json.h"
-#include "crypto/digest.h"
 #include "common/parse.h"
+#include "crypto/digest.h"
 #include "records/incident.h"
 #include "records/incident_int.h"
 #include "records/notice.h"

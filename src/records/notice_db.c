@@ -242,13 +242,6 @@ struct sealed_version {
 static const char *const doc_meta[FX_NOTICE_DOC_META] = {
     "change_reason", "created_at", "created_by", "notice_id", "ref", "version"};
 
-static char *canonical_any(json_t *v) /* takes v; malloc'd */
-{
-    char *s = fx_json_canonical(v, NULL); /* any JSON value, as jansson would write it */
-    json_decref(v);
-    return s;
-}
-
 void fx_notice_doc_init(struct fx_notice_doc *d, json_t *clean)
 {
     json_t *group[FX_NOTICE_DOC_META + 1];
@@ -296,27 +289,6 @@ bool fx_notice_doc_fields(const struct fx_notice_doc *d, struct fx_buf *out)
     return any;
 }
 
-/*
- * Appends s as a JSON string, as jansson writes it: ids, times and references
- * are printable ASCII without '"' or '\\' and go between quotes as they are
- * (this runs on the writer thread); anything else goes through jansson.
- */
-static void add_string(struct fx_buf *b, const char *s)
-{
-    const char *c = s;
-    while (*c >= 0x20 && *c <= '~' && *c != '"' && *c != '\\')
-        c++;
-    if (*c != '\0') {
-        char *enc = canonical_any(json_string(s));
-        fx_buf_adds(b, enc);
-        free(enc);
-        return;
-    }
-    fx_buf_add(b, "\"", 1);
-    fx_buf_add(b, s, (size_t)(c - s));
-    fx_buf_add(b, "\"", 1);
-}
-
 char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, const char *ref,
                           int64_t version, int64_t created_at, const char *created_by,
                           const char *change_reason, size_t *len_out)
@@ -350,7 +322,7 @@ char *fx_notice_doc_bytes(const struct fx_notice_doc *d, const char *notice_id, 
         else if (meta[g] == v)
             fx_buf_adds(&b, v);
         else
-            add_string(&b, meta[g]);
+            fx_json_add_string(&b, meta[g], strlen(meta[g]));
     }
     fx_buf_add(&b, "}", 1);
     return fx_buf_take(&b, len_out);

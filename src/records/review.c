@@ -5,10 +5,10 @@
  * src/auth/access.c first; here only the lifecycle is checked.
  */
 #include "records/review.h"
-#include "crypto/digest.h"
 #include "auth/access.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "crypto/digest.h"
 #include "records/screening.h"
 
 #include <sodium.h>

@@ -399,12 +399,13 @@ static enum fx_err mem_node(void *ctx, unsigned level, uint64_t index,
     return FX_OK;
 }
 
-static void defer_reset(void)
+/* Frees what d owns and clears it. */
+static void defer_clear(struct defer *d)
 {
-    free(defer.ap);
-    free(defer.hashes);
-    json_decref(defer.pending);
-    memset(&defer, 0, sizeof(defer));
+    free(d->ap);
+    free(d->hashes);
+    json_decref(d->pending);
+    memset(d, 0, sizeof(*d));
 }
 
 /* What signing a deferred write's receipts needs, taken off the writer thread. */
@@ -417,11 +418,11 @@ enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out)
     *seal_out = NULL;
     if (err == FX_OK && defer.pending != NULL && json_array_size(defer.pending) > 0) {
         struct fx_tlog_seal *seal = fx_xcalloc(1, sizeof(*seal));
-        seal->d = defer; /* the state moves: the thread's is cleared below */
+        seal->d = defer; /* the state moves to the seal */
         memset(&defer, 0, sizeof(defer));
         *seal_out = seal;
     }
-    defer_reset();
+    defer_clear(&defer);
     return err;
 }
 
@@ -429,9 +430,7 @@ void fx_tlog_seal_free(struct fx_tlog_seal *seal)
 {
     if (seal == NULL)
         return;
-    free(seal->d.ap);
-    free(seal->d.hashes);
-    json_decref(seal->d.pending);
+    defer_clear(&seal->d);
     free(seal);
 }
 
