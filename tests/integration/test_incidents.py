@@ -345,6 +345,12 @@ def test_outside_reads_are_audited(fxd, lab, lab_admin, grid):
     problem(lab.get("incidents/%s/access-log" % amber["id"]), 403)
     problem(grid.get("incidents/%s/access-log" % amber["id"]), 403)
     expect(fxd.admin.get("incidents/%s/access-log" % amber["id"]), 200)
+    page = expect(lab_admin.get("incidents/%s/access-log" % amber["id"], params={"limit": 1}), 200)
+    assert len(page["items"]) == 1
+    for bad, field in (({"cursor": "x"}, "query:cursor"), ({"cursor": "0"}, "query:cursor"),
+                       ({"limit": "0"}, "query:limit"), ({"since": "1"}, "query:since")):
+        problem(lab_admin.get("incidents/%s/access-log" % amber["id"], params=bad), 422, [field])
+    problem(lab_admin.get("incidents/%s/access-log" % unique("no-such")), 404)
 
 
 def test_confidential_text_is_not_stored_in_clear(fxd, lab):
