@@ -95,6 +95,7 @@ struct sq_store {
     int wal_pages;           /* guarded by mu: WAL size the writer last reported */
     sqlite3 *ckpt_db;        /* owned by the checkpointer */
     int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
+    bool tail_due;           /* guarded by mu: the checkpointer copied what it saw */
     /* the syncer */
     struct sq_gate gate;
     pthread_t sync_thread;
@@ -106,7 +107,14 @@ struct sq_store {
     int wal_fd; /* sq_open's, then the syncer thread's; -1 until opened */
 };
 
-/* WAL pages past which the checkpointer copies them back (SQLite's own default). */
+/*
+ * WAL pages past which the checkpointer copies them back (SQLite's own default).
+ * The checkpointer copies the bulk off the writer thread; the writer then copies
+ * the few frames committed meanwhile, between two batches (writer_main). Only
+ * then is every frame in the database file when the writer's next transaction
+ * begins, which is when SQLite starts the WAL over from its beginning: without
+ * that step a WAL under steady load grows for as long as fxd runs.
+ */
 #define CHECKPOINT_PAGES 1000
 
 /* readonly: a reader's connection; else the writer's (synchronous=FULL until sq_open says). */
@@ -339,6 +347,15 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
+/* A checkpoint's I/O error may have been the kernel's only report of lost pages. */
+static void checkpoint_or_die(sqlite3 *db, int *log, int *copied)
+{
+    /* PASSIVE: copies what no reader still needs, never waits for the writer */
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, copied);
+    if ((rc & 0xff) == SQLITE_IOERR)
+        fx_die("checkpoint I/O error: stopping before any write is answered");
+}
+
 static void *checkpoint_main(void *arg)
 {
     struct sq_store *s = arg;
@@ -351,16 +368,25 @@ static void *checkpoint_main(void *arg)
             break;
         s->wal_pages = 0;
         pthread_mutex_unlock(&s->mu);
-        /* PASSIVE: copies what no reader still needs, never blocks the writer */
-        int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                                           NULL);
-        /* a failed fsync here may have been the kernel's only report of lost pages */
-        if ((rc & 0xff) == SQLITE_IOERR)
-            fx_die("checkpoint I/O error: stopping before any write is answered");
+        int log = -1, copied = -1;
+        checkpoint_or_die(s->ckpt_db, &log, &copied);
         pthread_mutex_lock(&s->mu);
+        /* a reader's old snapshot may have held frames back: then wait for the next call */
+        s->tail_due = log > 0 && copied == log;
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Writer thread, between batches: the tail of the checkpointer's pass (CHECKPOINT_PAGES). */
+static void checkpoint_tail(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool due = s->tail_due;
+    s->tail_due = false;
+    pthread_mutex_unlock(&s->mu);
+    if (due)
+        checkpoint_or_die(s->writer->db, NULL, NULL);
 }
 
 static void *writer_main(void *arg)
@@ -369,6 +395,7 @@ static void *writer_main(void *arg)
     prctl(PR_SET_NAME, "fx-writer"); /* named for top -H and bench/notice_post.sh */
     struct fx_job *batch;
     while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
+        checkpoint_tail(s);
         uint64_t seq = run_batch(s, batch);
         if (seq == 0) { /* nothing committed: nothing to wait for */
             fx_jobq_finish(&s->jobs, batch);
@@ -561,6 +588,10 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
         SQLITE_OK)
         fx_die("cannot open the checkpoint connection");
     sqlite3_busy_timeout(s->ckpt_db, 10000);
+    /* SQLite 3.40 checkpoints only through a connection that has opened the WAL,
+     * which its first read does; before that a checkpoint returns OK and copies nothing */
+    if (sqlite3_exec(s->ckpt_db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
+        fx_die("cannot read through the checkpoint connection");
     exec_sql(s->writer, "PRAGMA wal_autocheckpoint=0");
     sqlite3_wal_hook(s->writer->db, on_wal_commit, s);
     s->pipelined = cfg->pipelined;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,10 @@ int __wrap_fdatasync(int fd)
 }
 
 static char dir[64];
+
+/* test_the_wal_starts_over_under_steady_writes */
+#define STEADY_THREADS 8
+#define STEADY_WRITES 1000
 
 static void make_dir(void)
 {
@@ -401,6 +406,67 @@ static void test_failed_sync_stops_before_answering(void **state)
     remove_dir();
 }
 
+struct steady {
+    struct fx_store *s;
+    int id;
+    enum fx_err err;
+    long long max_wal; /* bytes */
+};
+
+static long long wal_bytes(void)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "%s/fx.db-wal", dir);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static void *write_steadily(void *arg)
+{
+    struct steady *w = arg;
+    for (int i = 0; i < STEADY_WRITES && w->err == FX_OK; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO meta (key, value) VALUES ('probe%d.%d', zeroblob(3000))", w->id, i);
+        w->err = fx_store_write(w->s, put_fn, sql);
+        long long b = wal_bytes();
+        if (b > w->max_wal)
+            w->max_wal = b;
+    }
+    return NULL;
+}
+
+/*
+ * Under writes that never let up, the WAL is copied back and starts over
+ * rather than growing for as long as the process runs. The checkpointer copies
+ * the bulk; the writer copies the tail between batches, without which the
+ * WAL is never wholly copied when a transaction begins, and never restarts.
+ */
+static void test_the_wal_starts_over_under_steady_writes(void **state)
+{
+    (void)state;
+    struct fx_store *s = open_store();
+    atomic_store(&sync_delay_ms, 0);
+    struct steady w[STEADY_THREADS];
+    pthread_t t[STEADY_THREADS];
+    for (int i = 0; i < STEADY_THREADS; i++) {
+        w[i] = (struct steady){s, i, FX_OK, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, write_steadily, &w[i]), 0);
+    }
+    long long max_wal = 0;
+    for (int i = 0; i < STEADY_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].err, FX_OK);
+        if (w[i].max_wal > max_wal)
+            max_wal = w[i].max_wal;
+    }
+    assert_int_equal(count_probes(s), STEADY_THREADS * STEADY_WRITES);
+    /* each write puts a page or more in the WAL: more than 8 checkpoints' worth in all */
+    printf("# WAL at most %lld KiB over %d writes\n", max_wal / 1024, STEADY_THREADS * STEADY_WRITES);
+    assert_true(max_wal < 3LL * 1000 * 4096);
+    close_store(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_a_batch_whose_transaction_vanished_stores_nothing),
         cmocka_unit_test(test_a_store_that_does_not_pipeline_syncs_at_commit),
         cmocka_unit_test(test_failed_sync_stops_before_answering),
+        cmocka_unit_test(test_the_wal_starts_over_under_steady_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
