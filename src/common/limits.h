@@ -51,6 +51,8 @@
 #define FX_MAX_TOKEN_DAYS 366
 /* Idempotency keys are remembered this long (seconds). */
 #define FX_IDEMPOTENCY_TTL (24 * 3600)
+/* fxd serve removes keys past FX_IDEMPOTENCY_TTL when it starts and this often (seconds). */
+#define FX_IDEMPOTENCY_SWEEP 3600
 /* Requests allowed per token (and per address before auth) per second, and burst. */
 #define FX_DEFAULT_RATE 2000
 #define FX_DEFAULT_BURST 4000

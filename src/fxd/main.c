@@ -4,6 +4,7 @@
  * and the log.
  */
 #include "auth/token.h"
+#include "auth/tokencache.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "crypto/keyring.h"
@@ -11,7 +12,7 @@
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "http/viewcache.h"
-#include "auth/tokencache.h"
+#include "http/write.h"
 #include "ledger/signer.h"
 #include "policy/policy.h"
 #include "records/audit.h"
@@ -21,14 +22,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct opts {
@@ -329,6 +331,32 @@ static enum fx_err verify_fn(struct fx_db *db, void *arg)
     return fx_keyring_verify(arg, db);
 }
 
+/*
+ * Until one of the stop signals in set arrives (its number is returned): sweeps
+ * expired Idempotency-Keys now and every FX_IDEMPOTENCY_SWEEP seconds. A failed
+ * sweep is logged and tried again at the next.
+ */
+static int wait_sweeping(struct fx_ctx *ctx, const sigset_t *set)
+{
+    for (;;) {
+        int64_t removed = 0;
+        enum fx_err err = fx_idempotency_sweep(ctx->store, fx_clock_now(&ctx->clock), &removed);
+        if (err != FX_OK)
+            fx_log("error", "idempotency sweep failed",
+                   json_pack("{s:s}", "error", fx_err_str(err)));
+        else if (removed > 0)
+            fx_log("info", "expired idempotency keys removed",
+                   json_pack("{s:I}", "removed", (json_int_t)removed));
+        struct timespec every = {.tv_sec = FX_IDEMPOTENCY_SWEEP};
+        int sig;
+        do /* another signal's interruption restarts the wait */
+            sig = sigtimedwait(set, NULL, &every);
+        while (sig < 0 && errno == EINTR);
+        if (sig > 0)
+            return sig;
+    }
+}
+
 static int cmd_serve(const struct opts *o)
 {
     char mk[4096], lk[4096];
@@ -395,8 +423,7 @@ static int cmd_serve(const struct opts *o)
            json_pack("{s:s,s:s,s:s,s:i}", "listen", o->listen, "scheme",
                      o->tls_cert ? "https" : "http", "store", fx_store_backend(store), "threads",
                      (int)o->threads));
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_sweeping(&ctx, &set);
     fx_log("notice", "stopping", json_pack("{s:i}", "signal", sig));
     fx_server_stop(srv);
     fx_store_close(store);

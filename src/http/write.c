@@ -98,6 +98,47 @@ out:
     return err;
 }
 
+/* Rows a sweep transaction deletes at most: short enough not to hold up other writes. */
+#define SWEEP_CHUNK 1000
+
+struct sweep {
+    int64_t cutoff;
+    int64_t removed; /* by this transaction */
+};
+
+static enum fx_err sweep_fn(struct fx_db *db, void *arg)
+{
+    /* matches replay(): a key is remembered while created_at > now - TTL */
+    static const char *sql = "DELETE FROM idempotency WHERE (user_id, key) IN"
+                             " (SELECT user_id, key FROM idempotency WHERE created_at <= $1"
+                             " LIMIT $2)";
+    struct sweep *sw = arg;
+    struct fx_stmt *st = NULL;
+    bool row = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_i64(st, 1, sw->cutoff);
+    fx_stmt_bind_i64(st, 2, SWEEP_CHUNK);
+    err = fx_stmt_step(st, &row);
+    fx_stmt_finalize(st);
+    sw->removed = err == FX_OK ? fx_db_changes(db) : 0;
+    return err;
+}
+
+enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed)
+{
+    struct sweep sw = {.cutoff = now - FX_IDEMPOTENCY_TTL * 1000LL};
+    enum fx_err err = FX_OK;
+    *removed = 0;
+    do {
+        err = fx_store_write(store, sweep_fn, &sw);
+        if (err == FX_OK)
+            *removed += sw.removed;
+    } while (err == FX_OK && sw.removed == SWEEP_CHUNK);
+    return err;
+}
+
 static enum fx_err remember(struct wrap *w, struct fx_db *db)
 {
     static const char *sql = "INSERT INTO idempotency (user_id, key, request_sha256, status,"

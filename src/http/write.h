@@ -35,4 +35,12 @@ typedef void (*fx_answer_fn)(struct fx_req *req, void *arg);
 enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, void *arg,
                                 struct fx_problem *pb);
 
+/*
+ * Removes the answers kept for Idempotency-Keys older than FX_IDEMPOTENCY_TTL
+ * at now (ms): past it a key no longer replays, and the sealed answer would
+ * otherwise stay in the store for good. Deletes in small transactions so that
+ * other writes go on meanwhile; *removed counts the rows.
+ */
+enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed);
+
 #endif

@@ -4,11 +4,13 @@ import hashlib
 import json
 import re
 import threading
+import time
 
 import pytest
 
 from fxharness import (REF_RE, create_notice, describe, etag_of, expect, get_notice,
-                       notice_body, org_client, problem, sha256_matches, unique, user_client)
+                       notice_body, org_client, problem, sha256_matches, start_server, unique,
+                       user_client)
 
 # "Today" is pinned (SPEC §13 test clock): the real date at noon UTC, so that the
 # init admin's token (made on the real clock) stays valid.
@@ -552,6 +554,38 @@ def test_idempotency_key_is_remembered_for_a_day(fxd, dev):
     assert again.status_code == 201 and again.json()["id"] == first["id"], describe(again)
     assert count(dev) == before + 1
 
+
+
+def test_expired_idempotency_keys_are_removed_from_the_store():
+    """Past 24 hours a key no longer replays (above), and fxd serve removes its
+    stored answer, sealed copy of a record included, when it starts and hourly.
+    Its own server: the count of keys removed must be exactly this test's."""
+    srv = start_server(test_clock=NOW)
+    try:
+        d = org_client(srv, "developer")
+        old_body, young_body = notice_body(), notice_body()
+        old_key, young_key = unique("idem"), unique("idem")
+        old = expect(d.post("notices", json=old_body, headers={"Idempotency-Key": old_key}), 201)
+        srv.clock.set(NOW + dt.timedelta(hours=23))
+        young = expect(d.post("notices", json=young_body,
+                              headers={"Idempotency-Key": young_key}), 201)
+        srv.clock.set(NOW + dt.timedelta(hours=24, minutes=1))
+        srv.restart()
+        deadline = time.monotonic() + 10
+        swept = []
+        while not swept and time.monotonic() < deadline:
+            swept = [e for e in srv.log_lines() if e.get("msg") == "expired idempotency keys removed"]
+            time.sleep(0.05)  # polling interval, not synchronisation
+        assert [e["removed"] for e in swept] == [1], swept
+        # the younger key still replays; the older one makes a new notice
+        r = d.post("notices", json=young_body, headers={"Idempotency-Key": young_key})
+        assert r.status_code == 201 and r.json()["id"] == young["id"], describe(r)
+        assert r.headers.get("Idempotent-Replayed", "").lower() == "true"
+        r = d.post("notices", json=old_body, headers={"Idempotency-Key": old_key})
+        assert r.status_code == 201 and r.json()["id"] != old["id"], describe(r)
+        srv.stop()
+    finally:
+        srv.cleanup()
 
 def test_refs_take_the_utc_year_of_creation(fxd, dev):
     # A token that outlives the jump to next year.
