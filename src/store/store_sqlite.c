@@ -16,7 +16,9 @@
  * cannot reach) commit with synchronous=FULL.
  *
  * Checkpoints (copying the WAL back into the database file, with its own
- * fsyncs) run on a thread of their own, so that no commit waits for one.
+ * fsyncs) run on a thread of their own, so that no commit waits for one; only
+ * the tail of each pass, which lets the WAL start over, runs on the writer
+ * thread between batches (CHECKPOINT_PAGES).
  *
  * Readers get one connection per thread (WAL lets them run beside the
  * writer). Prepared statements are cached per connection, keyed by the
@@ -30,10 +32,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STMT_CACHE 128
@@ -95,7 +98,8 @@ struct sq_store {
     int wal_pages;           /* guarded by mu: WAL size the writer last reported */
     sqlite3 *ckpt_db;        /* owned by the checkpointer */
     int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
-    bool tail_due;           /* guarded by mu: the checkpointer copied what it saw */
+    bool tail_due;           /* guarded by mu: the checkpointer finished a pass */
+    struct timespec tail_after; /* writer thread only: no tail before (after a busy one) */
     /* the syncer */
     struct sq_gate gate;
     pthread_t sync_thread;
@@ -109,13 +113,21 @@ struct sq_store {
 
 /*
  * WAL pages past which the checkpointer copies them back (SQLite's own default).
- * The checkpointer copies the bulk off the writer thread; the writer then copies
- * the few frames committed meanwhile, between two batches (writer_main). Only
- * then is every frame in the database file when the writer's next transaction
- * begins, which is when SQLite starts the WAL over from its beginning: without
- * that step a WAL under steady load grows for as long as fxd runs.
+ * The checkpointer copies the bulk off the writer thread (PASSIVE: it never
+ * waits). SQLite starts the WAL over only when a write transaction begins with
+ * every frame copied and no reader on an older snapshot, which steady writes
+ * and reads never leave room for: the WAL would grow for as long as fxd runs.
+ * So after each pass the writer, between two batches, copies the frames
+ * committed meanwhile and waits for readers still on older snapshots (RESTART;
+ * new readers read the database file): its next transaction restarts the WAL.
+ * The wait is short (TAIL_WAIT_MS); a reader that outlasts it puts the tail
+ * off by TAIL_RETRY_MS, during which the writer writes on.
  */
 #define CHECKPOINT_PAGES 1000
+#define TAIL_WAIT_MS     10
+#define TAIL_RETRY_MS    100
+/* The writer's busy timeout otherwise: a write never waits that long in practice. */
+#define BUSY_TIMEOUT_MS 10000
 
 /* readonly: a reader's connection; else the writer's (synchronous=FULL until sq_open says). */
 static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **out)
@@ -131,7 +143,7 @@ static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **ou
         free(c);
         return FX_ESTORE;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -348,12 +360,12 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /* A checkpoint's I/O error may have been the kernel's only report of lost pages. */
-static void checkpoint_or_die(sqlite3 *db, int *log, int *copied)
+static int checkpoint_or_die(sqlite3 *db, int mode)
 {
-    /* PASSIVE: copies what no reader still needs, never waits for the writer */
-    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, copied);
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, NULL, NULL);
     if ((rc & 0xff) == SQLITE_IOERR)
         fx_die("checkpoint I/O error: stopping before any write is answered");
+    return rc;
 }
 
 static void *checkpoint_main(void *arg)
@@ -368,14 +380,20 @@ static void *checkpoint_main(void *arg)
             break;
         s->wal_pages = 0;
         pthread_mutex_unlock(&s->mu);
-        int log = -1, copied = -1;
-        checkpoint_or_die(s->ckpt_db, &log, &copied);
+        int rc = checkpoint_or_die(s->ckpt_db, SQLITE_CHECKPOINT_PASSIVE);
         pthread_mutex_lock(&s->mu);
-        /* a reader's old snapshot may have held frames back: then wait for the next call */
-        s->tail_due = log > 0 && copied == log;
+        if (rc == SQLITE_OK) /* BUSY: the writer's tail was running, which does as well */
+            s->tail_due = true;
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+static bool passed(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
 /* Writer thread, between batches: the tail of the checkpointer's pass (CHECKPOINT_PAGES). */
@@ -383,10 +401,23 @@ static void checkpoint_tail(struct sq_store *s)
 {
     pthread_mutex_lock(&s->mu);
     bool due = s->tail_due;
+    pthread_mutex_unlock(&s->mu);
+    if (!due || !passed(&s->tail_after))
+        return;
+    sqlite3 *db = s->writer->db;
+    sqlite3_busy_timeout(db, TAIL_WAIT_MS);
+    int rc = checkpoint_or_die(db, SQLITE_CHECKPOINT_RESTART);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    if (rc == SQLITE_BUSY) { /* a long read: let it finish, and write meanwhile */
+        clock_gettime(CLOCK_MONOTONIC, &s->tail_after);
+        s->tail_after.tv_nsec += TAIL_RETRY_MS * 1000000L;
+        s->tail_after.tv_sec += s->tail_after.tv_nsec / 1000000000L;
+        s->tail_after.tv_nsec %= 1000000000L;
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
     s->tail_due = false;
     pthread_mutex_unlock(&s->mu);
-    if (due)
-        checkpoint_or_die(s->writer->db, NULL, NULL);
 }
 
 static void *writer_main(void *arg)
@@ -587,7 +618,7 @@ static enum fx_err sq_open(const struct fx_store_config *cfg, struct fx_store **
     if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
         fx_die("cannot open the checkpoint connection");
-    sqlite3_busy_timeout(s->ckpt_db, 10000);
+    sqlite3_busy_timeout(s->ckpt_db, BUSY_TIMEOUT_MS);
     /* SQLite 3.40 checkpoints only through a connection that has opened the WAL,
      * which its first read does; before that a checkpoint returns OK and copies nothing */
     if (sqlite3_exec(s->ckpt_db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
