@@ -333,25 +333,32 @@ static enum fx_err verify_fn(struct fx_db *db, void *arg)
 
 /*
  * Until one of the stop signals in set arrives (its number is returned): sweeps
- * expired Idempotency-Keys now and every FX_IDEMPOTENCY_SWEEP seconds. A failed
- * sweep is logged and tried again at the next.
+ * expired Idempotency-Keys now and every FX_IDEMPOTENCY_SWEEP seconds, looking
+ * for a stop signal between two of the sweep's transactions. A failed sweep is
+ * logged and tried again at the next.
  */
 static int wait_sweeping(struct fx_ctx *ctx, const sigset_t *set)
 {
+    static const struct timespec now = {0}, every = {.tv_sec = FX_IDEMPOTENCY_SWEEP};
     for (;;) {
-        int64_t removed = 0;
-        enum fx_err err = fx_idempotency_sweep(ctx->store, fx_clock_now(&ctx->clock), &removed);
+        int64_t removed = 0, n = 0;
+        bool more = true;
+        enum fx_err err = FX_OK;
+        int sig = -1;
+        while (err == FX_OK && more && sig < 0) {
+            err = fx_idempotency_sweep(ctx->store, fx_clock_now(&ctx->clock), &n, &more);
+            removed += n;
+            sig = sigtimedwait(set, NULL, &now);
+        }
         if (err != FX_OK)
             fx_log("error", "idempotency sweep failed",
                    json_pack("{s:s}", "error", fx_err_str(err)));
-        else if (removed > 0)
+        if (removed > 0)
             fx_log("info", "expired idempotency keys removed",
                    json_pack("{s:I}", "removed", (json_int_t)removed));
-        struct timespec every = {.tv_sec = FX_IDEMPOTENCY_SWEEP};
-        int sig;
-        do /* another signal's interruption restarts the wait */
-            sig = sigtimedwait(set, NULL, &every);
-        while (sig < 0 && errno == EINTR);
+        while (sig < 0) /* EAGAIN: the time is up; EINTR: another signal, wait on */
+            if ((sig = sigtimedwait(set, NULL, &every)) < 0 && errno == EAGAIN)
+                break;
         if (sig > 0)
             return sig;
     }

@@ -126,16 +126,12 @@ static enum fx_err sweep_fn(struct fx_db *db, void *arg)
     return err;
 }
 
-enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed)
+enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed, bool *more)
 {
     struct sweep sw = {.cutoff = now - FX_IDEMPOTENCY_TTL * 1000LL};
-    enum fx_err err = FX_OK;
-    *removed = 0;
-    do {
-        err = fx_store_write(store, sweep_fn, &sw);
-        if (err == FX_OK)
-            *removed += sw.removed;
-    } while (err == FX_OK && sw.removed == SWEEP_CHUNK);
+    enum fx_err err = fx_store_write(store, sweep_fn, &sw);
+    *removed = err == FX_OK ? sw.removed : 0;
+    *more = err == FX_OK && sw.removed == SWEEP_CHUNK;
     return err;
 }
 

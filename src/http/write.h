@@ -36,11 +36,12 @@ enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn an
                                 struct fx_problem *pb);
 
 /*
- * Removes the answers kept for Idempotency-Keys older than FX_IDEMPOTENCY_TTL
- * at now (ms): past it a key no longer replays, and the sealed answer would
- * otherwise stay in the store for good. Deletes in small transactions so that
- * other writes go on meanwhile; *removed counts the rows.
+ * Removes answers kept for Idempotency-Keys older than FX_IDEMPOTENCY_TTL at
+ * now (ms): past it a key no longer replays, and the sealed answer would
+ * otherwise stay in the store for good. One short transaction of at most a
+ * thousand rows, so that other writes go on between two calls: *removed
+ * counts its rows, and *more says that older keys may remain.
  */
-enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed);
+enum fx_err fx_idempotency_sweep(struct fx_store *store, int64_t now, int64_t *removed, bool *more);
 
 #endif

@@ -157,5 +157,8 @@ const struct fx_migration fx_migrations[] = {
      "ALTER TABLE ledger_leaves DROP COLUMN version;"
      "DROP TABLE ledger_nodes;"
      "DROP TABLE ledger_checkpoints;"},
+    /* fxd serve removes Idempotency-Key answers past their 24 hours (http/write.c):
+     * without this index each sweep would read the whole table, answers and all */
+    {6, "idempotency-expiry", "CREATE INDEX idempotency_created ON idempotency(created_at);"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);

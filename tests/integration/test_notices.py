@@ -558,25 +558,29 @@ def test_idempotency_key_is_remembered_for_a_day(fxd, dev):
 
 def test_expired_idempotency_keys_are_removed_from_the_store():
     """Past 24 hours a key no longer replays (above), and fxd serve removes its
-    stored answer, sealed copy of a record included, when it starts and hourly.
-    Its own server: the count of keys removed must be exactly this test's."""
+    stored answer, sealed copy of a record included, when it starts and hourly,
+    a thousand rows per transaction. Its own server: the count of keys removed
+    must be exactly this test's."""
     srv = start_server(test_clock=NOW)
     try:
         d = org_client(srv, "developer")
         old_body, young_body = notice_body(), notice_body()
         old_key, young_key = unique("idem"), unique("idem")
         old = expect(d.post("notices", json=old_body, headers={"Idempotency-Key": old_key}), 201)
+        for i in range(1000):  # more than one transaction's worth
+            expect(d.post("notices", json={"model_name": "M%d" % i},
+                          headers={"Idempotency-Key": unique("idem")}), 201)
         srv.clock.set(NOW + dt.timedelta(hours=23))
         young = expect(d.post("notices", json=young_body,
                               headers={"Idempotency-Key": young_key}), 201)
         srv.clock.set(NOW + dt.timedelta(hours=24, minutes=1))
         srv.restart()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         swept = []
         while not swept and time.monotonic() < deadline:
             swept = [e for e in srv.log_lines() if e.get("msg") == "expired idempotency keys removed"]
             time.sleep(0.05)  # polling interval, not synchronisation
-        assert [e["removed"] for e in swept] == [1], swept
+        assert [e["removed"] for e in swept] == [1001], swept
         # the younger key still replays; the older one makes a new notice
         r = d.post("notices", json=young_body, headers={"Idempotency-Key": young_key})
         assert r.status_code == 201 and r.json()["id"] == young["id"], describe(r)
@@ -586,6 +590,7 @@ def test_expired_idempotency_keys_are_removed_from_the_store():
         srv.stop()
     finally:
         srv.cleanup()
+
 
 def test_refs_take_the_utc_year_of_creation(fxd, dev):
     # A token that outlives the jump to next year.
