@@ -13,8 +13,8 @@ from fxharness import (REF_RE, create_notice, describe, expect, notice_body, org
                        sha256_matches, start_server)
 
 THREADS = 4
-ACKS_BEFORE_KILL = 100      # acknowledged writes before the kill
-MAX_OPS_PER_THREAD = 400    # a bound, in case the server never gets there
+ACKS_BEFORE_KILL = 600      # acknowledged writes before the kill: past several WAL restarts
+MAX_OPS_PER_THREAD = 1000   # a bound, in case the server never gets there
 WAIT_FOR_ACKS = 300         # seconds; a deadline for polling, not a timing assertion
 
 
