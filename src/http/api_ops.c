@@ -50,6 +50,21 @@ void fx_api_metrics(struct fx_req *req)
                   "# TYPE fx_uptime_seconds gauge\nfx_uptime_seconds %lld\n",
                   atomic_load(&m->writes),
                   (long long)((fx_clock_now(NULL) - m->started_ms) / 1000));
+    struct fx_store_stats ss;
+    fx_store_stats(req->ctx->store, &ss);
+    if (ss.wal_bytes >= 0)
+        fx_buf_printf(
+            &b,
+            "# HELP fx_sqlite_wal_bytes Size of the SQLite WAL now.\n"
+            "# TYPE fx_sqlite_wal_bytes gauge\nfx_sqlite_wal_bytes %lld\n"
+            "# HELP fx_sqlite_checkpoints_total WAL copies into the database file,"
+            " one per 1000 pages written.\n"
+            "# TYPE fx_sqlite_checkpoints_total counter\nfx_sqlite_checkpoints_total %lld\n"
+            "# HELP fx_sqlite_wal_restarts_total Times the WAL was wholly copied"
+            " so that it starts over.\n"
+            "# TYPE fx_sqlite_wal_restarts_total counter\n"
+            "fx_sqlite_wal_restarts_total %lld\n",
+            (long long)ss.wal_bytes, (long long)ss.checkpoints, (long long)ss.wal_restarts);
     fx_req_bytes(req, 200, "text/plain; version=0.0.4", b.p, b.len);
     fx_buf_cleanup(&b);
 }

@@ -73,6 +73,13 @@ const char *fx_store_backend(const struct fx_store *s)
     return OPS(s)->name;
 }
 
+void fx_store_stats(struct fx_store *s, struct fx_store_stats *out)
+{
+    *out = (struct fx_store_stats){-1, -1, -1};
+    if (OPS(s)->stats)
+        OPS(s)->stats(s, out);
+}
+
 enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg)
 {
     return OPS(s)->write(s, fn, arg);

@@ -50,6 +50,14 @@ enum fx_err fx_store_backup(struct fx_store *s, const char *dest);
 /* Backend name, "sqlite" or "postgres". */
 const char *fx_store_backend(const struct fx_store *s);
 
+/* What a backend reports for /metrics; what it does not have is -1. */
+struct fx_store_stats {
+    int64_t wal_bytes;    /* SQLite: the WAL's size now */
+    int64_t checkpoints;  /* SQLite: the checkpointer's passes */
+    int64_t wal_restarts; /* SQLite: the writer's tails, after which the WAL starts over */
+};
+void fx_store_stats(struct fx_store *s, struct fx_store_stats *out);
+
 /* Runs fn in a write transaction and returns once it is durable. fn's error rolls it back. */
 enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
 /* Runs fn in a read transaction (a consistent snapshot). */

@@ -29,6 +29,7 @@ struct fx_store_ops {
     enum fx_err (*exec)(struct fx_db *db, const char *sql);
     int64_t (*changes)(struct fx_db *db);
     enum fx_err (*backup)(struct fx_store *s, const char *dest); /* NULL: not supported */
+    void (*stats)(struct fx_store *s, struct fx_store_stats *out); /* NULL: nothing to add */
 };
 
 /* Every backend's store and db structs begin with these, so store.c can dispatch. */

@@ -99,6 +99,7 @@ struct sq_store {
     sqlite3 *ckpt_db;        /* owned by the checkpointer */
     int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
     bool tail_due;           /* guarded by mu: the checkpointer finished a pass */
+    int64_t checkpoints, wal_restarts; /* guarded by mu: for fx_store_stats() */
     struct timespec tail_after; /* writer thread only: no tail before (after a busy one) */
     /* the syncer */
     struct sq_gate gate;
@@ -382,8 +383,10 @@ static void *checkpoint_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         int rc = checkpoint_or_die(s->ckpt_db, SQLITE_CHECKPOINT_PASSIVE);
         pthread_mutex_lock(&s->mu);
-        if (rc == SQLITE_OK) /* BUSY: the writer's tail was running, which does as well */
+        if (rc == SQLITE_OK) { /* BUSY: the writer's tail was running, which does as well */
             s->tail_due = true;
+            s->checkpoints++;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -417,6 +420,7 @@ static void checkpoint_tail(struct sq_store *s)
     }
     pthread_mutex_lock(&s->mu);
     s->tail_due = false;
+    s->wal_restarts++;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -865,6 +869,17 @@ out:
     return err;
 }
 
+static void sq_stats(struct fx_store *store, struct fx_store_stats *out)
+{
+    struct sq_store *s = (struct sq_store *)store;
+    struct stat st;
+    out->wal_bytes = stat(s->wal_path, &st) == 0 ? (int64_t)st.st_size : 0;
+    pthread_mutex_lock(&s->mu);
+    out->checkpoints = s->checkpoints;
+    out->wal_restarts = s->wal_restarts;
+    pthread_mutex_unlock(&s->mu);
+}
+
 const struct fx_store_ops fx_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -887,4 +902,5 @@ const struct fx_store_ops fx_store_sqlite_ops = {
     .exec = sq_exec,
     .changes = sq_changes,
     .backup = sq_backup,
+    .stats = sq_stats,
 };

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from fxharness import API, FXD, expect, free_port, org_client, problem, raw_request
+from fxharness import API, BACKEND, FXD, expect, free_port, org_client, problem, raw_request
 
 
 def test_healthz_answers_without_auth(fxd):
@@ -46,6 +46,10 @@ def test_metrics_is_prometheus_text(fxd):
         assert METRIC_LINE.match(line), "not a Prometheus sample line: %r" % line
         samples += 1
     assert samples > 0, "no samples in /metrics"
+    if BACKEND == "sqlite":  # the WAL's size and how often it was copied back and restarted
+        for name in ("fx_sqlite_wal_bytes", "fx_sqlite_checkpoints_total",
+                     "fx_sqlite_wal_restarts_total"):
+            assert re.search(r"^%s \d+$" % name, r.text, re.M), name
     assert typed, "no # TYPE lines in /metrics"
 
 

@@ -486,6 +486,13 @@ static void test_the_wal_starts_over_under_steady_writes(void **state)
     printf("# WAL at most %lld KiB over %d writes\n", max_wal / 1024,
            STEADY_THREADS * STEADY_WRITES);
     assert_true(max_wal < 10LL * 1000 * 4096);
+    /* what /metrics shows of it */
+    struct fx_store_stats st;
+    fx_store_stats(s, &st);
+    printf("# %lld checkpoints, %lld WAL restarts\n", (long long)st.checkpoints,
+           (long long)st.wal_restarts);
+    assert_true(st.checkpoints >= 1 && st.wal_restarts >= 1);
+    assert_true(st.wal_bytes >= 0 && st.wal_bytes <= max_wal + 1000LL * 4096);
     close_store(s);
 }
 
