@@ -65,6 +65,26 @@ void fx_api_metrics(struct fx_req *req)
             "# TYPE fx_sqlite_wal_restarts_total counter\n"
             "fx_sqlite_wal_restarts_total %lld\n",
             (long long)ss.wal_bytes, (long long)ss.checkpoints, (long long)ss.wal_restarts);
+    if (ss.write_jobs >= 0) {
+        fx_buf_printf(&b,
+                      "# HELP fx_store_write_jobs_total Writes run by the store's writer.\n"
+                      "# TYPE fx_store_write_jobs_total counter\nfx_store_write_jobs_total %lld\n"
+                      "# HELP fx_store_write_batches_total Transactions the writer ran them in"
+                      " (group commit).\n"
+                      "# TYPE fx_store_write_batches_total counter\n"
+                      "fx_store_write_batches_total %lld\n"
+                      "# HELP fx_store_write_seconds_total Time writes spent, summed, by stage:"
+                      " queued for the writer, in its batch, from the batch's end until durable,"
+                      " and until the caller ran again.\n"
+                      "# TYPE fx_store_write_seconds_total counter\n",
+                      (long long)ss.write_jobs, (long long)ss.write_batches);
+        const char *stage[] = {"queued", "batch", "durable", "wakeup"};
+        const int64_t ns[] = {ss.write_queued_ns, ss.write_batch_ns, ss.write_durable_ns,
+                              ss.write_wakeup_ns};
+        for (size_t i = 0; i < 4; i++)
+            fx_buf_printf(&b, "fx_store_write_seconds_total{stage=\"%s\"} %.6f\n", stage[i],
+                          (double)ns[i] / 1e9);
+    }
     fx_req_bytes(req, 200, "text/plain; version=0.0.4", b.p, b.len);
     fx_buf_cleanup(&b);
 }

@@ -21,6 +21,15 @@ struct fx_job {
     bool done;       /* guarded by the queue's mu */
     pthread_cond_t cv;
     struct fx_job *next;
+    /* CLOCK_MONOTONIC ns: queued, taken by the writer, its batch's transaction
+     * ended (fx_jobq_done), finished (durable, or failed) */
+    int64_t t_queued, t_taken, t_done, t_finished;
+};
+
+/* Sums over every job run, for /metrics (fx_store_stats). */
+struct fx_jobq_stats {
+    _Atomic int64_t jobs, batches;
+    _Atomic int64_t queued_ns, batch_ns, durable_ns, wakeup_ns;
 };
 
 struct fx_jobq {
@@ -28,6 +37,7 @@ struct fx_jobq {
     pthread_cond_t wake_writer; /* a job was queued, or the queue stops */
     struct fx_job *head, *tail;
     bool stopping;
+    struct fx_jobq_stats stats;
 };
 
 void fx_jobq_init(struct fx_jobq *q);
@@ -39,8 +49,12 @@ enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg);
  * none; NULL once the queue stops and is empty (everything queued is taken first).
  */
 struct fx_job *fx_jobq_take(struct fx_jobq *q, size_t max);
+/* The writer: the transaction of a batch it took has ended (for the stage times). */
+void fx_jobq_done(struct fx_job *jobs);
 /* The writer: marks a list of taken jobs done and wakes each one's caller. */
 void fx_jobq_finish(struct fx_jobq *q, struct fx_job *jobs);
+/* The time writes spent in each stage, summed, into out's write_* fields. */
+void fx_jobq_stats(struct fx_jobq *q, struct fx_store_stats *out);
 /* No new jobs from now on; the writer drains what is queued. */
 void fx_jobq_stop(struct fx_jobq *q);
 

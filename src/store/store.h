@@ -55,6 +55,11 @@ struct fx_store_stats {
     int64_t wal_bytes;    /* SQLite: the WAL's size now */
     int64_t checkpoints;  /* SQLite: the checkpointer's passes */
     int64_t wal_restarts; /* SQLite: the writer's tails, after which the WAL starts over */
+    /* fx_store_write() calls, the transactions they ran in (group commit), and their
+     * time summed (ns) by stage: queued for the writer, in the writer's batch until
+     * its transaction ended, from then until durable, and until the caller ran again */
+    int64_t write_jobs, write_batches;
+    int64_t write_queued_ns, write_batch_ns, write_durable_ns, write_wakeup_ns;
 };
 void fx_store_stats(struct fx_store *s, struct fx_store_stats *out);
 

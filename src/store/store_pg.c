@@ -305,9 +305,15 @@ static void *writer_main(void *arg)
     struct fx_job *batch;
     while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
         run_batch(s, batch);
+        fx_jobq_done(batch); /* its COMMIT returned: durable already */
         fx_jobq_finish(&s->jobs, batch);
     }
     return NULL;
+}
+
+static void pg_stats(struct fx_store *store, struct fx_store_stats *out)
+{
+    fx_jobq_stats(&((struct pg_store *)store)->jobs, out);
 }
 
 static enum fx_err pg_write(struct fx_store *store, fx_db_fn fn, void *arg)
@@ -647,4 +653,5 @@ const struct fx_store_ops fx_store_pg_ops = {
     .finalize = pg_finalize,
     .exec = pg_exec,
     .changes = pg_changes,
+    .stats = pg_stats,
 };

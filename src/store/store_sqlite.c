@@ -432,6 +432,7 @@ static void *writer_main(void *arg)
     while ((batch = fx_jobq_take(&s->jobs, MAX_BATCH)) != NULL) {
         checkpoint_tail(s);
         uint64_t seq = run_batch(s, batch);
+        fx_jobq_done(batch);
         if (seq == 0) { /* nothing committed: nothing to wait for */
             fx_jobq_finish(&s->jobs, batch);
             continue;
@@ -878,6 +879,7 @@ static void sq_stats(struct fx_store *store, struct fx_store_stats *out)
     out->checkpoints = s->checkpoints;
     out->wal_restarts = s->wal_restarts;
     pthread_mutex_unlock(&s->mu);
+    fx_jobq_stats(&s->jobs, out);
 }
 
 const struct fx_store_ops fx_store_sqlite_ops = {

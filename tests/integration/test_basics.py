@@ -50,6 +50,12 @@ def test_metrics_is_prometheus_text(fxd):
         for name in ("fx_sqlite_wal_bytes", "fx_sqlite_checkpoints_total",
                      "fx_sqlite_wal_restarts_total"):
             assert re.search(r"^%s \d+$" % name, r.text, re.M), name
+    # every store: writes, their transactions, and where their time went
+    for name in ("fx_store_write_jobs_total", "fx_store_write_batches_total"):
+        assert re.search(r"^%s \d+$" % name, r.text, re.M), name
+    for stage in ("queued", "batch", "durable", "wakeup"):
+        assert re.search(r'^fx_store_write_seconds_total\{stage="%s"\} [0-9.]+$' % stage,
+                         r.text, re.M), stage
     assert typed, "no # TYPE lines in /metrics"
 
 

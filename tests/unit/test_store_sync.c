@@ -496,6 +496,34 @@ static void test_the_wal_starts_over_under_steady_writes(void **state)
     close_store(s);
 }
 
+/*
+ * fx_store_stats() times each write by stage (/metrics): with each sync slowed
+ * to 100 ms, a write spends that long between its batch's end and durable.
+ */
+static void test_write_stages_are_timed(void **state)
+{
+    (void)state;
+    struct fx_store *s = open_store();
+    struct fx_store_stats before, after;
+    fx_store_stats(s, &before);
+    atomic_store(&sync_delay_ms, 100);
+    char sql[] = "INSERT INTO meta (key, value) VALUES ('probe', x'00')";
+    assert_int_equal(fx_store_write(s, put_fn, sql), FX_OK);
+    atomic_store(&sync_delay_ms, 0);
+    fx_store_stats(s, &after);
+    assert_int_equal(after.write_jobs - before.write_jobs, 1);
+    assert_int_equal(after.write_batches - before.write_batches, 1);
+    int64_t durable = after.write_durable_ns - before.write_durable_ns;
+    int64_t others = (after.write_queued_ns - before.write_queued_ns) +
+                     (after.write_batch_ns - before.write_batch_ns) +
+                     (after.write_wakeup_ns - before.write_wakeup_ns);
+    printf("# durable %lld us, the other stages %lld us\n", (long long)(durable / 1000),
+           (long long)(others / 1000));
+    assert_true(durable >= 100LL * 1000 * 1000);
+    assert_true(others >= 0 && others < durable);
+    close_store(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_a_store_that_does_not_pipeline_syncs_at_commit),
         cmocka_unit_test(test_failed_sync_stops_before_answering),
         cmocka_unit_test(test_the_wal_starts_over_under_steady_writes),
+        cmocka_unit_test(test_write_stages_are_timed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
