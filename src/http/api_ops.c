@@ -52,11 +52,11 @@ void fx_api_metrics(struct fx_req *req)
                   (long long)((fx_clock_now(NULL) - m->started_ms) / 1000));
     struct fx_store_stats ss;
     fx_store_stats(req->ctx->store, &ss);
-    if (ss.wal_bytes >= 0)
+    if (ss.wal_pages >= 0)
         fx_buf_printf(
             &b,
-            "# HELP fx_sqlite_wal_bytes Size of the SQLite WAL now.\n"
-            "# TYPE fx_sqlite_wal_bytes gauge\nfx_sqlite_wal_bytes %lld\n"
+            "# HELP fx_sqlite_wal_pages Pages in the SQLite WAL since it last started over.\n"
+            "# TYPE fx_sqlite_wal_pages gauge\nfx_sqlite_wal_pages %lld\n"
             "# HELP fx_sqlite_checkpoints_total WAL copies into the database file,"
             " one per 1000 pages written.\n"
             "# TYPE fx_sqlite_checkpoints_total counter\nfx_sqlite_checkpoints_total %lld\n"
@@ -64,7 +64,7 @@ void fx_api_metrics(struct fx_req *req)
             " so that it starts over.\n"
             "# TYPE fx_sqlite_wal_restarts_total counter\n"
             "fx_sqlite_wal_restarts_total %lld\n",
-            (long long)ss.wal_bytes, (long long)ss.checkpoints, (long long)ss.wal_restarts);
+            (long long)ss.wal_pages, (long long)ss.checkpoints, (long long)ss.wal_restarts);
     if (ss.write_jobs >= 0) {
         fx_buf_printf(&b,
                       "# HELP fx_store_write_jobs_total Writes run by the store's writer.\n"
@@ -74,7 +74,8 @@ void fx_api_metrics(struct fx_req *req)
                       "# TYPE fx_store_write_batches_total counter\n"
                       "fx_store_write_batches_total %lld\n"
                       "# HELP fx_store_write_seconds_total Time writes spent, summed, by stage:"
-                      " queued for the writer, in its batch, from the batch's end until durable,"
+                      " queued for the writer, in its batch (with PostgreSQL, or SQLite outside"
+                      " fxd serve, its commit's fsync too), from the batch's end until durable,"
                       " and until the caller ran again.\n"
                       "# TYPE fx_store_write_seconds_total counter\n",
                       (long long)ss.write_jobs, (long long)ss.write_batches);

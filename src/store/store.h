@@ -52,7 +52,7 @@ const char *fx_store_backend(const struct fx_store *s);
 
 /* What a backend reports for /metrics; what it does not have is -1. */
 struct fx_store_stats {
-    int64_t wal_bytes;    /* SQLite: the WAL's size now */
+    int64_t wal_pages;    /* SQLite: pages in the WAL since it last started over */
     int64_t checkpoints;  /* SQLite: the checkpointer's passes */
     int64_t wal_restarts; /* SQLite: the writer's tails, after which the WAL starts over */
     /* fx_store_write() calls, the transactions they ran in (group commit), and their

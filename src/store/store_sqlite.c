@@ -100,6 +100,7 @@ struct sq_store {
     int ckpt_asked_at;       /* writer thread only: WAL size at the last request */
     bool tail_due;           /* guarded by mu: the checkpointer finished a pass */
     int64_t checkpoints, wal_restarts; /* guarded by mu: for fx_store_stats() */
+    _Atomic int wal_now;        /* the WAL's pages after the last commit (the file is not shrunk) */
     struct timespec tail_after; /* writer thread only: no tail before (after a busy one) */
     /* the syncer */
     struct sq_gate gate;
@@ -347,6 +348,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
     (void)db;
     (void)name;
     struct sq_store *s = arg;
+    s->wal_now = pages;
     /* a reset WAL starts counting again; otherwise ask once per CHECKPOINT_PAGES grown */
     if (pages < s->ckpt_asked_at)
         s->ckpt_asked_at = 0;
@@ -873,8 +875,7 @@ out:
 static void sq_stats(struct fx_store *store, struct fx_store_stats *out)
 {
     struct sq_store *s = (struct sq_store *)store;
-    struct stat st;
-    out->wal_bytes = stat(s->wal_path, &st) == 0 ? (int64_t)st.st_size : 0;
+    out->wal_pages = s->wal_now;
     pthread_mutex_lock(&s->mu);
     out->checkpoints = s->checkpoints;
     out->wal_restarts = s->wal_restarts;

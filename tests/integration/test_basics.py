@@ -47,7 +47,7 @@ def test_metrics_is_prometheus_text(fxd):
         samples += 1
     assert samples > 0, "no samples in /metrics"
     if BACKEND == "sqlite":  # the WAL's size and how often it was copied back and restarted
-        for name in ("fx_sqlite_wal_bytes", "fx_sqlite_checkpoints_total",
+        for name in ("fx_sqlite_wal_pages", "fx_sqlite_checkpoints_total",
                      "fx_sqlite_wal_restarts_total"):
             assert re.search(r"^%s \d+$" % name, r.text, re.M), name
     # every store: writes, their transactions, and where their time went
