@@ -368,44 +368,51 @@ int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt
     return FX_EXIT_OK;
 }
 
+/* The options every list command has (FX_CLI_LIST_OPTS): fx_cli_list sends them. */
+static bool list_opt(const char *name)
+{
+    return strcmp(name, "limit") == 0 || strcmp(name, "cursor") == 0 || strcmp(name, "all") == 0;
+}
+
 /*
- * Sets b to base, then one query parameter for each option named in names that
- * was given, the parameter named as the option with '_' for '-' (the API's
- * spelling: --short-notice becomes short_notice).
+ * Sets b to base, then one query parameter for each option given but the
+ * list options, named as the option with '_' for '-' (the API's spelling:
+ * --short-notice becomes short_notice).
  */
 static enum fx_err add_filters(struct fx_buf *b, const char *base, const struct fx_opt *opts,
-                               size_t n_opts, const char *const *names, size_t n_names)
+                               size_t n_opts)
 {
     enum fx_err err = fx_buf_adds(b, base);
     char param[64];
 
-    for (size_t i = 0; i < n_names && err == FX_OK; i++) {
+    for (size_t i = 0; i < n_opts && err == FX_OK; i++) {
+        if (opts[i].value == NULL || list_opt(opts[i].name))
+            continue;
         size_t k = 0;
-        assert(strlen(names[i]) < sizeof(param));
-        for (; names[i][k] != '\0' && k < sizeof(param) - 1; k++)
-            param[k] = names[i][k] == '-' ? '_' : names[i][k];
+        assert(strlen(opts[i].name) < sizeof(param));
+        for (; opts[i].name[k] != '\0' && k < sizeof(param) - 1; k++)
+            param[k] = opts[i].name[k] == '-' ? '_' : opts[i].name[k];
         param[k] = '\0';
-        err = fx_client_query_add(b, param, fx_args_get(opts, n_opts, names[i]));
+        err = fx_client_query_add(b, param, opts[i].value);
     }
     return err;
 }
 
 /*
- * A list command's work once its options are parsed: GETs path with the
- * options named in filters as query parameters (see add_filters), through
- * fx_cli_list, and prints the items as a table of cols (with --json,
+ * A list command's work once its options are parsed: GETs path with every
+ * option given but the list options as a query parameter (see add_filters),
+ * through fx_cli_list, and prints the items as a table of cols (with --json,
  * fx_cli_list has printed the answer already).
  */
 int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
-                      size_t n_opts, const char *const *filters, size_t n_filters,
-                      const struct fx_table_col *cols, size_t ncols)
+                      size_t n_opts, const struct fx_table_col *cols, size_t ncols)
 {
     int rc = FX_EXIT_OK;
     json_t *items = NULL;
     struct fx_buf url;
 
     fx_buf_init(&url, 64 * 1024);
-    if (add_filters(&url, path, opts, n_opts, filters, n_filters) != FX_OK) {
+    if (add_filters(&url, path, opts, n_opts) != FX_OK) {
         rc = fx_args_usage_error(cli, "an option value is too long");
         goto out;
     }

@@ -176,8 +176,7 @@ int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt
                         size_t n_opts, const char *prefix, const char *suffix, const char *what,
                         struct fx_buf *path_out);
 int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
-                      size_t n_opts, const char *const *filters, size_t n_filters,
-                      const struct fx_table_col *cols, size_t ncols);
+                      size_t n_opts, const struct fx_table_col *cols, size_t ncols);
 enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix);
 int fx_cli_print_json(const json_t *j);
 enum fx_err fx_cli_read_fd(int fd, size_t max, struct fx_buf *out);

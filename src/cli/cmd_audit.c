@@ -24,7 +24,6 @@ int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv)
                             {"org", true, NULL},
                             {"since", true, NULL},
                             FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"record", "user", "org", "since"};
     static const struct fx_table_col cols[] = {
         {"TIME", "time", NULL},    {"ACTION", "action", NULL}, {"OUTCOME", "outcome", NULL},
         {"USER", "user_id", NULL}, {"ORG", "org_id", NULL},    {"RECORD", "record", NULL}};
@@ -35,6 +34,6 @@ int fx_cmd_audit_run(struct fx_cli *cli, int argc, char **argv)
     rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
-    return fx_cli_list_print(cli, "/api/v1/audit", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/audit", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }

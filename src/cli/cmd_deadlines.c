@@ -26,7 +26,6 @@ static const json_t *record_id(const json_t *d)
 int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"within", true, NULL}, {"kind", true, NULL}, FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"within", "kind"};
     static const struct fx_table_col cols[] = {
         {"DUE", "due", NULL}, {"DAYS LEFT", "days_left", NULL}, {"KIND", "kind", NULL},
         {"REF", "ref", NULL}, {"RECORD", NULL, record_id},      {"OVERDUE", "overdue", NULL}};
@@ -37,6 +36,6 @@ int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv)
     rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
-    return fx_cli_list_print(cli, "/api/v1/deadlines", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/deadlines", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }

@@ -179,9 +179,8 @@ static int run_feedback(struct fx_cli *cli, int argc, char **argv)
 
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
-    struct fx_opt opts[] = {{"sector", true, NULL}, {"state", true, NULL},
-                            {"notice", true, NULL}, FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"sector", "state", "notice"};
+    struct fx_opt opts[] = {
+        {"sector", true, NULL}, {"state", true, NULL}, {"notice", true, NULL}, FX_CLI_LIST_OPTS};
     static const struct fx_table_col cols[] = {{"ID", "id", NULL},
                                                {"STATE", "state", NULL},
                                                {"MODEL", "model_name", NULL},
@@ -193,8 +192,8 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
     int rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 0, 0, pos);
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
-    return fx_cli_list_print(cli, "/api/v1/grants", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/grants", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)

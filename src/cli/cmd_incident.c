@@ -285,8 +285,6 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
                             {"severity", true, NULL}, {"category", true, NULL},
                             {"reporter", true, NULL}, {"late", true, NULL},
                             {"since", true, NULL},    FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"tlp",      "status", "severity", "category",
-                                          "reporter", "late",   "since"};
     static const struct fx_table_col cols[] = {{"REF", "ref", NULL},
                                                {"TLP", "tlp", NULL},
                                                {"STATUS", "status", NULL},
@@ -302,8 +300,8 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
     const char *late = fx_args_get(opts, FX_ARRAY_LEN(opts), "late");
     if (late != NULL && strcmp(late, "true") != 0 && strcmp(late, "false") != 0)
         return fx_args_usage_error(cli, "--late must be true or false");
-    return fx_cli_list_print(cli, "/api/v1/incidents", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/incidents", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)

@@ -528,8 +528,6 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"status", true, NULL},         {"developer", true, NULL},
                             {"short-notice", true, NULL},   {"release-after", true, NULL},
                             {"release-before", true, NULL}, FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"status", "developer", "short-notice", "release-after",
-                                          "release-before"};
     static const struct fx_table_col cols[] = {
         {"REF", "ref", NULL},
         {"STATUS", "status", NULL},
@@ -552,8 +550,8 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
         check_date(cli, "release-before",
                    fx_args_get(opts, FX_ARRAY_LEN(opts), "release-before")) != FX_OK)
         return FX_EXIT_USAGE;
-    return fx_cli_list_print(cli, "/api/v1/notices", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/notices", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)
@@ -592,7 +590,7 @@ static int run_sublist(struct fx_cli *cli, int argc, char **argv, const char *su
     rc = parse_notice_cmd(cli, argc, argv, opts, n_opts, suffix, &path);
     if (rc != FX_EXIT_OK || cli->help)
         goto out;
-    rc = fx_cli_list_print(cli, path.p, opts, n_opts, NULL, 0, cols, ncols);
+    rc = fx_cli_list_print(cli, path.p, opts, n_opts, cols, ncols);
 out:
     fx_buf_cleanup(&path);
     return rc;

@@ -102,7 +102,6 @@ static const json_t *mission_or_sector(const json_t *org)
 static int run_list(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"kind", true, NULL}, FX_CLI_LIST_OPTS};
-    static const char *const filters[] = {"kind"};
     static const struct fx_table_col cols[] = {{"ID", "id", NULL},
                                                {"NAME", "name", NULL},
                                                {"KIND", "kind", NULL},
@@ -113,8 +112,8 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
 
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
-    return fx_cli_list_print(cli, "/api/v1/orgs", opts, FX_ARRAY_LEN(opts), filters,
-                             FX_ARRAY_LEN(filters), cols, FX_ARRAY_LEN(cols));
+    return fx_cli_list_print(cli, "/api/v1/orgs", opts, FX_ARRAY_LEN(opts), cols,
+                             FX_ARRAY_LEN(cols));
 }
 
 static int run_show(struct fx_cli *cli, int argc, char **argv)

@@ -90,8 +90,7 @@ static int run_list(struct fx_cli *cli, int argc, char **argv)
     rc = fx_cli_parse_record(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/api/v1/orgs", "/users",
                              "id", &path);
     if (rc == FX_EXIT_OK && !cli->help)
-        rc = fx_cli_list_print(cli, path.p, opts, FX_ARRAY_LEN(opts), NULL, 0, cols,
-                               FX_ARRAY_LEN(cols));
+        rc = fx_cli_list_print(cli, path.p, opts, FX_ARRAY_LEN(opts), cols, FX_ARRAY_LEN(cols));
     fx_buf_cleanup(&path);
     return rc;
 }
