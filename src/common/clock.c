@@ -35,3 +35,10 @@ int64_t fx_clock_today(const struct fx_clock *c)
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     return secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 }
+
+int64_t fx_clock_monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}

@@ -17,5 +17,7 @@ struct fx_clock {
 int64_t fx_clock_now(const struct fx_clock *c);
 /* Days since the epoch of the UTC date of now. */
 int64_t fx_clock_today(const struct fx_clock *c);
+/* Nanoseconds of CLOCK_MONOTONIC: for intervals and timeouts, never pinned. */
+int64_t fx_clock_monotonic_ns(void);
 
 #endif

@@ -4,16 +4,9 @@
  * job's condition variable before letting go of the mutex.
  */
 #include "store/jobq.h"
+#include "common/clock.h"
 
 #include <string.h>
-#include <time.h>
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 void fx_jobq_init(struct fx_jobq *q)
 {
@@ -32,7 +25,7 @@ void fx_jobq_destroy(struct fx_jobq *q)
 
 enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg)
 {
-    struct fx_job j = {.fn = fn, .arg = arg, .t_queued = now_ns()};
+    struct fx_job j = {.fn = fn, .arg = arg, .t_queued = fx_clock_monotonic_ns()};
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
@@ -54,7 +47,7 @@ enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg)
     st->queued_ns += j.t_taken - j.t_queued;
     st->batch_ns += j.t_done - j.t_taken;
     st->durable_ns += j.t_finished - j.t_done;
-    st->wakeup_ns += now_ns() - j.t_finished;
+    st->wakeup_ns += fx_clock_monotonic_ns() - j.t_finished;
     return j.err;
 }
 
@@ -74,7 +67,7 @@ struct fx_job *fx_jobq_take(struct fx_jobq *q, size_t max)
         q->stats.batches++;
     }
     pthread_mutex_unlock(&q->mu);
-    int64_t t = now_ns();
+    int64_t t = fx_clock_monotonic_ns();
     for (struct fx_job *j = batch; j; j = j->next)
         j->t_taken = t;
     return batch;
@@ -82,14 +75,14 @@ struct fx_job *fx_jobq_take(struct fx_jobq *q, size_t max)
 
 void fx_jobq_done(struct fx_job *jobs)
 {
-    int64_t t = now_ns();
+    int64_t t = fx_clock_monotonic_ns();
     for (struct fx_job *j = jobs; j; j = j->next)
         j->t_done = t;
 }
 
 void fx_jobq_finish(struct fx_jobq *q, struct fx_job *jobs)
 {
-    int64_t t = now_ns();
+    int64_t t = fx_clock_monotonic_ns();
     pthread_mutex_lock(&q->mu);
     while (jobs) {
         struct fx_job *next = jobs->next; /* jobs may be gone once the mutex is free */

@@ -24,6 +24,7 @@
  * writer). Prepared statements are cached per connection, keyed by the
  * address of the SQL string literal.
  */
+#include "common/clock.h"
 #include "common/log.h"
 #include "store/jobq.h"
 #include "store/store_int.h"
@@ -36,7 +37,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STMT_CACHE 128
@@ -101,7 +101,7 @@ struct sq_store {
     bool tail_due;           /* guarded by mu: the checkpointer finished a pass */
     int64_t checkpoints, wal_restarts; /* guarded by mu: for fx_store_stats() */
     _Atomic int wal_now;        /* the WAL's pages after the last commit (the file is not shrunk) */
-    struct timespec tail_after; /* writer thread only: no tail before (after a busy one) */
+    int64_t tail_after_ns;      /* writer thread only: no tail before (after a busy one) */
     /* the syncer */
     struct sq_gate gate;
     pthread_t sync_thread;
@@ -394,30 +394,20 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
-static bool passed(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 /* Writer thread, between batches: the tail of the checkpointer's pass (CHECKPOINT_PAGES). */
 static void checkpoint_tail(struct sq_store *s)
 {
     pthread_mutex_lock(&s->mu);
     bool due = s->tail_due;
     pthread_mutex_unlock(&s->mu);
-    if (!due || !passed(&s->tail_after))
+    if (!due || fx_clock_monotonic_ns() < s->tail_after_ns)
         return;
     sqlite3 *db = s->writer->db;
     sqlite3_busy_timeout(db, TAIL_WAIT_MS);
     int rc = checkpoint_or_die(db, SQLITE_CHECKPOINT_RESTART);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     if (rc == SQLITE_BUSY) { /* a long read: let it finish, and write meanwhile */
-        clock_gettime(CLOCK_MONOTONIC, &s->tail_after);
-        s->tail_after.tv_nsec += TAIL_RETRY_MS * 1000000L;
-        s->tail_after.tv_sec += s->tail_after.tv_nsec / 1000000000L;
-        s->tail_after.tv_nsec %= 1000000000L;
+        s->tail_after_ns = fx_clock_monotonic_ns() + TAIL_RETRY_MS * 1000000LL;
         return;
     }
     pthread_mutex_lock(&s->mu);
