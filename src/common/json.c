@@ -299,13 +299,13 @@ static void put_string(struct fx_buf *b, const char *s, size_t n)
     put(b, "\"", 1);
 }
 
-/* jansson's jsonp_dtostr: %.*g, then ".0" when it reads as an integer, and the
- * exponent without '+' or leading zeros. */
 void fx_json_add_string(struct fx_buf *b, const char *s, size_t n)
 {
     put_string(b, s, n);
 }
 
+/* jansson's jsonp_dtostr: %.*g, then ".0" when it reads as an integer, and the
+ * exponent without '+' or leading zeros. */
 static void put_real(struct fx_buf *b, double d)
 {
     char t[64];
