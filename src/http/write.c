@@ -210,21 +210,17 @@ static enum fx_err run(struct fx_db *db, void *arg)
         if (err != FX_OK || found)
             return err;
     }
-    /* an answer rendered after the callback lets the ledger sign once for the write,
+    /* an answer rendered after the callback lets the ledger sign once for the batch,
      * and after the commit, off this (the writer's) thread */
     fx_tlog_seal_free(w->seal); /* a batch tried again runs every callback again */
     w->seal = NULL;
     if (w->answer)
         fx_tlog_defer_begin();
     enum fx_err err = w->fn(db, w->arg);
-    if (w->answer)
-        err = fx_tlog_defer_end(err, &w->seal);
     if (err == FX_OK && w->key) {
         /* the stored answer must be the one given: write it now, in the transaction */
-        if (w->answer) {
-            err = fx_tlog_seal_finish(w->seal, w->req->ctx->signer);
-            w->seal = NULL;
-        }
+        if (w->answer)
+            err = fx_tlog_defer_sign(w->req->ctx->signer);
         if (err == FX_OK && w->answer)
             w->answer(w->req, w->arg);
         if (err == FX_OK) {
@@ -235,6 +231,9 @@ static enum fx_err run(struct fx_db *db, void *arg)
     } else if (err == FX_OK && w->answer == NULL) {
         attach_receipts(w->req);
     }
+    /* last: whatever fails rolls the callback's leaves back, and the ledger must know */
+    if (w->answer)
+        err = fx_tlog_defer_end(err, &w->seal);
     if (err != FX_OK) {
         /* the transaction rolls back: drop any answer the callback began */
         FX_FREE(w->req->resp);

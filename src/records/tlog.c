@@ -10,7 +10,7 @@
 #include "crypto/digest.h"
 
 #include <pthread.h>
-#include <sodium.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,13 +82,20 @@ static void store_of(struct fx_db *db, uint64_t size, struct fx_merkle_store *st
     st->get_node = node_hash;
 }
 
+/*
+ * Base64 (RFC 4648 §4) of public ledger bytes: leaves and hashes. glibc's
+ * b64_ntop() rather than libsodium's encoder, which is constant-time for
+ * secrets and seven times slower; a write's answer encodes some fifty of these.
+ */
 static json_t *b64(const unsigned char *p, size_t n)
 {
-    char *s = fx_xmalloc(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL));
-    sodium_bin2base64(s, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), p, n,
-                      sodium_base64_VARIANT_ORIGINAL);
+    size_t cap = (n + 2) / 3 * 4 + 1;
+    char stack[64], *s = cap <= sizeof(stack) ? stack : fx_xmalloc(cap);
+    if (b64_ntop(p, n, s, cap) < 0)
+        fx_die("b64_ntop failed");
     json_t *j = json_string(s);
-    free(s);
+    if (s != stack)
+        free(s);
     return j;
 }
 
@@ -273,13 +280,19 @@ static char *leaf_bytes(const struct fx_leaf *leaf, size_t *len_out)
     return bytes;
 }
 
+struct run;
+static void run_record(struct run *r, uint64_t index, const unsigned char h[FX_MERKLE_HASH]);
+static void run_node(struct run *r, const struct fx_merkle_node *node);
+
 /*
  * Queues the leaf at index ap->size (its bytes, its hash, then every node it
  * completes) and pushes it onto *ap; pending_flush() writes them. The leaf's
- * bytes are borrowed until then. The caller holds the write transaction.
+ * bytes are borrowed until then. The caller holds the write transaction. A
+ * deferred write's run (NULL otherwise) keeps the hashes, for its receipts.
  */
 static enum fx_err put_leaf(struct fx_db *db, struct pending *pw, struct fx_merkle_appender *ap,
-                            const char *bytes, size_t len, const unsigned char h[FX_MERKLE_HASH])
+                            const char *bytes, size_t len, const unsigned char h[FX_MERKLE_HASH],
+                            struct run *run)
 {
     struct fx_merkle_node done[FX_MERKLE_MAX_LEVELS];
     size_t ndone = 0;
@@ -289,9 +302,14 @@ static enum fx_err put_leaf(struct fx_db *db, struct pending *pw, struct fx_merk
         err = rows_add(db, &pw->hashes, position(0, index), h, FX_MERKLE_HASH, true);
     if (err == FX_OK)
         err = fx_merkle_appender_push(ap, h, done, &ndone);
-    for (size_t i = 0; i < ndone && err == FX_OK; i++)
+    if (err == FX_OK && run != NULL)
+        run_record(run, index, h);
+    for (size_t i = 0; i < ndone && err == FX_OK; i++) {
         err = rows_add(db, &pw->hashes, position(done[i].level, done[i].index), done[i].hash,
                        FX_MERKLE_HASH, true);
+        if (run != NULL)
+            run_node(run, &done[i]);
+    }
     return err;
 }
 
@@ -316,30 +334,123 @@ static enum fx_err load_tree(struct fx_db *db, struct fx_merkle_store *ms,
 }
 
 /*
- * Deferred receipts (fx_tlog_defer_begin()): the state of one write callback on
- * this thread. The writer runs one callback at a time, and nothing else appends
- * while it runs, so the appender can stay in memory from one append to the next.
+ * Deferred receipts (fx_tlog_defer_begin()). The store's writer runs the
+ * callbacks of a batch one after the other in one transaction, and nothing
+ * else appends meanwhile. A run is what the deferred callbacks of one such
+ * transaction appended: the tree's edge before the first of them and each leaf
+ * hash since. Every callback's seal holds its run, so that after the commit
+ * the whole batch proves its leaves against one checkpoint, signed once, by
+ * whichever seal is finished first: the signature was the largest cost of a
+ * write's answer.
  */
+struct run {
+    pthread_mutex_t mu;                      /* guards refs, note and note_size */
+    unsigned refs;                           /* seals, and the writer's own while current */
+    uint64_t txn;                            /* fx_db_txn() of the transaction that wrote it */
+    struct fx_merkle_appender first;         /* the tree before the run's first leaf */
+    struct fx_merkle_appender end;           /* the tree after the last callback that succeeded */
+    unsigned char (*hashes)[FX_MERKLE_HASH]; /* owned: leaf hashes from first.size on */
+    size_t n, cap;                /* hashes recorded (past end.size: a failed callback's) */
+    struct fx_merkle_node *nodes; /* owned: the complete nodes the appends finished, in order */
+    size_t n_nodes, cap_nodes;
+    uint64_t note_size; /* the tree size note is signed for; 0: none yet */
+    char note[FX_CHECKPOINT_MAX_NOTE];
+};
+
+static void run_hold(struct run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->refs++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void run_release(struct run *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    bool last = --r->refs == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (last) {
+        pthread_mutex_destroy(&r->mu);
+        free(r->hashes);
+        free(r->nodes);
+        free(r);
+    }
+}
+
+/* The writer's current run (a reference), per thread; dropped when the thread ends. */
+static pthread_key_t cur_key;
+static pthread_once_t cur_once = PTHREAD_ONCE_INIT;
+
+static void cur_drop(void *r)
+{
+    run_release(r);
+}
+
+static void cur_key_make(void)
+{
+    if (pthread_key_create(&cur_key, cur_drop) != 0)
+        fx_die("pthread_key_create failed");
+}
+
+/*
+ * The run a callback in db's transaction appends to, when its first append
+ * finds the stored tree as ap: the current one when it belongs to the same
+ * transaction and ends where the store does (a leaf appended without
+ * deferring, or a failed callback's rolled-back leaves, start a new run).
+ */
+static struct run *run_of(struct fx_db *db, const struct fx_merkle_appender *ap)
+{
+    pthread_once(&cur_once, cur_key_make);
+    struct run *r = pthread_getspecific(cur_key);
+    uint64_t txn = fx_db_txn(db);
+    if (r != NULL && r->txn == txn && r->end.size == ap->size)
+        return r;
+    run_release(r);
+    r = fx_xcalloc(1, sizeof(*r));
+    pthread_mutex_init(&r->mu, NULL);
+    r->refs = 1;
+    r->txn = txn;
+    r->first = *ap;
+    r->end = *ap;
+    if (pthread_setspecific(cur_key, r) != 0)
+        fx_die("pthread_setspecific failed");
+    return r;
+}
+
+/* Records the hash of the leaf at index, over whatever a failed callback left there. */
+static void run_record(struct run *r, uint64_t index, const unsigned char h[FX_MERKLE_HASH])
+{
+    size_t at = (size_t)(index - r->first.size);
+    if (at >= r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->hashes = fx_xrealloc(r->hashes, r->cap * FX_MERKLE_HASH);
+    }
+    memcpy(r->hashes[at], h, FX_MERKLE_HASH);
+    r->n = at + 1;
+}
+
+/* Records a complete node an append finished; a later one at the same place wins. */
+static void run_node(struct run *r, const struct fx_merkle_node *node)
+{
+    if (r->n_nodes == r->cap_nodes) {
+        r->cap_nodes = r->cap_nodes ? r->cap_nodes * 2 : 16;
+        r->nodes = fx_xrealloc(r->nodes, r->cap_nodes * sizeof(*r->nodes));
+    }
+    r->nodes[r->n_nodes++] = *node;
+}
+
+/* The state of one deferred callback on the writer's thread. */
 struct defer {
     bool active;
-    struct fx_merkle_appender *ap; /* owned: the tree as this write leaves it; NULL until used */
-    struct fx_merkle_appender first; /* the tree before this write's first leaf */
-    unsigned char (*hashes)[FX_MERKLE_HASH]; /* owned: leaf hashes from first.size on */
-    size_t n_hashes, cap_hashes;
-    json_t *pending; /* owned: receipts waiting for their checkpoint and path */
+    struct run *run;               /* the thread's current run, once the callback appends */
+    struct fx_merkle_appender *ap; /* owned: the tree as the callback leaves it; NULL until used */
+    json_t *pending;               /* owned: receipts waiting for their checkpoint and path */
 };
 static _Thread_local struct defer defer;
 
-static void defer_record(const unsigned char h[FX_MERKLE_HASH])
-{
-    if (defer.n_hashes == defer.cap_hashes) {
-        defer.cap_hashes = defer.cap_hashes ? defer.cap_hashes * 2 : 16;
-        defer.hashes = fx_xrealloc(defer.hashes, defer.cap_hashes * FX_MERKLE_HASH);
-    }
-    memcpy(defer.hashes[defer.n_hashes++], h, FX_MERKLE_HASH);
-}
-
-/* The appender an append works on: the write's own while deferring, else read back. */
+/* The appender an append works on: the callback's own while deferring, else read back. */
 static enum fx_err appender_of(struct fx_db *db, struct fx_merkle_appender **ap_out)
 {
     struct fx_merkle_store ms;
@@ -349,7 +460,7 @@ static enum fx_err appender_of(struct fx_db *db, struct fx_merkle_appender **ap_
         enum fx_err err = load_tree(db, &ms, &defer.ap);
         if (err != FX_OK)
             return err;
-        defer.first = *defer.ap;
+        defer.run = run_of(db, defer.ap);
     }
     *ap_out = defer.ap;
     return FX_OK;
@@ -367,18 +478,18 @@ void fx_tlog_defer_begin(void)
 }
 
 /*
- * The in-memory tree of a deferred write: the nodes before its first leaf are
- * the frontier it started from (a left sibling on the path of a later leaf is
+ * The in-memory tree of a run: the nodes before its first leaf are the
+ * frontier it started from (a left sibling on the path of a later leaf is
  * always one of them), the rest is computed from the leaf hashes it recorded.
  */
 static enum fx_err mem_leaf(void *ctx, uint64_t index, unsigned char out[FX_MERKLE_HASH])
 {
-    const struct defer *d = ctx;
-    uint64_t s0 = d->first.size;
-    if (index >= s0 && index - s0 < d->n_hashes)
-        memcpy(out, d->hashes[index - s0], FX_MERKLE_HASH);
+    const struct run *r = ctx;
+    uint64_t s0 = r->first.size;
+    if (index >= s0 && index - s0 < r->n)
+        memcpy(out, r->hashes[index - s0], FX_MERKLE_HASH);
     else if (index + 1 == s0 && (s0 & 1u))
-        memcpy(out, d->first.frontier[0], FX_MERKLE_HASH);
+        memcpy(out, r->first.frontier[0], FX_MERKLE_HASH);
     else
         return FX_ESTORE;
     return FX_OK;
@@ -387,39 +498,107 @@ static enum fx_err mem_leaf(void *ctx, uint64_t index, unsigned char out[FX_MERK
 static enum fx_err mem_node(void *ctx, unsigned level, uint64_t index,
                             unsigned char out[FX_MERKLE_HASH], bool *found)
 {
-    const struct defer *d = ctx;
-    uint64_t s0 = d->first.size;
+    const struct run *r = ctx;
+    uint64_t s0 = r->first.size;
     *found = false;
-    if (((index + 1) << level) > s0)
-        return FX_OK; /* reaches into this write's leaves: computed from its children */
+    if (((index + 1) << level) > s0) { /* reaches into the run's leaves */
+        /* the newest first: a failed callback's node was finished again by whoever
+         * appended at its place after it, or lies beyond every tree proved */
+        for (size_t i = r->n_nodes; i-- > 0;) {
+            if (r->nodes[i].level == level && r->nodes[i].index == index) {
+                memcpy(out, r->nodes[i].hash, FX_MERKLE_HASH);
+                *found = true;
+                return FX_OK;
+            }
+        }
+        return FX_OK; /* computed from its children */
+    }
     if (!((s0 >> level) & 1u) || index != (s0 >> level) - 1)
         return FX_ESTORE; /* not on the old tree's right edge: never on a new leaf's path */
-    memcpy(out, d->first.frontier[level], FX_MERKLE_HASH);
+    memcpy(out, r->first.frontier[level], FX_MERKLE_HASH);
     *found = true;
     return FX_OK;
+}
+
+/* The signed checkpoint of the run's tree as at holds it, into note: signed once per size. */
+static enum fx_err run_note(struct run *r, const struct fx_merkle_appender *at,
+                            const struct fx_signer *sg, char *note, size_t cap)
+{
+    enum fx_err err = FX_OK;
+    pthread_mutex_lock(&r->mu);
+    if (r->note_size != at->size) {
+        unsigned char root[FX_MERKLE_HASH];
+        size_t nlen = 0;
+        fx_merkle_appender_root(at, root); /* hashing too, off the writer */
+        err = fx_checkpoint_sign(sg, at->size, root, r->note, sizeof(r->note), &nlen);
+        r->note_size = err == FX_OK ? at->size : 0;
+    }
+    if (err == FX_OK)
+        snprintf(note, cap, "%s", r->note);
+    pthread_mutex_unlock(&r->mu);
+    return err;
+}
+
+/* Completes each receipt of pending, in place, with the checkpoint of at and a path to it. */
+static enum fx_err complete(struct run *r, const struct fx_merkle_appender *at, json_t *pending,
+                            const struct fx_signer *sg)
+{
+    char note[FX_CHECKPOINT_MAX_NOTE];
+    enum fx_err err = run_note(r, at, sg, note, sizeof(note));
+    struct fx_merkle_store ms = {
+        .ctx = r, .size = at->size, .get_leaf_hash = mem_leaf, .get_node = mem_node};
+    struct fx_merkle_proof proof;
+    for (size_t i = 0; i < json_array_size(pending) && err == FX_OK; i++) {
+        json_t *rc = json_array_get(pending, i);
+        uint64_t index = (uint64_t)json_integer_value(json_object_get(rc, "leaf_index"));
+        err = fx_merkle_inclusion_proof(&ms, index, at->size, &proof);
+        if (err == FX_OK) {
+            json_t *leaf = json_object_get(rc, "leaf");
+            json_object_set_new(
+                rc, "leaf",
+                b64((const unsigned char *)json_string_value(leaf), json_string_length(leaf)));
+            json_object_set_new(rc, "checkpoint", json_string(note));
+            json_object_set_new(rc, "inclusion_path", path_json(&proof));
+        }
+    }
+    return err;
 }
 
 /* Frees what d owns and clears it. */
 static void defer_clear(struct defer *d)
 {
     free(d->ap);
-    free(d->hashes);
     json_decref(d->pending);
     memset(d, 0, sizeof(*d));
 }
 
-/* What signing a deferred write's receipts needs, taken off the writer thread. */
+enum fx_err fx_tlog_defer_sign(const struct fx_signer *sg)
+{
+    enum fx_err err = FX_OK;
+    if (defer.pending != NULL)
+        err = complete(defer.run, defer.ap, defer.pending, sg);
+    json_decref(defer.pending);
+    defer.pending = NULL; /* nothing waits for the seal any more */
+    return err;
+}
+
+/* What finishing a callback's receipts needs, taken off the writer thread. */
 struct fx_tlog_seal {
-    struct defer d; /* owned: the write's tree state (d.ap: the tree the checkpoint is of) */
+    struct run *run; /* a reference: the proofs are to its end, the batch's tree */
+    json_t *pending; /* owned: the callback's receipts */
 };
 
 enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out)
 {
     *seal_out = NULL;
+    if (err == FX_OK && defer.ap != NULL)
+        defer.run->end = *defer.ap; /* the next callback goes on from here */
     if (err == FX_OK && defer.pending != NULL && json_array_size(defer.pending) > 0) {
-        struct fx_tlog_seal *seal = fx_xcalloc(1, sizeof(*seal));
-        seal->d = defer; /* the state moves to the seal */
-        memset(&defer, 0, sizeof(defer));
+        struct fx_tlog_seal *seal = fx_xmalloc(sizeof(*seal));
+        run_hold(defer.run);
+        seal->run = defer.run;
+        seal->pending = defer.pending; /* the receipts move to the seal */
+        defer.pending = NULL;
         *seal_out = seal;
     }
     defer_clear(&defer);
@@ -430,7 +609,8 @@ void fx_tlog_seal_free(struct fx_tlog_seal *seal)
 {
     if (seal == NULL)
         return;
-    defer_clear(&seal->d);
+    run_release(seal->run);
+    json_decref(seal->pending);
     free(seal);
 }
 
@@ -438,29 +618,8 @@ enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signe
 {
     if (seal == NULL)
         return FX_OK;
-    char note[FX_CHECKPOINT_MAX_NOTE];
-    size_t nlen = 0;
-    size_t n = json_array_size(seal->d.pending);
-    uint64_t size = seal->d.ap->size;
-    unsigned char root[FX_MERKLE_HASH];
-    fx_merkle_appender_root(seal->d.ap, root); /* here too: hashing, off the writer */
-    enum fx_err err = fx_checkpoint_sign(sg, size, root, note, sizeof(note), &nlen);
-    struct fx_merkle_store ms = {.ctx = &seal->d, .size = size, .get_leaf_hash = mem_leaf,
-                                 .get_node = mem_node};
-    struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
-    for (size_t i = 0; i < n && err == FX_OK; i++) {
-        json_t *r = json_array_get(seal->d.pending, i);
-        uint64_t index = (uint64_t)json_integer_value(json_object_get(r, "leaf_index"));
-        err = fx_merkle_inclusion_proof(&ms, index, size, proof);
-        if (err == FX_OK) {
-            json_t *leaf = json_object_get(r, "leaf");
-            json_object_set_new(r, "leaf", b64((const unsigned char *)json_string_value(leaf),
-                                               json_string_length(leaf)));
-            json_object_set_new(r, "checkpoint", json_string(note));
-            json_object_set_new(r, "inclusion_path", path_json(proof));
-        }
-    }
-    free(proof);
+    /* committed: the writer no longer changes the run, and its end is the batch's */
+    enum fx_err err = complete(seal->run, &seal->run->end, seal->pending, sg);
     fx_tlog_seal_free(seal);
     return err;
 }
@@ -484,23 +643,19 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
      * the old tree, smallest first (RFC 9162 §2.1.3.1 unrolled for m = n - 1).
      * Taking it from the appender saves the O(log n) reads of a general proof.
      */
-    struct fx_merkle_proof *proof = fx_xmalloc(sizeof(*proof));
-    proof->n = 0;
-    for (unsigned k = 0; k < FX_MERKLE_MAX_LEVELS; k++)
+    struct fx_merkle_proof proof = {.n = 0};
+    for (unsigned k = 0; k < FX_MERKLE_MAX_LEVELS && !defer.active; k++)
         if ((size >> k) & 1u)
-            memcpy(proof->hash[proof->n++], ap->frontier[k], FX_MERKLE_HASH);
-    struct pending *pw = fx_xmalloc(sizeof(*pw));
-    pending_init(pw);
-    err = put_leaf(db, pw, ap, lbytes, llen, h);
+            memcpy(proof.hash[proof.n++], ap->frontier[k], FX_MERKLE_HASH);
+    struct pending pw;
+    pending_init(&pw);
+    err = put_leaf(db, &pw, ap, lbytes, llen, h, defer.run);
     if (err == FX_OK)
-        err = pending_flush(db, pw);
-    free(pw);
+        err = pending_flush(db, &pw);
 
     if (err == FX_OK && defer.active) {
-        /* the checkpoint and the path come at fx_tlog_seal_finish(), once for the write */
-        defer_record(h);
-        /* even the leaf's base64 waits: libsodium's constant-time encoder is slow, and
-         * nothing here is secret; the bytes ride along as a string until then */
+        /* the checkpoint and the path come when the seal is finished, once for the batch;
+         * the bytes ride along as a string until then, to be encoded off the writer */
         *receipt_out = json_pack("{s:I,s:s%}", "leaf_index", (json_int_t)size, "leaf",
                                  lbytes, llen);
         if (defer.pending == NULL)
@@ -513,11 +668,10 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
         fx_merkle_appender_root(ap, root);
         err = fx_checkpoint_sign(sg, size + 1, root, note, sizeof(note), &nlen);
         if (err == FX_OK)
-            *receipt_out = json_pack("{s:I,s:o,s:s,s:o}", "leaf_index", (json_int_t)size,
-                                     "leaf", b64((const unsigned char *)lbytes, llen),
-                                     "checkpoint", note, "inclusion_path", path_json(proof));
+            *receipt_out = json_pack("{s:I,s:o,s:s,s:o}", "leaf_index", (json_int_t)size, "leaf",
+                                     b64((const unsigned char *)lbytes, llen), "checkpoint", note,
+                                     "inclusion_path", path_json(&proof));
     }
-    free(proof);
     free(lbytes);
     appender_done(ap);
     return err;
@@ -543,15 +697,12 @@ enum fx_err fx_tlog_append_ready(struct fx_db *db, const struct fx_signer *sg,
     enum fx_err err = appender_of(db, &ap);
     if (err != FX_OK)
         return err;
-    for (size_t i = 0; i < n && defer.active; i++)
-        defer_record(ready[i].hash);
-    struct pending *pw = fx_xmalloc(sizeof(*pw));
-    pending_init(pw);
+    struct pending pw;
+    pending_init(&pw);
     for (size_t i = 0; i < n && err == FX_OK; i++)
-        err = put_leaf(db, pw, ap, ready[i].bytes, ready[i].len, ready[i].hash);
+        err = put_leaf(db, &pw, ap, ready[i].bytes, ready[i].len, ready[i].hash, defer.run);
     if (err == FX_OK)
-        err = pending_flush(db, pw);
-    free(pw);
+        err = pending_flush(db, &pw);
     if (err == FX_OK && size_out != NULL)
         *size_out = ap->size;
     if (err == FX_OK && note_out != NULL) {

@@ -2,9 +2,10 @@
  * tlog.h: the transparency log in the store (SPEC §9): appends leaves inside
  * the record's own write transaction, so a record version and its leaf commit
  * together or not at all, and answers checkpoints, entries, proofs and tiles.
- * Stateless between calls: the tree's edge is read back from the stored nodes
- * on every append (popcount(size) reads), so a rolled-back transaction can
- * never leave memory ahead of the database.
+ * The tree's edge is read back from the stored nodes by each write callback
+ * (popcount(size) reads), so a rolled-back transaction can never leave memory
+ * ahead of the database: what deferred writes keep in memory between callbacks
+ * serves only their receipts.
  */
 #ifndef FX_TLOG_H
 #define FX_TLOG_H
@@ -37,19 +38,26 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
  * between fx_tlog_defer_begin() and fx_tlog_defer_end() on one thread (one
  * write callback), fx_tlog_append() appends at once and answers a receipt of
  * only {"leaf_index", "leaf"}, and the appender stays in memory from one
- * append to the next. fx_tlog_defer_end() keeps, in *seal_out (NULL when no
- * receipt waits), the tree size the write reached, its root and what proving
- * the write's leaves needs (the tree's edge before the write, the write's own
- * leaf hashes). fx_tlog_seal_finish(), on any thread and once the write has
- * committed, signs one checkpoint of that tree and adds it, with each leaf's
- * inclusion path to it, to every receipt in place: a notice created and
- * submitted (three leaves) signs once, and not on the store's writer thread.
- * err is the callback's result: anything but FX_OK discards the state (the
- * transaction rolls back) and is returned. Receipts must not be rendered
- * before the seal is finished; fx_tlog_seal_free() drops an unfinished one.
+ * append to the next. The callbacks of one write transaction (a batch of the
+ * store's writer, fx_db_txn()) that append one after the other share a run:
+ * the tree's edge before the first of them and every leaf hash since.
+ * fx_tlog_defer_end(), called with the callback's final result once nothing
+ * else of it can fail, keeps in *seal_out (NULL when no receipt waits) the
+ * callback's receipts and a reference to its run; anything but FX_OK drops
+ * the callback's leaves from the run (its savepoint rolls them back) and is
+ * returned. fx_tlog_seal_finish(), on any thread and once the transaction has
+ * committed, completes every receipt in place with the signed checkpoint of
+ * the run's final tree and each leaf's inclusion path to it: a batch signs
+ * once, whichever of its seals is finished first, and not on the writer's
+ * thread. fx_tlog_defer_sign() instead completes the callback's receipts at
+ * once, in its transaction, with a checkpoint of the tree as it leaves it
+ * (for an answer stored with the write); fx_tlog_defer_end() then keeps no
+ * seal. Receipts must not be rendered before they are completed;
+ * fx_tlog_seal_free() drops an unfinished seal.
  */
 struct fx_tlog_seal;
 void fx_tlog_defer_begin(void);
+enum fx_err fx_tlog_defer_sign(const struct fx_signer *sg);
 enum fx_err fx_tlog_defer_end(enum fx_err err, struct fx_tlog_seal **seal_out);
 enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signer *sg);
 void fx_tlog_seal_free(struct fx_tlog_seal *seal);

@@ -179,3 +179,8 @@ int64_t fx_db_changes(struct fx_db *db)
 {
     return OPS(db)->changes(db);
 }
+
+uint64_t fx_db_txn(struct fx_db *db)
+{
+    return ((const struct fx_db_base *)db)->txn;
+}

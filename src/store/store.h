@@ -99,5 +99,11 @@ void fx_stmt_finalize(struct fx_stmt *st);
 enum fx_err fx_db_exec(struct fx_db *db, const char *sql);
 /* Rows changed by the last statement. */
 int64_t fx_db_changes(struct fx_db *db);
+/*
+ * Which write transaction db is in: a number the writer's connection changes
+ * at each batch's BEGIN, so that state kept across the callbacks of one batch
+ * (the ledger's, records/tlog.c) can tell a new transaction from its own.
+ */
+uint64_t fx_db_txn(struct fx_db *db);
 
 #endif

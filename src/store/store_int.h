@@ -38,6 +38,7 @@ struct fx_store_base {
 };
 struct fx_db_base {
     const struct fx_store_ops *ops;
+    uint64_t txn; /* fx_db_txn(): the writer counts each batch's BEGIN here */
 };
 struct fx_stmt_base {
     const struct fx_store_ops *ops;

@@ -276,6 +276,7 @@ static void run_batch(struct pg_store *s, struct fx_job *batch)
 {
     struct pg_conn *c = s->writer;
     int ok = begin(c, "BEGIN") == FX_OK;
+    c->base.txn++;
     if (ok && simple(c, "SELECT pg_advisory_xact_lock(" "1179142223" ")") != FX_OK) {
         simple(c, "ROLLBACK");
         ok = 0;

@@ -312,6 +312,7 @@ static uint64_t run_batch(struct sq_store *s, struct fx_job *batch)
     static const char *commit_sql = "COMMIT";
     struct sq_conn *c = s->writer;
     bool in_txn = cached_exec(c, begin_sql) == FX_OK;
+    c->base.txn++;
     for (struct fx_job *j = batch; j && in_txn; j = j->next) {
         if (cached_exec(c, savepoint_sql) != FX_OK) {
             j->err = FX_ESTORE;
