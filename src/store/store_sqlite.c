@@ -131,9 +131,21 @@ struct sq_store {
 /* The writer's busy timeout otherwise: a write never waits that long in practice. */
 #define BUSY_TIMEOUT_MS 10000
 
+/*
+ * Before SQLite initialises: no memory statistics, which fxd never reads and
+ * which otherwise take a process-wide mutex on every sqlite3_malloc() and
+ * free of every connection (SQLite's own advice for speed: SQLITE_DEFAULT_MEMSTATUS=0).
+ */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* SQLITE_MISUSE if initialised: harmless */
+}
+
 /* readonly: a reader's connection; else the writer's (synchronous=FULL until sq_open says). */
 static enum fx_err conn_open(const char *path, int readonly, struct sq_conn **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_configure);
     struct sq_conn *c = fx_xcalloc(1, sizeof(*c));
     c->base.ops = &fx_store_sqlite_ops;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
