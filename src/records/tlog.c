@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <resolv.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -344,8 +345,8 @@ static enum fx_err load_tree(struct fx_db *db, struct fx_merkle_store *ms,
  * write's answer.
  */
 struct run {
-    pthread_mutex_t mu;                      /* guards refs, note and note_size */
-    unsigned refs;                           /* seals, and the writer's own while current */
+    atomic_uint refs;                        /* seals, and the writer's own while current */
+    pthread_mutex_t note_mu;                 /* guards note and note_size */
     uint64_t txn;                            /* fx_db_txn() of the transaction that wrote it */
     struct fx_merkle_appender first;         /* the tree before the run's first leaf */
     struct fx_merkle_appender end;           /* the tree after the last callback that succeeded */
@@ -353,26 +354,21 @@ struct run {
     size_t n, cap;                /* hashes recorded (past end.size: a failed callback's) */
     struct fx_merkle_node *nodes; /* owned: the complete nodes the appends finished, in order */
     size_t n_nodes, cap_nodes;
-    uint64_t note_size; /* the tree size note is signed for; 0: none yet */
+    /* the checkpoint of end, once a committed write signed it; never one signed
+     * in the transaction (fx_tlog_defer_sign()), which may yet roll back */
+    uint64_t note_size; /* 0: none yet */
     char note[FX_CHECKPOINT_MAX_NOTE];
 };
 
 static void run_hold(struct run *r)
 {
-    pthread_mutex_lock(&r->mu);
-    r->refs++;
-    pthread_mutex_unlock(&r->mu);
+    atomic_fetch_add(&r->refs, 1);
 }
 
 static void run_release(struct run *r)
 {
-    if (r == NULL)
-        return;
-    pthread_mutex_lock(&r->mu);
-    bool last = --r->refs == 0;
-    pthread_mutex_unlock(&r->mu);
-    if (last) {
-        pthread_mutex_destroy(&r->mu);
+    if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+        pthread_mutex_destroy(&r->note_mu);
         free(r->hashes);
         free(r->nodes);
         free(r);
@@ -397,8 +393,8 @@ static void cur_key_make(void)
 /*
  * The run a callback in db's transaction appends to, when its first append
  * finds the stored tree as ap: the current one when it belongs to the same
- * transaction and ends where the store does (a leaf appended without
- * deferring, or a failed callback's rolled-back leaves, start a new run).
+ * transaction and ends where the store's tree does, else a new one (another
+ * transaction, or leaves appended since without deferring).
  */
 static struct run *run_of(struct fx_db *db, const struct fx_merkle_appender *ap)
 {
@@ -409,8 +405,8 @@ static struct run *run_of(struct fx_db *db, const struct fx_merkle_appender *ap)
         return r;
     run_release(r);
     r = fx_xcalloc(1, sizeof(*r));
-    pthread_mutex_init(&r->mu, NULL);
-    r->refs = 1;
+    pthread_mutex_init(&r->note_mu, NULL);
+    atomic_init(&r->refs, 1);
     r->txn = txn;
     r->first = *ap;
     r->end = *ap;
@@ -520,38 +516,43 @@ static enum fx_err mem_node(void *ctx, unsigned level, uint64_t index,
     return FX_OK;
 }
 
-/* The signed checkpoint of the run's tree as at holds it, into note: signed once per size. */
-static enum fx_err run_note(struct run *r, const struct fx_merkle_appender *at,
-                            const struct fx_signer *sg, char *note, size_t cap)
+/* The signed checkpoint of the tree at, into note (FX_CHECKPOINT_MAX_NOTE bytes). */
+static enum fx_err sign_tree(const struct fx_merkle_appender *at, const struct fx_signer *sg,
+                             char *note)
+{
+    unsigned char root[FX_MERKLE_HASH];
+    size_t nlen = 0;
+    fx_merkle_appender_root(at, root); /* hashing too, off the writer */
+    return fx_checkpoint_sign(sg, at->size, root, note, FX_CHECKPOINT_MAX_NOTE, &nlen);
+}
+
+/* After the commit: the checkpoint of the run's final tree, signed by the first to ask. */
+static enum fx_err run_note(struct run *r, const struct fx_signer *sg, char *note)
 {
     enum fx_err err = FX_OK;
-    pthread_mutex_lock(&r->mu);
-    if (r->note_size != at->size) {
-        unsigned char root[FX_MERKLE_HASH];
-        size_t nlen = 0;
-        fx_merkle_appender_root(at, root); /* hashing too, off the writer */
-        err = fx_checkpoint_sign(sg, at->size, root, r->note, sizeof(r->note), &nlen);
-        r->note_size = err == FX_OK ? at->size : 0;
+    pthread_mutex_lock(&r->note_mu);
+    if (r->note_size != r->end.size) {
+        err = sign_tree(&r->end, sg, r->note);
+        r->note_size = err == FX_OK ? r->end.size : 0;
     }
     if (err == FX_OK)
-        snprintf(note, cap, "%s", r->note);
-    pthread_mutex_unlock(&r->mu);
+        memcpy(note, r->note, FX_CHECKPOINT_MAX_NOTE);
+    pthread_mutex_unlock(&r->note_mu);
     return err;
 }
 
-/* Completes each receipt of pending, in place, with the checkpoint of at and a path to it. */
-static enum fx_err complete(struct run *r, const struct fx_merkle_appender *at, json_t *pending,
-                            const struct fx_signer *sg)
+/* Completes each receipt of pending, in place, with note (of the run's first size
+ * leaves) and a path to it. */
+static enum fx_err complete(struct run *r, uint64_t size, const char *note, json_t *pending)
 {
-    char note[FX_CHECKPOINT_MAX_NOTE];
-    enum fx_err err = run_note(r, at, sg, note, sizeof(note));
+    enum fx_err err = FX_OK;
     struct fx_merkle_store ms = {
-        .ctx = r, .size = at->size, .get_leaf_hash = mem_leaf, .get_node = mem_node};
+        .ctx = r, .size = size, .get_leaf_hash = mem_leaf, .get_node = mem_node};
     struct fx_merkle_proof proof;
     for (size_t i = 0; i < json_array_size(pending) && err == FX_OK; i++) {
         json_t *rc = json_array_get(pending, i);
         uint64_t index = (uint64_t)json_integer_value(json_object_get(rc, "leaf_index"));
-        err = fx_merkle_inclusion_proof(&ms, index, at->size, &proof);
+        err = fx_merkle_inclusion_proof(&ms, index, size, &proof);
         if (err == FX_OK) {
             json_t *leaf = json_object_get(rc, "leaf");
             json_object_set_new(
@@ -575,8 +576,11 @@ static void defer_clear(struct defer *d)
 enum fx_err fx_tlog_defer_sign(const struct fx_signer *sg)
 {
     enum fx_err err = FX_OK;
+    char note[FX_CHECKPOINT_MAX_NOTE];
     if (defer.pending != NULL)
-        err = complete(defer.run, defer.ap, defer.pending, sg);
+        err = sign_tree(defer.ap, sg, note);
+    if (defer.pending != NULL && err == FX_OK)
+        err = complete(defer.run, defer.ap->size, note, defer.pending);
     json_decref(defer.pending);
     defer.pending = NULL; /* nothing waits for the seal any more */
     return err;
@@ -584,7 +588,7 @@ enum fx_err fx_tlog_defer_sign(const struct fx_signer *sg)
 
 /* What finishing a callback's receipts needs, taken off the writer thread. */
 struct fx_tlog_seal {
-    struct run *run; /* a reference: the proofs are to its end, the batch's tree */
+    struct run *run; /* a reference: the proofs are to its end, once committed */
     json_t *pending; /* owned: the callback's receipts */
 };
 
@@ -618,8 +622,11 @@ enum fx_err fx_tlog_seal_finish(struct fx_tlog_seal *seal, const struct fx_signe
 {
     if (seal == NULL)
         return FX_OK;
-    /* committed: the writer no longer changes the run, and its end is the batch's */
-    enum fx_err err = complete(seal->run, &seal->run->end, seal->pending, sg);
+    /* committed: the writer no longer changes the run, and its end is final */
+    char note[FX_CHECKPOINT_MAX_NOTE];
+    enum fx_err err = run_note(seal->run, sg, note);
+    if (err == FX_OK)
+        err = complete(seal->run, seal->run->end.size, note, seal->pending);
     fx_tlog_seal_free(seal);
     return err;
 }

@@ -321,6 +321,36 @@ static void test_receipts_completed_in_the_transaction(void **state)
     assert_true(batched);
 }
 
+/*
+ * A write that signed its receipts in the transaction and then failed: its
+ * checkpoint was of a tree that never committed, and the next write, as long
+ * as it appends as many leaves, must not be given it.
+ */
+static void test_a_failed_write_signed_in_the_transaction_lends_no_checkpoint(void **state)
+{
+    (void)state;
+    struct job jobs[2];
+    bool batched = false;
+    for (int attempt = 0; attempt < ATTEMPTS && !batched; attempt++) {
+        memset(jobs, 0, sizeof(jobs));
+        for (size_t i = 0; i < 2; i++) {
+            jobs[i].leaves = 2;
+            snprintf(jobs[i].id, sizeof(jobs[i].id), "f%d-%zu", attempt, i);
+        }
+        jobs[0].sign_now = true;
+        jobs[0].fail = FX_ECONFLICT;
+        uint64_t start = tree_size();
+        batched = batch_once(jobs, 2);
+        assert_int_equal(tree_size(), start + 2);
+        assert_int_equal(jobs[0].err, FX_ECONFLICT);
+        assert_int_equal(jobs[1].err, FX_OK);
+        assert_int_equal(check_receipts(&jobs[1]), start + 2);
+        for (size_t i = 0; i < 2; i++)
+            json_decref(jobs[i].receipts);
+    }
+    assert_true(batched);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -330,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_a_failed_write_leaves_no_leaf_in_the_run),
         cmocka_unit_test(test_a_failed_last_write_leaves_no_leaf_in_the_run),
         cmocka_unit_test(test_receipts_completed_in_the_transaction),
+        cmocka_unit_test(test_a_failed_write_signed_in_the_transaction_lends_no_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
