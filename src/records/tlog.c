@@ -92,9 +92,10 @@ static json_t *b64(const unsigned char *p, size_t n)
 {
     size_t cap = (n + 2) / 3 * 4 + 1;
     char stack[64], *s = cap <= sizeof(stack) ? stack : fx_xmalloc(cap);
-    if (b64_ntop(p, n, s, cap) < 0)
+    int len = b64_ntop(p, n, s, cap);
+    if (len < 0)
         fx_die("b64_ntop failed");
-    json_t *j = json_string(s);
+    json_t *j = json_stringn_nocheck(s, (size_t)len); /* ASCII: nothing for jansson to check */
     if (s != stack)
         free(s);
     return j;
