@@ -339,11 +339,11 @@ static enum fx_err load_tree(struct fx_db *db, struct fx_merkle_store *ms,
  * Deferred receipts (fx_tlog_defer_begin()). The store's writer runs the
  * callbacks of a batch one after the other in one transaction, and nothing
  * else appends meanwhile. A run is what the deferred callbacks of one such
- * transaction appended: the tree's edge before the first of them and each leaf
- * hash since. Every callback's seal holds its run, so that after the commit
- * the whole batch proves its leaves against one checkpoint, signed once, by
- * whichever seal is finished first: the signature was the largest cost of a
- * write's answer.
+ * transaction appended one after the other: the tree's edge before the first
+ * of them, and each leaf hash and complete node since. Every callback's seal
+ * holds its run, so that after the commit the run's writes prove their leaves
+ * against one checkpoint, signed once, by whichever seal is finished first:
+ * the signature was the largest cost of a write's answer.
  */
 struct run {
     atomic_uint refs;                        /* seals, and the writer's own while current */
