@@ -212,17 +212,16 @@ static enum fx_err run(struct fx_db *db, void *arg)
     }
     /* an answer rendered after the callback lets the ledger sign once for the batch,
      * and after the commit, off this (the writer's) thread */
-    fx_tlog_seal_free(w->seal); /* a batch tried again runs every callback again */
-    w->seal = NULL;
     if (w->answer)
         fx_tlog_defer_begin();
     enum fx_err err = w->fn(db, w->arg);
     if (err == FX_OK && w->key) {
         /* the stored answer must be the one given: write it now, in the transaction */
-        if (w->answer)
+        if (w->answer) {
             err = fx_tlog_defer_sign(w->req->ctx->signer);
-        if (err == FX_OK && w->answer)
-            w->answer(w->req, w->arg);
+            if (err == FX_OK)
+                w->answer(w->req, w->arg);
+        }
         if (err == FX_OK) {
             attach_receipts(w->req);
             err = remember(w, db);

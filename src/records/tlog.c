@@ -652,9 +652,10 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
      * Taking it from the appender saves the O(log n) reads of a general proof.
      */
     struct fx_merkle_proof proof = {.n = 0};
-    for (unsigned k = 0; k < FX_MERKLE_MAX_LEVELS && !defer.active; k++)
-        if ((size >> k) & 1u)
-            memcpy(proof.hash[proof.n++], ap->frontier[k], FX_MERKLE_HASH);
+    if (!defer.active) /* deferred, the path is computed when the seal is finished */
+        for (unsigned k = 0; k < FX_MERKLE_MAX_LEVELS; k++)
+            if ((size >> k) & 1u)
+                memcpy(proof.hash[proof.n++], ap->frontier[k], FX_MERKLE_HASH);
     struct pending pw;
     pending_init(&pw);
     err = put_leaf(db, &pw, ap, lbytes, llen, h, defer.run);

@@ -82,9 +82,6 @@ static enum fx_err job_fn(struct fx_db *db, void *arg)
 {
     struct job *j = arg;
     enum fx_err err = FX_OK;
-    fx_tlog_seal_free(j->seal);
-    j->seal = NULL;
-    json_array_clear(j->receipts);
     fx_tlog_defer_begin();
     for (size_t i = 0; i < j->leaves && err == FX_OK; i++) {
         struct fx_leaf leaf = {"test", j->id, (int64_t)i + 1, ZEROS, "o", 0};
@@ -202,17 +199,17 @@ static uint64_t check_receipts(const struct job *j)
 /*
  * Runs the jobs (n) as one batch behind a blocker: true when the store did
  * run them as one batch (the blocker's and theirs: two), which a thread slow
- * to queue can defeat on a loaded machine; the caller then tries again.
+ * to queue can defeat on a loaded machine; run_batched() then tries again.
  */
 static bool batch_once(struct job *jobs, size_t n)
 {
+    static unsigned next_id;
     struct fx_store_stats before, after;
     struct blocker b = {jobs, n, false};
     pthread_t bt, t[8];
     assert_true(n <= 8);
     for (size_t i = 0; i < n; i++) {
-        atomic_store(&jobs[i].started, false);
-        json_decref(jobs[i].receipts);
+        snprintf(jobs[i].id, sizeof(jobs[i].id), "r%u", next_id++);
         jobs[i].receipts = json_array();
     }
     fx_store_stats(fx.store, &before);
@@ -230,46 +227,57 @@ static bool batch_once(struct job *jobs, size_t n)
     return after.write_batches - before.write_batches == 2;
 }
 
-/* A batch of writers, one of which fails after its appends (at position fail_at). */
-static void run_scenario(size_t fail_at)
+/* What a test checks of a batch of jobs (n) run on a tree of start leaves. */
+typedef void (*check_fn)(struct job *jobs, size_t n, uint64_t start, bool batched);
+
+/* Runs copies of the jobs in spec (n) as one batch, until the store did, and checks each run. */
+static void run_batched(const struct job *spec, size_t n, check_fn check)
 {
-    struct job jobs[4];
-    const size_t leaves[4] = {2, 1, 3, 1};
+    struct job jobs[8];
     bool batched = false;
+    assert_true(n <= 8);
     for (int attempt = 0; attempt < ATTEMPTS && !batched; attempt++) {
-        memset(jobs, 0, sizeof(jobs));
-        for (size_t i = 0; i < 4; i++) {
-            jobs[i].leaves = leaves[i];
-            jobs[i].fail = i == fail_at ? FX_ECONFLICT : FX_OK;
-            snprintf(jobs[i].id, sizeof(jobs[i].id), "r%d-%zu", attempt, i);
-        }
+        memcpy(jobs, spec, n * sizeof(*jobs));
         uint64_t start = tree_size();
-        batched = batch_once(jobs, 4);
-        uint64_t end = tree_size();
-        uint64_t want = start;
-        for (size_t i = 0; i < 4; i++)
-            want += i == fail_at ? 0 : leaves[i];
-        assert_int_equal(end, want); /* the failed write's leaves were rolled back */
-        const char *note = NULL;
-        for (size_t i = 0; i < 4; i++) {
-            if (i == fail_at) {
-                assert_int_equal(jobs[i].err, FX_ECONFLICT);
-            } else {
-                assert_int_equal(jobs[i].err, FX_OK);
-                uint64_t size = check_receipts(&jobs[i]);
-                const char *cp = json_string_value(
-                    json_object_get(json_array_get(jobs[i].receipts, 0), "checkpoint"));
-                if (batched) { /* one checkpoint for the batch: of its final tree */
-                    assert_int_equal(size, end);
-                    assert_true(note == NULL || strcmp(note, cp) == 0);
-                    note = cp;
-                }
-            }
-        }
-        for (size_t i = 0; i < 4; i++)
+        batched = batch_once(jobs, n);
+        check(jobs, n, start, batched);
+        for (size_t i = 0; i < n; i++)
             json_decref(jobs[i].receipts);
     }
     assert_true(batched);
+}
+
+/* Each write as it should end: a failed one stored nothing, the others' receipts verify;
+ * in one batch, all of them share one checkpoint, of the tree as the batch left it. */
+static void check_batch(struct job *jobs, size_t n, uint64_t start, bool batched)
+{
+    uint64_t end = tree_size(), want = start;
+    for (size_t i = 0; i < n; i++)
+        want += jobs[i].fail == FX_OK ? jobs[i].leaves : 0;
+    assert_int_equal(end, want); /* a failed write's leaves were rolled back */
+    const char *note = NULL;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(jobs[i].err, jobs[i].fail);
+        if (jobs[i].fail != FX_OK)
+            continue;
+        uint64_t size = check_receipts(&jobs[i]);
+        const char *cp =
+            json_string_value(json_object_get(json_array_get(jobs[i].receipts, 0), "checkpoint"));
+        if (batched) {
+            assert_int_equal(size, end);
+            assert_true(note == NULL || strcmp(note, cp) == 0);
+            note = cp;
+        }
+    }
+}
+
+/* Four writers, one of which fails after its appends (at position fail_at). */
+static void run_scenario(size_t fail_at)
+{
+    struct job spec[4] = {{.leaves = 2}, {.leaves = 1}, {.leaves = 3}, {.leaves = 1}};
+    if (fail_at < 4)
+        spec[fail_at].fail = FX_ECONFLICT;
+    run_batched(spec, 4, check_batch);
 }
 
 static void test_a_batch_shares_one_checkpoint(void **state)
@@ -290,35 +298,36 @@ static void test_a_failed_last_write_leaves_no_leaf_in_the_run(void **state)
     run_scenario(3);
 }
 
+/* The second write completes its receipts in the transaction, against its own tree. */
+static void check_signed_now(struct job *jobs, size_t n, uint64_t start, bool batched)
+{
+    assert_int_equal(tree_size(), start + 6);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(jobs[i].err, FX_OK);
+        uint64_t size = check_receipts(&jobs[i]);
+        if (jobs[i].sign_now) /* at most the tree as the write left it */
+            assert_true(size <= start + 6 && size >= start + 2);
+        else if (batched)
+            assert_int_equal(size, start + 6);
+    }
+}
+
 /* A write completed in its transaction proves against its own tree; later ones go on. */
 static void test_receipts_completed_in_the_transaction(void **state)
 {
     (void)state;
-    struct job jobs[3];
-    bool batched = false;
-    for (int attempt = 0; attempt < ATTEMPTS && !batched; attempt++) {
-        memset(jobs, 0, sizeof(jobs));
-        for (size_t i = 0; i < 3; i++) {
-            jobs[i].leaves = 2;
-            jobs[i].sign_now = i == 1;
-            snprintf(jobs[i].id, sizeof(jobs[i].id), "s%d-%zu", attempt, i);
-        }
-        uint64_t start = tree_size();
-        batched = batch_once(jobs, 3);
-        assert_int_equal(tree_size(), start + 6);
-        for (size_t i = 0; i < 3; i++) {
-            assert_int_equal(jobs[i].err, FX_OK);
-            uint64_t size = check_receipts(&jobs[i]);
-            /* signed in the transaction: at most the tree as the write left it */
-            if (jobs[i].sign_now)
-                assert_true(size <= start + 6 && size >= start + 2);
-            else if (batched)
-                assert_int_equal(size, start + 6);
-        }
-        for (size_t i = 0; i < 3; i++)
-            json_decref(jobs[i].receipts);
-    }
-    assert_true(batched);
+    const struct job spec[3] = {{.leaves = 2}, {.leaves = 2, .sign_now = true}, {.leaves = 2}};
+    run_batched(spec, 3, check_signed_now);
+}
+
+static void check_lends_nothing(struct job *jobs, size_t n, uint64_t start, bool batched)
+{
+    (void)n;
+    (void)batched;
+    assert_int_equal(tree_size(), start + 2);
+    assert_int_equal(jobs[0].err, FX_ECONFLICT);
+    assert_int_equal(jobs[1].err, FX_OK);
+    assert_int_equal(check_receipts(&jobs[1]), start + 2);
 }
 
 /*
@@ -329,26 +338,9 @@ static void test_receipts_completed_in_the_transaction(void **state)
 static void test_a_failed_write_signed_in_the_transaction_lends_no_checkpoint(void **state)
 {
     (void)state;
-    struct job jobs[2];
-    bool batched = false;
-    for (int attempt = 0; attempt < ATTEMPTS && !batched; attempt++) {
-        memset(jobs, 0, sizeof(jobs));
-        for (size_t i = 0; i < 2; i++) {
-            jobs[i].leaves = 2;
-            snprintf(jobs[i].id, sizeof(jobs[i].id), "f%d-%zu", attempt, i);
-        }
-        jobs[0].sign_now = true;
-        jobs[0].fail = FX_ECONFLICT;
-        uint64_t start = tree_size();
-        batched = batch_once(jobs, 2);
-        assert_int_equal(tree_size(), start + 2);
-        assert_int_equal(jobs[0].err, FX_ECONFLICT);
-        assert_int_equal(jobs[1].err, FX_OK);
-        assert_int_equal(check_receipts(&jobs[1]), start + 2);
-        for (size_t i = 0; i < 2; i++)
-            json_decref(jobs[i].receipts);
-    }
-    assert_true(batched);
+    const struct job spec[2] = {{.leaves = 2, .sign_now = true, .fail = FX_ECONFLICT},
+                                {.leaves = 2}};
+    run_batched(spec, 2, check_lends_nothing);
 }
 
 int main(void)
