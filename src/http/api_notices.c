@@ -179,22 +179,64 @@ static struct fx_keyring *req_keys(const struct nop *op)
     return op->req->ctx->keys;
 }
 
-/* Runs a write and answers its error when it fails. */
-static void run_write(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, struct nop *op)
+/*
+ * A notice write and what it holds. It may outlive its handler
+ * (fx_write_start), so it lives in the request's arena.
+ */
+struct nwrite {
+    struct nop op; /* first: the write's callbacks take an nwrite as its struct nop */
+    struct fx_problem pb;
+    json_t *keep; /* owned: the value op.text points into, once removed from op.body */
+};
+
+static struct nwrite *nwrite_new(struct fx_req *req, size_t size)
 {
-    enum fx_err err = fx_write_run_answer(req, fn, answer, op, op->pb);
+    struct nwrite *w = fx_arena_alloc(&req->arena, size);
+    memset(w, 0, size);
+    w->op.req = req;
+    w->op.pb = &w->pb;
+    w->op.id = req->params[0];
+    fx_problem_init(&w->pb);
+    return w;
+}
+
+static void nwrite_free(struct nwrite *w)
+{
+    json_decref(w->keep);
+    nop_cleanup(&w->op);
+    fx_problem_cleanup(&w->pb);
+}
+
+/* Answers a notice write's error, if any. */
+static void write_error(struct fx_req *req, struct nwrite *w, enum fx_err err)
+{
     if (err == FX_ENOTFOUND)
         fx_req_error(req, err, NULL, "no such notice");
     else if (err == FX_EFORBIDDEN)
         fx_req_error(req, err, NULL, "your role or organization may not change this notice");
     else if (err != FX_OK)
-        fx_req_error(req, err, op->pb, NULL);
+        fx_req_error(req, err, &w->pb, NULL);
+}
+
+/* The end of an amendment or a lifecycle step (fx_write_done_fn). */
+static void nwrite_done(struct fx_req *req, void *arg, enum fx_err err)
+{
+    struct nwrite *w = arg;
+    write_error(req, w, err);
+    nwrite_free(w);
+}
+
+/* Starts w's write, the handler's last step: done answers its error and frees w. */
+static void run_write(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
+                      struct nwrite *w)
+{
+    fx_write_start(req, fn, answer, done, w, &w->pb);
 }
 
 /* ---- create ---- */
 
 struct create {
-    struct nop op;
+    struct nwrite w; /* first: a create is an nwrite */
     json_t *clean;
     struct fx_notice_doc doc;      /* owned: clean rendered before the write */
     int64_t release;
@@ -208,19 +250,19 @@ static enum fx_err create_fn(struct fx_db *db, void *arg)
     struct create *c = arg;
     struct fx_notice_env env;
     struct fx_policy pol;
-    env_of(&c->op, &env);
+    env_of(&c->w.op, &env);
     enum fx_err err = load_policy(db, &pol);
     if (err != FX_OK)
         return err;
-    err = fx_notice_create_doc(db, &env, &c->doc, c->has_release ? &c->release : NULL,
-                               c->submit, &pol, &c->op.row);
+    err = fx_notice_create_doc(db, &env, &c->doc, c->has_release ? &c->release : NULL, c->submit,
+                               &pol, &c->w.op.row);
     /* SPEC §4: screened on submission, in the same transaction */
     if (err == FX_OK && c->submit)
-        err = fx_screening_record(db, &env, &c->op.row, c->clean, &pol, "submission");
+        err = fx_screening_record(db, &env, &c->w.op.row, c->clean, &pol, "submission");
     snprintf(c->policy, sizeof(c->policy), "%s", pol.name);
     fx_policy_cleanup(&pol);
     if (err == FX_OK)
-        err = audit_ok(db, &c->op, "notice.create");
+        err = audit_ok(db, &c->w.op, "notice.create");
     return err;
 }
 
@@ -247,7 +289,7 @@ static void add_json(struct fx_buf *b, const json_t *v, bool members_only)
 static void answer_create(struct fx_req *req, void *arg)
 {
     struct create *c = arg;
-    struct nop *op = &c->op;
+    struct nop *op = &c->w.op;
     json_t *meta = fx_notice_view_meta(&op->row, c->policy);
     size_t nr = op->receipts ? json_array_size(op->receipts) : 0;
     struct fx_buf b, last;
@@ -280,40 +322,45 @@ static void answer_create(struct fx_req *req, void *arg)
     fx_buf_cleanup(&b);
 }
 
+/* The end of a create (fx_write_done_fn): also called when it never reached the store. */
+static void create_done(struct fx_req *req, void *arg, enum fx_err err)
+{
+    struct create *c = arg;
+    write_error(req, &c->w, err);
+    fx_notice_doc_cleanup(&c->doc);
+    json_decref(c->clean);
+    nwrite_free(&c->w);
+}
+
 void fx_api_notice_create(struct fx_req *req)
 {
-    struct fx_problem pb;
-    struct create c;
-    memset(&c, 0, sizeof(c));
-    c.op.req = req;
-    c.op.pb = &pb;
-    fx_problem_init(&pb);
+    struct create *c = (struct create *)nwrite_new(req, sizeof(struct create));
+    struct fx_problem *pb = &c->w.pb;
+    struct nop *op = &c->w.op;
     req->audit_action = "notice.create";
     struct fx_subject s = {.kind = FX_REC_NOTICE};
     enum fx_err err = fx_access_check(&req->who, FX_ACT_CREATE, &s);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, "only members of a developer organization file notices");
-        goto out;
+        goto refused;
     }
-    c.op.body = fx_req_body_object(req, false);
-    if (c.op.body == NULL)
-        goto out;
-    fx_json_get_bool(c.op.body, "submit", "", false, &pb, &c.submit, NULL);
-    json_object_del(c.op.body, "submit");
-    if (fx_notice_validate(c.op.body, c.submit, &pb, &c.clean, &c.release, &c.has_release) !=
+    op->body = fx_req_body_object(req, false);
+    if (op->body == NULL)
+        goto refused;
+    fx_json_get_bool(op->body, "submit", "", false, pb, &c->submit, NULL);
+    json_object_del(op->body, "submit");
+    if (fx_notice_validate(op->body, c->submit, pb, &c->clean, &c->release, &c->has_release) !=
             FX_OK ||
-        fx_problem_any(&pb)) {
-        fx_req_error(req, FX_EINVAL, &pb, NULL);
-        goto out;
+        fx_problem_any(pb)) {
+        fx_req_error(req, FX_EINVAL, pb, NULL);
+        goto refused;
     }
     /* the version's canonical bytes, but for what the transaction assigns, off the writer */
-    fx_notice_doc_init(&c.doc, c.clean);
-    run_write(req, create_fn, answer_create, &c.op);
-    fx_notice_doc_cleanup(&c.doc);
-out:
-    json_decref(c.clean);
-    nop_cleanup(&c.op);
-    fx_problem_cleanup(&pb);
+    fx_notice_doc_init(&c->doc, c->clean);
+    run_write(req, create_fn, answer_create, create_done, &c->w);
+    return;
+refused:
+    create_done(req, c, FX_OK);
 }
 
 /* ---- read one ---- */
@@ -437,36 +484,34 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
 
 void fx_api_notice_amend(struct fx_req *req)
 {
-    struct fx_problem pb;
-    struct nop op = {.req = req, .pb = &pb, .id = req->params[0]};
-    fx_problem_init(&pb);
+    struct nwrite *w = nwrite_new(req, sizeof(*w));
+    struct nop *op = &w->op;
     req->audit_action = "notice.amend";
     const char *if_match = fx_req_header(req, "If-Match");
     if (if_match == NULL) {
         fx_req_problem(req, 428, "send If-Match with the notice's current ETag");
-        goto out;
+        goto refused;
     }
     if (strlen(if_match) > FX_MAX_ETAG) {
         fx_req_problem(req, 412, "If-Match is not an ETag of this notice");
-        goto out;
+        goto refused;
     }
-    op.body = fx_req_body_object(req, false);
-    if (op.body == NULL)
-        goto out;
-    fx_json_get_str(op.body, "change_reason", "", false, FX_MAX_LONG_STRING, &pb, &op.text,
+    op->body = fx_req_body_object(req, false);
+    if (op->body == NULL)
+        goto refused;
+    fx_json_get_str(op->body, "change_reason", "", false, FX_MAX_LONG_STRING, &w->pb, &op->text,
                     NULL);
-    if (op.text && op.text[0] == '\0')
-        fx_problem_add(&pb, "/change_reason", "must not be empty");
-    if (!fx_req_valid(req, &pb))
-        goto out;
+    if (op->text && op->text[0] == '\0')
+        fx_problem_add(&w->pb, "/change_reason", "must not be empty");
+    if (!fx_req_valid(req, &w->pb))
+        goto refused;
     /* keep change_reason alive while it is removed from the fields to merge */
-    json_t *reason = json_incref(json_object_get(op.body, "change_reason"));
-    json_object_del(op.body, "change_reason");
-    run_write(req, amend_fn, answer_write, &op);
-    json_decref(reason);
-out:
-    nop_cleanup(&op);
-    fx_problem_cleanup(&pb);
+    w->keep = json_incref(json_object_get(op->body, "change_reason"));
+    json_object_del(op->body, "change_reason");
+    run_write(req, amend_fn, answer_write, nwrite_done, w);
+    return;
+refused:
+    nwrite_done(req, w, FX_OK);
 }
 
 /* ---- lifecycle steps ---- */
@@ -523,28 +568,29 @@ static void step(struct fx_req *req, enum fx_notice_action action)
     static const char *const release[] = {"actual_release_date", NULL};
     static const char *const audit[] = {"notice.amend", "notice.submit", "notice.withdraw",
                                         "notice.release"};
-    struct fx_problem pb;
-    struct nop op = {.req = req, .pb = &pb, .id = req->params[0], .action = action};
-    fx_problem_init(&pb);
+    struct nwrite *w = nwrite_new(req, sizeof(*w));
+    struct nop *op = &w->op;
+    struct fx_problem *pb = &w->pb;
+    op->action = action;
     req->audit_action = audit[action];
-    op.body = fx_req_body_object(req, action == FX_NOTICE_SUBMIT);
-    if (op.body == NULL)
-        goto out;
+    op->body = fx_req_body_object(req, action == FX_NOTICE_SUBMIT);
+    if (op->body == NULL)
+        goto refused;
     if (action == FX_NOTICE_SUBMIT) {
-        fx_json_only_keys(op.body, none, "", &pb);
+        fx_json_only_keys(op->body, none, "", pb);
     } else if (action == FX_NOTICE_WITHDRAW) {
-        fx_json_only_keys(op.body, reason, "", &pb);
-        fx_json_get_str(op.body, "reason", "", true, FX_MAX_LONG_STRING, &pb, &op.text, NULL);
+        fx_json_only_keys(op->body, reason, "", pb);
+        fx_json_get_str(op->body, "reason", "", true, FX_MAX_LONG_STRING, pb, &op->text, NULL);
     } else {
-        fx_json_only_keys(op.body, release, "", &pb);
-        fx_json_get_date(op.body, "actual_release_date", "", true, &pb, &op.days, NULL);
+        fx_json_only_keys(op->body, release, "", pb);
+        fx_json_get_date(op->body, "actual_release_date", "", true, pb, &op->days, NULL);
     }
-    if (!fx_req_valid(req, &pb))
-        goto out;
-    run_write(req, step_fn, answer_write, &op);
-out:
-    nop_cleanup(&op);
-    fx_problem_cleanup(&pb);
+    if (!fx_req_valid(req, pb))
+        goto refused;
+    run_write(req, step_fn, answer_write, nwrite_done, w);
+    return;
+refused:
+    nwrite_done(req, w, FX_OK);
 }
 
 void fx_api_notice_submit(struct fx_req *req)

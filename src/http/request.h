@@ -45,6 +45,16 @@ struct fx_req {
     const char *audit_action;          /* set by handlers that mutate, for the failure audit */
     const char *audit_record;          /* arena: the record's id once known (else the path id) */
     json_t *receipts;                  /* borrowed during a write: its ledger receipts */
+
+    /*
+     * Set by the server where a write may end after its handler returns
+     * (fx_write_start, write.h), NULL elsewhere: suspend() holds the request
+     * without a thread until wake(), which any thread may call; it returns
+     * false when the write must run in place (the server is stopping).
+     */
+    bool (*suspend)(struct fx_req *req);
+    void (*wake)(struct fx_req *req);
+    struct fx_write_pending *pending; /* arena: the write in flight while suspended */
 };
 
 typedef void (*fx_handler_fn)(struct fx_req *req);

@@ -10,6 +10,9 @@
 
 enum fx_route_flags {
     FX_ROUTE_PUBLIC = 1, /* no authentication */
+    /* a write whose handler runs on libmicrohttpd's thread: it writes only
+     * through fx_write_start (write.h) and never waits for a commit */
+    FX_ROUTE_ASYNC = 2,
 };
 
 struct fx_route {

@@ -7,12 +7,16 @@
  * handler, response). Following libmicrohttpd 0.9.75's keep-alive behaviour,
  * the response is never queued on the first callback (see RECIPES.md).
  *
- * Writes (every method but GET and HEAD) run their handler on a pool of
- * threads of their own: the connection is suspended, a pool thread runs the
- * handler (which waits for its group commit), and the resumed connection
- * queues the answer. A libmicrohttpd thread serves many connections; had it
- * waited for a commit itself, the other writes it serves could not have
- * joined that commit.
+ * A libmicrohttpd thread serves many connections, so it never waits for a
+ * commit: had it waited, the other writes it serves could not have joined
+ * that commit. Handlers of FX_ROUTE_ASYNC routes run on it and leave their
+ * write in flight (fx_write_start): the connection is suspended without a
+ * thread, the store wakes it once the write is durable, and the answer is
+ * built on the libmicrohttpd thread again. Other writes (every method but
+ * GET and HEAD) run their handler on a pool of threads of their own: the
+ * connection is suspended, a pool thread runs the handler (which waits for
+ * its group commit), and the resumed connection queues the answer. The pool
+ * also writes the audit row of a refused request.
  * Errors go to the client and the log; nothing here ends the process.
  */
 #include "http/server.h"
@@ -22,6 +26,7 @@
 #include "common/parse.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
+#include "http/write.h"
 #include "records/audit.h"
 
 #include <arpa/inet.h>
@@ -41,10 +46,10 @@ struct conn_state;
 struct write_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake;             /* a request was queued, or the pool stops */
-    pthread_cond_t settled;          /* a handed-off request was answered or closed */
+    pthread_cond_t settled;          /* a suspended request was answered or closed */
     struct conn_state *head, *tail;  /* handed off, not yet taken by a pool thread */
-    size_t out;                      /* handed off and not yet settled */
-    bool stopping;                   /* no more hand-offs: handlers then run in place */
+    size_t out;                      /* suspended (handed off, or a write in flight), not settled */
+    bool stopping; /* no more suspensions: handlers and writes then run in place */
     pthread_t *threads;              /* owned */
     size_t n_threads;
 };
@@ -56,17 +61,21 @@ struct fx_server {
     struct write_pool pool;
 };
 
-enum phase { PHASE_NEW, PHASE_BODY };
+/* What a pool thread does with a request handed to it. */
+enum task { TASK_HANDLE, TASK_AUDIT };
 
 struct conn_state {
-    struct fx_req req;
-    enum phase phase;
+    struct fx_req req; /* first: suspend_write() finds the state from the request */
+    struct fx_server *srv;
+    const struct fx_route *route; /* matched at the last call, NULL until then */
     unsigned early_status; /* answer decided before the body (401, 413, 429) */
     const char *early_detail;
     size_t body_max;
     struct conn_state *next; /* in the write pool's queue */
-    bool handed;             /* given to the write pool: counted in pool.out until settled */
-    bool answered;           /* the pool thread ran the handler; queue the answer */
+    enum task task;          /* for the pool thread */
+    bool suspended;          /* counted in pool.out until settled */
+    bool in_flight;          /* its write is the store's: req is not ours to read until woken */
+    bool woken;              /* resumed: the pool ran its task, or the write in flight ended */
 };
 
 struct auth_arg {
@@ -185,20 +194,21 @@ static void on_headers(struct conn_state *cs)
     }
 }
 
-static void dispatch(struct conn_state *cs)
+/* The route to run, or NULL once the request is answered without one (401, 404, 413 …). */
+static const struct fx_route *route_of(struct conn_state *cs)
 {
     struct fx_req *req = &cs->req;
     if (cs->early_status) {
         fx_req_problem(req, cs->early_status, cs->early_detail);
-        return;
+        return NULL;
     }
     if (req->body_too_big) {
         fx_req_problem(req, 413, too_big(req));
-        return;
+        return NULL;
     }
     if (strlen(req->path) > FX_MAX_PATH) {
         fx_req_problem(req, 404, "no such resource");
-        return;
+        return NULL;
     }
     int known = 0;
     char allow[128];
@@ -211,17 +221,24 @@ static void dispatch(struct conn_state *cs)
         } else {
             fx_req_problem(req, 404, "no such resource");
         }
-        return;
+        return NULL;
     }
     if (!(r->flags & FX_ROUTE_PUBLIC) && !req->authenticated) {
         fx_req_problem(req, 401,
                        fx_req_header(req, "Authorization")
                            ? "the token is not valid (unknown, revoked or expired)"
                            : "send Authorization: Bearer <token>");
-        return;
+        return NULL;
     }
-    r->handler(req);
-    if (req->status == 0)
+    return r;
+}
+
+/* Runs the matched route's handler: it answers, or leaves a write in flight. */
+static void run_handler(struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    cs->route->handler(req);
+    if (!cs->in_flight && req->status == 0)
         fx_req_problem(req, 500, "the handler gave no answer");
 }
 
@@ -251,16 +268,34 @@ static enum MHD_Result queue(struct conn_state *cs)
     return rc;
 }
 
-/* Routes and runs the handler, then audits a refused mutation (a durable write of its own). */
-static void handle(struct conn_state *cs)
+/* A refused mutation is audited (SPEC §10): a durable write of its own. */
+static bool audit_due(const struct fx_req *req)
 {
-    struct fx_req *req = &cs->req;
-    dispatch(cs);
-    if (req->status >= 400 && req->authenticated && req->audit_action)
-        fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                        req->audit_action,
-                        req->audit_record ? req->audit_record : req->params[0], NULL,
-                        req->status == 403 || req->status == 404 ? "denied" : "refused");
+    return req->status >= 400 && req->authenticated && req->audit_action;
+}
+
+static void audit_refused(struct fx_req *req)
+{
+    fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who, req->audit_action,
+                    req->audit_record ? req->audit_record : req->params[0], NULL,
+                    req->status == 403 || req->status == 404 ? "denied" : "refused");
+}
+
+/* A pool thread's work on a request handed to it. */
+static void run_task(struct conn_state *cs)
+{
+    if (cs->task == TASK_HANDLE)
+        run_handler(cs);
+    if (audit_due(&cs->req))
+        audit_refused(&cs->req);
+}
+
+/* req->wake, from any thread: libmicrohttpd calls on_request again, on its own thread. */
+static void wake_conn(struct fx_req *req)
+{
+    struct conn_state *cs = (struct conn_state *)(void *)req;
+    cs->woken = true;
+    MHD_resume_connection(req->conn);
 }
 
 static void *pool_main(void *arg)
@@ -278,44 +313,65 @@ static void *pool_main(void *arg)
         if (wp->head == NULL)
             wp->tail = NULL;
         pthread_mutex_unlock(&wp->mu);
-        handle(cs);
-        cs->answered = true;
-        /* libmicrohttpd calls on_request again, on its own thread, which queues the answer */
-        MHD_resume_connection(cs->req.conn);
+        run_task(cs);
+        wake_conn(&cs->req);
         pthread_mutex_lock(&wp->mu);
     }
     pthread_mutex_unlock(&wp->mu);
     return NULL;
 }
 
+/* Suspends the connection, wp->mu held; false when the pool has stopped. */
+static bool suspend_locked(struct write_pool *wp, struct conn_state *cs)
+{
+    if (wp->stopping)
+        return false;
+    MHD_suspend_connection(cs->req.conn);
+    if (!cs->suspended) { /* a write in flight may hand its audit on: counted once */
+        cs->suspended = true;
+        wp->out++;
+    }
+    return true;
+}
+
+/* req->suspend for a write left in flight: the connection waits without a thread. */
+static bool suspend_write(struct fx_req *req)
+{
+    struct conn_state *cs = (struct conn_state *)(void *)req;
+    struct write_pool *wp = &cs->srv->pool;
+    pthread_mutex_lock(&wp->mu);
+    bool ok = suspend_locked(wp, cs);
+    pthread_mutex_unlock(&wp->mu);
+    cs->in_flight = ok; /* before the write is queued: the handler's thread reads it next */
+    return ok;
+}
+
 /* Suspends the connection and queues cs for the pool; false when the pool has stopped. */
-static bool hand_off(struct write_pool *wp, struct conn_state *cs)
+static bool hand_off(struct write_pool *wp, struct conn_state *cs, enum task task)
 {
     pthread_mutex_lock(&wp->mu);
-    if (wp->stopping) {
+    if (!suspend_locked(wp, cs)) {
         pthread_mutex_unlock(&wp->mu);
         return false;
     }
-    MHD_suspend_connection(cs->req.conn);
-    cs->handed = true;
+    cs->task = task;
     cs->next = NULL;
     if (wp->tail)
         wp->tail->next = cs;
     else
         wp->head = cs;
     wp->tail = cs;
-    wp->out++;
     pthread_cond_signal(&wp->wake);
     pthread_mutex_unlock(&wp->mu);
     return true;
 }
 
-/* A handed-off request is done with the pool: answered, or its connection closed. */
+/* A suspended request is done with: answered, or its connection closed. */
 static void settle(struct write_pool *wp, struct conn_state *cs)
 {
-    if (!cs->handed)
+    if (!cs->suspended)
         return;
-    cs->handed = false;
+    cs->suspended = false;
     pthread_mutex_lock(&wp->mu);
     wp->out--;
     pthread_cond_broadcast(&wp->settled);
@@ -335,9 +391,10 @@ static void pool_start(struct write_pool *wp, size_t n)
 
 /*
  * Runs what was handed off, stops the pool threads, then waits until every
- * handed-off request was answered or its connection closed (libmicrohttpd must
- * not stop with a connection suspended). Requests that arrive meanwhile run
- * their handler in place.
+ * suspended request (handed off, or with a write in flight) was answered or
+ * its connection closed (libmicrohttpd must not stop with a connection
+ * suspended). Requests that arrive meanwhile run their handler and their
+ * writes in place.
  */
 static void pool_stop(struct write_pool *wp)
 {
@@ -351,6 +408,11 @@ static void pool_stop(struct write_pool *wp)
     while (wp->out > 0)
         pthread_cond_wait(&wp->settled, &wp->mu);
     pthread_mutex_unlock(&wp->mu);
+}
+
+/* After libmicrohttpd's threads stopped: until then, requests still look at stopping. */
+static void pool_destroy(struct write_pool *wp)
+{
     free(wp->threads);
     pthread_mutex_destroy(&wp->mu);
     pthread_cond_destroy(&wp->wake);
@@ -360,6 +422,40 @@ static void pool_stop(struct write_pool *wp)
 static bool is_write(const struct fx_req *req)
 {
     return strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
+}
+
+/* Queues the answer of a request run here, once a refusal is audited (by the pool, as it waits). */
+static enum MHD_Result answer(struct fx_server *srv, struct conn_state *cs)
+{
+    if (audit_due(&cs->req)) {
+        if (hand_off(&srv->pool, cs, TASK_AUDIT))
+            return MHD_YES;
+        audit_refused(&cs->req); /* the pool has stopped */
+    }
+    settle(&srv->pool, cs);
+    return queue(cs);
+}
+
+/*
+ * The last call of a request, on libmicrohttpd's thread: runs the handler
+ * here or hands it to the pool (see the top of this file).
+ */
+static enum MHD_Result serve(struct fx_server *srv, struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    cs->route = route_of(cs);
+    if (cs->route == NULL)
+        return queue(cs);
+    if (is_write(req) && (cs->route->flags & FX_ROUTE_ASYNC)) {
+        req->suspend = suspend_write;
+        req->wake = wake_conn;
+    } else if (is_write(req) && hand_off(&srv->pool, cs, TASK_HANDLE)) {
+        return MHD_YES;
+    }
+    run_handler(cs);
+    if (cs->in_flight)
+        return MHD_YES; /* suspended until the store wakes it */
+    return answer(srv, cs);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -374,6 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cs == NULL) {
         cs = fx_xcalloc(1, sizeof(*cs));
         fx_arena_init(&cs->req.arena);
+        cs->srv = srv;
         cs->req.ctx = ctx;
         cs->req.conn = conn;
         cs->req.method = method;
@@ -385,7 +482,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *expect = fx_req_header(&cs->req, "Expect");
         if (cs->early_status && expect && strcasecmp(expect, "100-continue") == 0) {
             /* refuse before the client sends the body at all */
-            handle(cs);
+            route_of(cs);
             return queue(cs);
         }
         return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
@@ -403,17 +500,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (cs->answered) { /* resumed: the write pool ran the handler */
-        cs->answered = false;
-        settle(&srv->pool, cs);
-        return queue(cs);
+    if (cs->woken) { /* resumed: the pool ran its task, or the write in flight ended */
+        cs->woken = false;
+        if (!cs->in_flight) {
+            settle(&srv->pool, cs);
+            return queue(cs);
+        }
+        cs->in_flight = false;
+        fx_write_resume(&cs->req);
+        return answer(srv, cs);
     }
     if (cs->req.status != 0)
         return MHD_YES; /* already answered early */
-    if (is_write(&cs->req) && hand_off(&srv->pool, cs))
-        return MHD_YES;
-    handle(cs);
-    return queue(cs);
+    return serve(srv, cs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -578,6 +677,7 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         (unsigned)1, MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         pool_stop(&srv->pool);
+        pool_destroy(&srv->pool);
         free(srv->cert);
         free(srv->key);
         free(srv);
@@ -594,11 +694,12 @@ void fx_server_stop(struct fx_server *srv)
     /*
      * Stop accepting, let the write pool finish what it holds and give every
      * suspended connection back, then MHD_stop_daemon joins the libmicrohttpd
-     * threads: handlers running finish.
+     * threads: handlers running finish (requests that come meanwhile run in place).
      */
     MHD_quiesce_daemon(srv->daemon);
     pool_stop(&srv->pool);
     MHD_stop_daemon(srv->daemon);
+    pool_destroy(&srv->pool);
     if (srv->key)
         memset(srv->key, 0, strlen(srv->key));
     free(srv->cert);

@@ -258,10 +258,11 @@ enum fx_err fx_write_run(struct fx_req *req, fx_db_fn fn, void *arg, struct fx_p
     return fx_write_run_answer(req, fn, NULL, arg, pb);
 }
 
-enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, void *arg,
-                                struct fx_problem *pb)
+/* Sets w up for a write: FX_EINVAL (in pb) for a malformed Idempotency-Key. */
+static enum fx_err begin(struct wrap *w, struct fx_req *req, fx_db_fn fn, fx_answer_fn answer,
+                         void *arg, struct fx_problem *pb)
 {
-    struct wrap w = {.req = req, .fn = fn, .answer = answer, .arg = arg, .pb = pb};
+    *w = (struct wrap){.req = req, .fn = fn, .answer = answer, .arg = arg, .pb = pb};
     const char *key = fx_req_header(req, "Idempotency-Key");
     if (key && strcmp(req->method, "POST") == 0) {
         if (!key_ok(key)) {
@@ -269,21 +270,78 @@ enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn an
                            "must be 1 to %d printable ASCII characters", FX_MAX_IDEMPOTENCY_KEY);
             return FX_EINVAL;
         }
-        w.key = key;
-        request_hash(req, w.req_hash);
+        w->key = key;
+        request_hash(req, w->req_hash);
     }
-    enum fx_err err = fx_store_write(req->ctx->store, run, &w);
+    return FX_OK;
+}
+
+/* The store's answer err: once committed, the answer is built here, off the writer
+ * thread (unless replayed or kept with the key). */
+static enum fx_err after(struct wrap *w, enum fx_err err)
+{
+    struct fx_req *req = w->req;
     if (err == FX_OK)
         atomic_fetch_add(&req->ctx->metrics.writes, 1);
-    /* committed: the answer is built here, off the writer thread (unless replayed or kept) */
-    if (err == FX_OK && answer && !w.answered) {
-        err = fx_tlog_seal_finish(w.seal, req->ctx->signer);
-        w.seal = NULL;
+    if (err == FX_OK && w->answer && !w->answered) {
+        err = fx_tlog_seal_finish(w->seal, req->ctx->signer);
+        w->seal = NULL;
         if (err == FX_OK) {
-            answer(req, arg);
+            w->answer(req, w->arg);
             attach_receipts(req);
         }
     }
-    fx_tlog_seal_free(w.seal); /* not committed, or answered in the transaction */
+    fx_tlog_seal_free(w->seal); /* not committed, or answered in the transaction */
+    w->seal = NULL;
     return err;
+}
+
+enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, void *arg,
+                                struct fx_problem *pb)
+{
+    struct wrap w;
+    enum fx_err err = begin(&w, req, fn, answer, arg, pb);
+    if (err != FX_OK)
+        return err;
+    return after(&w, fx_store_write(req->ctx->store, run, &w));
+}
+
+struct fx_write_pending {
+    struct wrap w;
+    fx_write_done_fn done;
+    enum fx_err err; /* the store's, set before the request is woken */
+};
+
+/* fx_store_done_fn, on a store thread: nothing of p is touched once the request is woken. */
+static void committed(void *arg, enum fx_err err)
+{
+    struct fx_write_pending *p = arg;
+    struct fx_req *req = p->w.req;
+    p->err = err;
+    req->wake(req);
+}
+
+void fx_write_start(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
+                    void *arg, struct fx_problem *pb)
+{
+    struct fx_write_pending *p = fx_arena_alloc(&req->arena, sizeof(*p));
+    p->done = done;
+    p->err = FX_OK;
+    enum fx_err err = begin(&p->w, req, fn, answer, arg, pb);
+    if (err == FX_OK && req->suspend && req->suspend(req)) {
+        req->pending = p;
+        if (fx_store_write_async(req->ctx->store, run, &p->w, committed, p) != FX_OK)
+            committed(p, FX_EBUSY); /* the store is closing: answered as fx_store_write would */
+        return;
+    }
+    if (err == FX_OK)
+        err = after(&p->w, fx_store_write(req->ctx->store, run, &p->w));
+    done(req, arg, err);
+}
+
+void fx_write_resume(struct fx_req *req)
+{
+    struct fx_write_pending *p = req->pending;
+    req->pending = NULL;
+    p->done(req, p->w.arg, after(&p->w, p->err));
 }

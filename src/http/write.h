@@ -5,8 +5,8 @@
  * replays the first answer and writes nothing; the same key with another
  * request is refused. The callback answers through req (fx_req_json), or
  * leaves what the answer needs for an answer function that runs after the
- * commit (fx_write_run_answer); the handler thread is blocked meanwhile, so
- * the writer thread may use req.
+ * commit (fx_write_run_answer); the handler thread is blocked meanwhile (or,
+ * with fx_write_start, the request is suspended), so the writer thread may use req.
  */
 #ifndef FX_WRITE_H
 #define FX_WRITE_H
@@ -34,6 +34,30 @@ typedef void (*fx_answer_fn)(struct fx_req *req, void *arg);
  */
 enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, void *arg,
                                 struct fx_problem *pb);
+
+/*
+ * The end of a write begun with fx_write_start(): err is what
+ * fx_write_run_answer() would return (FX_OK: the answer is set). It answers
+ * an error and releases what arg holds; it runs exactly once.
+ */
+typedef void (*fx_write_done_fn)(struct fx_req *req, void *arg, enum fx_err err);
+
+/*
+ * fx_write_run_answer() for a handler that need not wait for the commit.
+ * Where the server allows it (req->suspend), the write is queued to the
+ * store's writer and fx_write_start returns at once: the handler returns,
+ * the request waits without a thread, and once the write is durable (or
+ * failed) the server calls fx_write_resume(), which runs answer and done on
+ * the thread that serves the connection. Elsewhere the write runs before
+ * fx_write_start returns, and done with it. Either way fx_write_start is the
+ * handler's last step: arg and pb must live in req's arena, and done frees
+ * what they hold.
+ */
+void fx_write_start(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
+                    void *arg, struct fx_problem *pb);
+
+/* For the server, once woken: ends the write in flight (req->pending) with its answer and done. */
+void fx_write_resume(struct fx_req *req);
 
 /*
  * Removes answers kept for Idempotency-Keys older than FX_IDEMPOTENCY_TTL at

@@ -2,7 +2,9 @@
  * jobq.h: the queue between callers of fx_store_write() and a backend's one
  * writer thread (group commit). Callers queue a job and sleep on the job's
  * own condition variable, so finishing a batch wakes exactly its callers.
- * Only the backends (store_sqlite.c, store_pg.c) include this.
+ * fx_store_write_async() queues a job that nobody waits for: finishing it
+ * calls its callback instead. Only the backends (store_sqlite.c,
+ * store_pg.c) include this.
  */
 #ifndef FX_STORE_JOBQ_H
 #define FX_STORE_JOBQ_H
@@ -13,13 +15,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A write waiting for its commit: on its caller's stack until fx_jobq_run() returns. */
+/*
+ * A write waiting for its commit: on its caller's stack until fx_jobq_run()
+ * returns, or, with on_done, the queue's own (malloc) until on_done returns.
+ */
 struct fx_job {
     fx_db_fn fn;
     void *arg;
     enum fx_err err; /* set by the writer */
     bool done;       /* guarded by the queue's mu */
-    pthread_cond_t cv;
+    pthread_cond_t cv;        /* unused with on_done */
+    fx_store_done_fn on_done; /* NULL: a caller waits on cv */
+    void *done_arg;
     struct fx_job *next;
     /* CLOCK_MONOTONIC ns: queued, taken by the writer, its batch's transaction
      * ended (fx_jobq_done), finished (durable, or failed) */
@@ -45,13 +52,20 @@ void fx_jobq_destroy(struct fx_jobq *q);
 /* Queues fn(db, arg) and waits until the writer finished it: its error, or FX_EBUSY once stopped. */
 enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg);
 /*
+ * Queues fn(db, arg) and returns: done(done_arg, err) runs once it finished,
+ * on the thread that finishes it (fx_jobq_finish). FX_EBUSY, and done never
+ * runs, once the queue stopped.
+ */
+enum fx_err fx_jobq_submit(struct fx_jobq *q, fx_db_fn fn, void *arg, fx_store_done_fn done,
+                           void *done_arg);
+/*
  * The writer: takes up to max queued jobs as a list, waiting while there is
  * none; NULL once the queue stops and is empty (everything queued is taken first).
  */
 struct fx_job *fx_jobq_take(struct fx_jobq *q, size_t max);
 /* The writer: the transaction of a batch it took has ended (for the stage times). */
 void fx_jobq_done(struct fx_job *jobs);
-/* The writer: marks a list of taken jobs done and wakes each one's caller. */
+/* The writer: marks a list of taken jobs done and wakes each one's caller, or runs its callback. */
 void fx_jobq_finish(struct fx_jobq *q, struct fx_job *jobs);
 /* The time writes spent in each stage, summed, into out's write_* fields. */
 void fx_jobq_stats(struct fx_jobq *q, struct fx_store_stats *out);

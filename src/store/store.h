@@ -22,6 +22,8 @@ struct fx_db;    /* a connection inside one read or write transaction; borrowed 
 struct fx_stmt;  /* a prepared statement; borrowed from the fx_db until finalized */
 
 typedef enum fx_err (*fx_db_fn)(struct fx_db *db, void *arg);
+/* The end of a write queued with fx_store_write_async(): err as fx_store_write() returns it. */
+typedef void (*fx_store_done_fn)(void *arg, enum fx_err err);
 
 struct fx_store_config {
     const char *url;      /* "sqlite:" for data_dir/fx.db; "postgres://…"; NULL: the URL
@@ -57,7 +59,8 @@ struct fx_store_stats {
     int64_t wal_restarts; /* SQLite: the writer's tails, after which the WAL starts over */
     /* fx_store_write() calls, the transactions they ran in (group commit), and their
      * time summed (ns) by stage: queued for the writer, in the writer's batch until
-     * its transaction ended, from then until durable, and until the caller ran again */
+     * its transaction ended, from then until durable, and until the caller ran again
+     * (fx_store_write_async: until its callback was called, so none) */
     int64_t write_jobs, write_batches;
     int64_t write_queued_ns, write_batch_ns, write_durable_ns, write_wakeup_ns;
 };
@@ -65,6 +68,14 @@ void fx_store_stats(struct fx_store *s, struct fx_store_stats *out);
 
 /* Runs fn in a write transaction and returns once it is durable. fn's error rolls it back. */
 enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
+/*
+ * fx_store_write without waiting: queues fn and returns. done(done_arg, err)
+ * runs exactly once when the write is durable or failed, on one of the
+ * store's threads, so it must be short and must not write to the store
+ * itself. FX_EBUSY (done never runs) when the store is closing.
+ */
+enum fx_err fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, fx_store_done_fn done,
+                                 void *done_arg);
 /* Runs fn in a read transaction (a consistent snapshot). */
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg);
 

@@ -322,6 +322,12 @@ static enum fx_err pg_write(struct fx_store *store, fx_db_fn fn, void *arg)
     return fx_jobq_run(&((struct pg_store *)store)->jobs, fn, arg);
 }
 
+static enum fx_err pg_write_async(struct fx_store *store, fx_db_fn fn, void *arg,
+                                  fx_store_done_fn done, void *done_arg)
+{
+    return fx_jobq_submit(&((struct pg_store *)store)->jobs, fn, arg, done, done_arg);
+}
+
 static enum fx_err pg_read(struct fx_store *store, fx_db_fn fn, void *arg)
 {
     struct pg_store *s = (struct pg_store *)store;
@@ -638,6 +644,7 @@ const struct fx_store_ops fx_store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
     .write = pg_write,
+    .write_async = pg_write_async,
     .read = pg_read,
     .prepare = pg_prepare,
     .bind_text = pg_bind_text,

@@ -562,6 +562,12 @@ static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
     return fx_jobq_run(&((struct sq_store *)store)->jobs, fn, arg);
 }
 
+static enum fx_err sq_write_async(struct fx_store *store, fx_db_fn fn, void *arg,
+                                  fx_store_done_fn done, void *done_arg)
+{
+    return fx_jobq_submit(&((struct sq_store *)store)->jobs, fn, arg, done, done_arg);
+}
+
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)store;
@@ -891,6 +897,7 @@ const struct fx_store_ops fx_store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .write = sq_write,
+    .write_async = sq_write_async,
     .read = sq_read,
     .prepare = sq_prepare,
     .bind_text = sq_bind_text,

@@ -524,6 +524,75 @@ static void test_write_stages_are_timed(void **state)
     close_store(s);
 }
 
+/* An fx_store_write_async() job's end, as its callback saw it. */
+struct ended {
+    atomic_int calls;
+    _Atomic int err;
+    atomic_llong synced; /* ns: when a sync last returned, as the callback ran */
+};
+
+static void on_end(void *arg, enum fx_err err)
+{
+    struct ended *e = arg;
+    atomic_store(&e->err, (int)err);
+    atomic_store(&e->synced, atomic_load(&last_sync_done));
+    atomic_fetch_add(&e->calls, 1);
+}
+
+/*
+ * fx_store_write_async() returns at once; each callback runs exactly once,
+ * with the write's own result, and only after the sync that made the batch
+ * durable. A failing write is rolled back alone. Closing the store first
+ * runs what is still queued, callbacks included.
+ */
+static void test_async_writes_end_after_their_sync(void **state)
+{
+    (void)state;
+    struct fx_store *s = open_store();
+    atomic_store(&sync_delay_ms, 200);
+    static char ok1[] = "INSERT INTO meta (key, value) VALUES ('probe-a1', x'00')";
+    static char bad[] = "INSERT INTO no_such_table VALUES (1)";
+    static char ok2[] = "INSERT INTO meta (key, value) VALUES ('probe-a2', x'00')";
+    char *sql[] = {ok1, bad, ok2};
+    struct ended e[3];
+    memset(e, 0, sizeof(e));
+    long long start = now_ns();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fx_store_write_async(s, put_fn, sql[i], on_end, &e[i]), FX_OK);
+    assert_true(now_ns() - start < 100LL * 1000000); /* nobody waited for the sync */
+    for (int i = 0; i < 3; i++)
+        while (atomic_load(&e[i].calls) == 0)
+            usleep(1000);
+    atomic_store(&sync_delay_ms, 0);
+    assert_int_equal(atomic_load(&e[0].err), FX_OK);
+    assert_int_not_equal(atomic_load(&e[1].err), FX_OK);
+    assert_int_equal(atomic_load(&e[2].err), FX_OK);
+    /* a (slowed) sync that began after the writes were queued had returned */
+    assert_true(atomic_load(&e[0].synced) >= start + 200LL * 1000000);
+    assert_true(atomic_load(&e[2].synced) >= start + 200LL * 1000000);
+    assert_int_equal(count_probes(s), 2);
+
+    /* queued, then closed at once: the store ends them before it closes */
+    struct ended late[8];
+    memset(late, 0, sizeof(late));
+    char late_sql[8][96];
+    for (int i = 0; i < 8; i++) {
+        snprintf(late_sql[i], sizeof(late_sql[i]),
+                 "INSERT INTO meta (key, value) VALUES ('probe-late%d', x'00')", i);
+        assert_int_equal(fx_store_write_async(s, put_fn, late_sql[i], on_end, &late[i]), FX_OK);
+    }
+    fx_store_close(s);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(atomic_load(&late[i].calls), 1);
+        assert_int_equal(atomic_load(&late[i].err), FX_OK);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(atomic_load(&e[i].calls), 1);
+    s = open_in(dir, true);
+    assert_int_equal(count_probes(s), 10);
+    close_store(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_failed_sync_stops_before_answering),
         cmocka_unit_test(test_the_wal_starts_over_under_steady_writes),
         cmocka_unit_test(test_write_stages_are_timed),
+        cmocka_unit_test(test_async_writes_end_after_their_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
