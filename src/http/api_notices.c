@@ -226,11 +226,10 @@ static void nwrite_done(struct fx_req *req, void *arg, enum fx_err err)
     nwrite_free(w);
 }
 
-/* Starts w's write, the handler's last step: done answers its error and frees w. */
-static void run_write(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
-                      struct nwrite *w)
+/* Starts w's write, the handler's last step: ops->done answers its error and frees w. */
+static void run_write(struct fx_req *req, const struct fx_write_ops *ops, struct nwrite *w)
 {
-    fx_write_start(req, fn, answer, done, w, &w->pb);
+    fx_write_start(req, ops, w, &w->pb);
 }
 
 /* ---- create ---- */
@@ -322,6 +321,19 @@ static void answer_create(struct fx_req *req, void *arg)
     fx_buf_cleanup(&b);
 }
 
+/*
+ * Before create_fn runs again (fx_reset_fn): what it left in c. Everything
+ * else it reads was made before the write (the body, the document's parts).
+ */
+static void create_reset(void *arg)
+{
+    struct create *c = arg;
+    json_decref(c->w.op.receipts);
+    c->w.op.receipts = NULL;
+    memset(&c->w.op.row, 0, sizeof(c->w.op.row));
+    c->policy[0] = '\0';
+}
+
 /* The end of a create (fx_write_done_fn): also called when it never reached the store. */
 static void create_done(struct fx_req *req, void *arg, enum fx_err err)
 {
@@ -357,7 +369,8 @@ void fx_api_notice_create(struct fx_req *req)
     }
     /* the version's canonical bytes, but for what the transaction assigns, off the writer */
     fx_notice_doc_init(&c->doc, c->clean);
-    run_write(req, create_fn, answer_create, create_done, &c->w);
+    static const struct fx_write_ops ops = {create_fn, answer_create, create_done, create_reset};
+    run_write(req, &ops, &c->w);
     return;
 refused:
     create_done(req, c, FX_OK);
@@ -508,7 +521,8 @@ void fx_api_notice_amend(struct fx_req *req)
     /* keep change_reason alive while it is removed from the fields to merge */
     w->keep = json_incref(json_object_get(op->body, "change_reason"));
     json_object_del(op->body, "change_reason");
-    run_write(req, amend_fn, answer_write, nwrite_done, w);
+    static const struct fx_write_ops ops = {amend_fn, answer_write, nwrite_done, NULL};
+    run_write(req, &ops, w);
     return;
 refused:
     nwrite_done(req, w, FX_OK);
@@ -587,7 +601,8 @@ static void step(struct fx_req *req, enum fx_notice_action action)
     }
     if (!fx_req_valid(req, pb))
         goto refused;
-    run_write(req, step_fn, answer_write, nwrite_done, w);
+    static const struct fx_write_ops ops = {step_fn, answer_write, nwrite_done, NULL};
+    run_write(req, &ops, w);
     return;
 refused:
     nwrite_done(req, w, FX_OK);

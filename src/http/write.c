@@ -308,9 +308,18 @@ enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn an
 
 struct fx_write_pending {
     struct wrap w;
-    fx_write_done_fn done;
+    const struct fx_write_ops *ops;
     enum fx_err err; /* the store's, set before the request is woken */
 };
+
+/* fx_reset_fn: before fn runs again, in a new transaction (store.h). */
+static void reset(void *arg)
+{
+    struct fx_write_pending *p = arg;
+    fx_tlog_seal_free(p->w.seal);
+    p->w.seal = NULL;
+    p->ops->reset(p->w.arg);
+}
 
 /* fx_store_done_fn, on a store thread: nothing of p is touched once the request is woken. */
 static void committed(void *arg, enum fx_err err)
@@ -321,27 +330,35 @@ static void committed(void *arg, enum fx_err err)
     req->wake(req);
 }
 
-void fx_write_start(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
-                    void *arg, struct fx_problem *pb)
+/* run() for a write in flight: the store's arg is the pending write, for reset(). */
+static enum fx_err run_pending(struct fx_db *db, void *arg)
+{
+    return run(db, &((struct fx_write_pending *)arg)->w);
+}
+
+void fx_write_start(struct fx_req *req, const struct fx_write_ops *ops, void *arg,
+                    struct fx_problem *pb)
 {
     struct fx_write_pending *p = fx_arena_alloc(&req->arena, sizeof(*p));
-    p->done = done;
+    p->ops = ops;
     p->err = FX_OK;
-    enum fx_err err = begin(&p->w, req, fn, answer, arg, pb);
+    enum fx_err err = begin(&p->w, req, ops->fn, ops->answer, arg, pb);
     if (err == FX_OK && req->suspend && req->suspend(req)) {
+        /* a kept answer is rendered in the transaction, once: no second run then */
+        fx_reset_fn again = ops->reset && ops->answer && p->w.key == NULL ? reset : NULL;
         req->pending = p;
-        if (fx_store_write_async(req->ctx->store, run, &p->w, committed, p) != FX_OK)
+        if (fx_store_write_async(req->ctx->store, run_pending, again, p, committed, p) != FX_OK)
             committed(p, FX_EBUSY); /* the store is closing: answered as fx_store_write would */
         return;
     }
     if (err == FX_OK)
         err = after(&p->w, fx_store_write(req->ctx->store, run, &p->w));
-    done(req, arg, err);
+    ops->done(req, arg, err);
 }
 
 void fx_write_resume(struct fx_req *req)
 {
     struct fx_write_pending *p = req->pending;
     req->pending = NULL;
-    p->done(req, p->w.arg, after(&p->w, p->err));
+    p->ops->done(req, p->w.arg, after(&p->w, p->err));
 }

@@ -42,6 +42,14 @@ enum fx_err fx_write_run_answer(struct fx_req *req, fx_db_fn fn, fx_answer_fn an
  */
 typedef void (*fx_write_done_fn)(struct fx_req *req, void *arg, enum fx_err err);
 
+/* What fx_write_start() runs with its arg. */
+struct fx_write_ops {
+    fx_db_fn fn;           /* in the transaction */
+    fx_answer_fn answer;   /* after the commit, when fn succeeded */
+    fx_write_done_fn done; /* last, always */
+    fx_reset_fn reset;     /* NULL, or undoes what fn left in arg (store.h): fn may run again */
+};
+
 /*
  * fx_write_run_answer() for a handler that need not wait for the commit.
  * Where the server allows it (req->suspend), the write is queued to the
@@ -51,10 +59,11 @@ typedef void (*fx_write_done_fn)(struct fx_req *req, void *arg, enum fx_err err)
  * the thread that serves the connection. Elsewhere the write runs before
  * fx_write_start returns, and done with it. Either way fx_write_start is the
  * handler's last step: arg and pb must live in req's arena, and done frees
- * what they hold.
+ * what they hold. ops->reset is used only without an Idempotency-Key (a
+ * kept answer is written once).
  */
-void fx_write_start(struct fx_req *req, fx_db_fn fn, fx_answer_fn answer, fx_write_done_fn done,
-                    void *arg, struct fx_problem *pb);
+void fx_write_start(struct fx_req *req, const struct fx_write_ops *ops, void *arg,
+                    struct fx_problem *pb);
 
 /* For the server, once woken: ends the write in flight (req->pending) with its answer and done. */
 void fx_write_resume(struct fx_req *req);

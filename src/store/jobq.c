@@ -71,13 +71,14 @@ enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg)
     return j.err;
 }
 
-enum fx_err fx_jobq_submit(struct fx_jobq *q, fx_db_fn fn, void *arg, fx_store_done_fn done,
-                           void *done_arg)
+enum fx_err fx_jobq_submit(struct fx_jobq *q, fx_db_fn fn, fx_reset_fn reset, void *arg,
+                           fx_store_done_fn done, void *done_arg)
 {
     struct fx_job *j = fx_xcalloc(1, sizeof(*j));
     *j = (struct fx_job){.fn = fn,
                          .arg = arg,
                          .on_done = done,
+                         .reset = reset,
                          .done_arg = done_arg,
                          .t_queued = fx_clock_monotonic_ns()};
     pthread_mutex_lock(&q->mu);

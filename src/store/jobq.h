@@ -27,6 +27,7 @@ struct fx_job {
     pthread_cond_t cv;        /* unused with on_done */
     fx_store_done_fn on_done; /* NULL: a caller waits on cv */
     void *done_arg;
+    fx_reset_fn reset; /* NULL: fn runs once (fx_store_write_async) */
     struct fx_job *next;
     /* CLOCK_MONOTONIC ns: queued, taken by the writer, its batch's transaction
      * ended (fx_jobq_done), finished (durable, or failed) */
@@ -56,8 +57,8 @@ enum fx_err fx_jobq_run(struct fx_jobq *q, fx_db_fn fn, void *arg);
  * on the thread that finishes it (fx_jobq_finish). FX_EBUSY, and done never
  * runs, once the queue stopped.
  */
-enum fx_err fx_jobq_submit(struct fx_jobq *q, fx_db_fn fn, void *arg, fx_store_done_fn done,
-                           void *done_arg);
+enum fx_err fx_jobq_submit(struct fx_jobq *q, fx_db_fn fn, fx_reset_fn reset, void *arg,
+                           fx_store_done_fn done, void *done_arg);
 /*
  * The writer: takes up to max queued jobs as a list, waiting while there is
  * none; NULL once the queue stops and is empty (everything queued is taken first).

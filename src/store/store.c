@@ -85,10 +85,10 @@ enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg)
     return OPS(s)->write(s, fn, arg);
 }
 
-enum fx_err fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, fx_store_done_fn done,
-                                 void *done_arg)
+enum fx_err fx_store_write_async(struct fx_store *s, fx_db_fn fn, fx_reset_fn reset, void *arg,
+                                 fx_store_done_fn done, void *done_arg)
 {
-    return OPS(s)->write_async(s, fn, arg, done, done_arg);
+    return OPS(s)->write_async(s, fn, reset, arg, done, done_arg);
 }
 
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg)

@@ -8,7 +8,8 @@
  * Writes run inside fx_store_write(): the callback runs in a transaction and
  * the call returns only once that transaction is durable. The SQLite backend
  * commits concurrent writers together (group commit): one fsync for a batch,
- * each writer isolated by a savepoint so one failure rolls back only itself.
+ * each writer isolated by a savepoint so one failure rolls back only itself
+ * (or, for writes that can run again, by running the others again).
  */
 #ifndef FX_STORE_H
 #define FX_STORE_H
@@ -24,6 +25,8 @@ struct fx_stmt;  /* a prepared statement; borrowed from the fx_db until finalize
 typedef enum fx_err (*fx_db_fn)(struct fx_db *db, void *arg);
 /* The end of a write queued with fx_store_write_async(): err as fx_store_write() returns it. */
 typedef void (*fx_store_done_fn)(void *arg, enum fx_err err);
+/* Undoes what a write callback left in arg, so that it can run again from the start. */
+typedef void (*fx_reset_fn)(void *arg);
 
 struct fx_store_config {
     const char *url;      /* "sqlite:" for data_dir/fx.db; "postgres://…"; NULL: the URL
@@ -73,9 +76,14 @@ enum fx_err fx_store_write(struct fx_store *s, fx_db_fn fn, void *arg);
  * runs exactly once when the write is durable or failed, on one of the
  * store's threads, so it must be short and must not write to the store
  * itself. FX_EBUSY (done never runs) when the store is closing.
+ *
+ * reset may be NULL. Otherwise fn may run more than once: the SQLite
+ * backend then runs it without a savepoint of its own, and should another
+ * such write of the batch fail, rolls the whole transaction back, calls
+ * reset(arg) and runs fn again in the next one. Only the last run counts.
  */
-enum fx_err fx_store_write_async(struct fx_store *s, fx_db_fn fn, void *arg, fx_store_done_fn done,
-                                 void *done_arg);
+enum fx_err fx_store_write_async(struct fx_store *s, fx_db_fn fn, fx_reset_fn reset, void *arg,
+                                 fx_store_done_fn done, void *done_arg);
 /* Runs fn in a read transaction (a consistent snapshot). */
 enum fx_err fx_store_read(struct fx_store *s, fx_db_fn fn, void *arg);
 

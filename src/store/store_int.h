@@ -12,8 +12,8 @@ struct fx_store_ops {
     enum fx_err (*open)(const struct fx_store_config *cfg, struct fx_store **out);
     void (*close)(struct fx_store *s);
     enum fx_err (*write)(struct fx_store *s, fx_db_fn fn, void *arg);
-    enum fx_err (*write_async)(struct fx_store *s, fx_db_fn fn, void *arg, fx_store_done_fn done,
-                               void *done_arg);
+    enum fx_err (*write_async)(struct fx_store *s, fx_db_fn fn, fx_reset_fn reset, void *arg,
+                               fx_store_done_fn done, void *done_arg);
     enum fx_err (*read)(struct fx_store *s, fx_db_fn fn, void *arg);
     enum fx_err (*prepare)(struct fx_db *db, const char *sql, struct fx_stmt **out);
     void (*bind_text)(struct fx_stmt *st, int i, const char *p, size_t len);

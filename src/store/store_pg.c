@@ -322,10 +322,10 @@ static enum fx_err pg_write(struct fx_store *store, fx_db_fn fn, void *arg)
     return fx_jobq_run(&((struct pg_store *)store)->jobs, fn, arg);
 }
 
-static enum fx_err pg_write_async(struct fx_store *store, fx_db_fn fn, void *arg,
+static enum fx_err pg_write_async(struct fx_store *store, fx_db_fn fn, fx_reset_fn reset, void *arg,
                                   fx_store_done_fn done, void *done_arg)
 {
-    return fx_jobq_submit(&((struct pg_store *)store)->jobs, fn, arg, done, done_arg);
+    return fx_jobq_submit(&((struct pg_store *)store)->jobs, fn, reset, arg, done, done_arg);
 }
 
 static enum fx_err pg_read(struct fx_store *store, fx_db_fn fn, void *arg)

@@ -314,18 +314,55 @@ static void gate_synced(struct sq_gate *g, uint64_t seq)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* BEGIN IMMEDIATE, numbered for fx_db_txn(); false when no transaction is open. */
+static bool begin(struct sq_conn *c)
+{
+    static const char *begin_sql = "BEGIN IMMEDIATE";
+    c->base.txn++;
+    return cached_exec(c, begin_sql) == FX_OK;
+}
+
+/*
+ * The jobs that can run again (fx_store_write_async's reset), first and
+ * without a savepoint each: a savepoint copies every page its job changes
+ * into a statement journal, about a tenth of a notice write. Should one of
+ * them fail, the transaction is rolled back and begun again: that job keeps
+ * its error, and the ones that ran before it are reset. Returns that job, or
+ * NULL when none failed (every reset job is then done). *in_txn as run_batch.
+ */
+static struct fx_job *run_unguarded(struct sq_conn *c, struct fx_job *batch, bool *in_txn)
+{
+    for (struct fx_job *j = batch; j && *in_txn; j = j->next) {
+        if (j->reset == NULL)
+            continue;
+        j->err = j->fn((struct fx_db *)c, j->arg);
+        if (j->err == FX_OK) {
+            *in_txn = !sqlite3_get_autocommit(c->db);
+            continue;
+        }
+        exec_sql(c, "ROLLBACK");
+        for (struct fx_job *k = batch; k != j; k = k->next)
+            if (k->reset)
+                k->reset(k->arg);
+        *in_txn = begin(c);
+        return j;
+    }
+    return NULL;
+}
+
 /* Runs a batch in one transaction; returns its commit number, 0 when nothing was committed. */
 static uint64_t run_batch(struct sq_store *s, struct fx_job *batch)
 {
-    static const char *begin_sql = "BEGIN IMMEDIATE";
     static const char *savepoint_sql = "SAVEPOINT job";
     static const char *rollback_to_sql = "ROLLBACK TO job";
     static const char *release_sql = "RELEASE job";
     static const char *commit_sql = "COMMIT";
     struct sq_conn *c = s->writer;
-    bool in_txn = cached_exec(c, begin_sql) == FX_OK;
-    c->base.txn++;
+    bool in_txn = begin(c);
+    struct fx_job *failed = run_unguarded(c, batch, &in_txn);
     for (struct fx_job *j = batch; j && in_txn; j = j->next) {
+        if (j == failed || (j->reset && failed == NULL))
+            continue; /* done above: it failed, or it is in this transaction */
         if (cached_exec(c, savepoint_sql) != FX_OK) {
             j->err = FX_ESTORE;
         } else {
@@ -562,10 +599,10 @@ static enum fx_err sq_write(struct fx_store *store, fx_db_fn fn, void *arg)
     return fx_jobq_run(&((struct sq_store *)store)->jobs, fn, arg);
 }
 
-static enum fx_err sq_write_async(struct fx_store *store, fx_db_fn fn, void *arg,
+static enum fx_err sq_write_async(struct fx_store *store, fx_db_fn fn, fx_reset_fn reset, void *arg,
                                   fx_store_done_fn done, void *done_arg)
 {
-    return fx_jobq_submit(&((struct sq_store *)store)->jobs, fn, arg, done, done_arg);
+    return fx_jobq_submit(&((struct sq_store *)store)->jobs, fn, reset, arg, done, done_arg);
 }
 
 static enum fx_err sq_read(struct fx_store *store, fx_db_fn fn, void *arg)

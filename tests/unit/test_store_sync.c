@@ -558,7 +558,7 @@ static void test_async_writes_end_after_their_sync(void **state)
     memset(e, 0, sizeof(e));
     long long start = now_ns();
     for (int i = 0; i < 3; i++)
-        assert_int_equal(fx_store_write_async(s, put_fn, sql[i], on_end, &e[i]), FX_OK);
+        assert_int_equal(fx_store_write_async(s, put_fn, NULL, sql[i], on_end, &e[i]), FX_OK);
     assert_true(now_ns() - start < 100LL * 1000000); /* nobody waited for the sync */
     for (int i = 0; i < 3; i++)
         while (atomic_load(&e[i].calls) == 0)
@@ -579,7 +579,8 @@ static void test_async_writes_end_after_their_sync(void **state)
     for (int i = 0; i < 8; i++) {
         snprintf(late_sql[i], sizeof(late_sql[i]),
                  "INSERT INTO meta (key, value) VALUES ('probe-late%d', x'00')", i);
-        assert_int_equal(fx_store_write_async(s, put_fn, late_sql[i], on_end, &late[i]), FX_OK);
+        assert_int_equal(fx_store_write_async(s, put_fn, NULL, late_sql[i], on_end, &late[i]),
+                         FX_OK);
     }
     fx_store_close(s);
     for (int i = 0; i < 8; i++) {
@@ -590,6 +591,81 @@ static void test_async_writes_end_after_their_sync(void **state)
         assert_int_equal(atomic_load(&e[i].calls), 1);
     s = open_in(dir, true);
     assert_int_equal(count_probes(s), 10);
+    close_store(s);
+}
+
+/* A job of test_a_failing_job_resets_the_ones_before_it. */
+struct rerun {
+    const char *sql;
+    atomic_int runs, resets;
+    struct ended end;
+};
+
+static enum fx_err rerun_fn(struct fx_db *db, void *arg)
+{
+    struct rerun *r = arg;
+    atomic_fetch_add(&r->runs, 1);
+    return fx_db_exec(db, r->sql);
+}
+
+static void rerun_reset(void *arg)
+{
+    atomic_fetch_add(&((struct rerun *)arg)->resets, 1);
+}
+
+static enum fx_err sleep_fn(struct fx_db *db, void *arg)
+{
+    (void)db;
+    (void)arg;
+    usleep(300 * 1000);
+    return FX_OK;
+}
+
+/*
+ * Jobs that can run again (a reset) run without savepoints. When one of them
+ * fails, the others of its batch that ran before it are reset and run again;
+ * in the end each write is stored once, the failed one not at all, and each
+ * callback runs once with the write's own result.
+ */
+static void test_a_failing_job_resets_the_ones_before_it(void **state)
+{
+    (void)state;
+    struct fx_store *s = open_store();
+    struct rerun r[5] = {
+        {.sql = "INSERT INTO meta (key, value) VALUES ('probe-r1', x'00')"},
+        {.sql = "INSERT INTO meta (key, value) VALUES ('probe-r2', x'00')"},
+        {.sql = "INSERT INTO no_such_table VALUES (1)"},
+        {.sql = "INSERT INTO meta (key, value) VALUES ('probe-r4', x'00')"},
+        {.sql = "INSERT INTO meta (key, value) VALUES ('probe-r5', x'00')"},
+    };
+    bool resettable[5] = {true, true, true, true, false};
+    struct ended blocker;
+    memset(&blocker, 0, sizeof(blocker));
+    struct fx_store_stats before, after;
+    fx_store_stats(s, &before);
+    /* the writer sleeps in a batch of its own while the five queue up behind it */
+    assert_int_equal(fx_store_write_async(s, sleep_fn, NULL, NULL, on_end, &blocker), FX_OK);
+    usleep(50 * 1000);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(fx_store_write_async(s, rerun_fn, resettable[i] ? rerun_reset : NULL,
+                                              &r[i], on_end, &r[i].end),
+                         FX_OK);
+    for (int i = 0; i < 5; i++)
+        while (atomic_load(&r[i].end.calls) == 0)
+            usleep(1000);
+    fx_store_stats(s, &after);
+    assert_int_equal(after.write_batches - before.write_batches, 2);
+    int want_runs[5] = {2, 2, 1, 1, 1}, want_resets[5] = {1, 1, 0, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(atomic_load(&r[i].end.calls), 1);
+        assert_int_equal(atomic_load(&r[i].runs), want_runs[i]);
+        assert_int_equal(atomic_load(&r[i].resets), want_resets[i]);
+        if (i == 2)
+            assert_int_not_equal(atomic_load(&r[i].end.err), FX_OK);
+        else
+            assert_int_equal(atomic_load(&r[i].end.err), FX_OK);
+    }
+    assert_int_equal(count_probes(s), 4);
     close_store(s);
 }
 
@@ -605,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_the_wal_starts_over_under_steady_writes),
         cmocka_unit_test(test_write_stages_are_timed),
         cmocka_unit_test(test_async_writes_end_after_their_sync),
+        cmocka_unit_test(test_a_failing_job_resets_the_ones_before_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,11 +71,14 @@ struct job {
     size_t leaves;
     enum fx_err fail;
     bool sign_now; /* completes its receipts in the transaction (fx_tlog_defer_sign) */
+    bool resettable; /* queued with fx_store_write_async() and a reset: may run again */
     char id[16];
     json_t *receipts;          /* owned */
     struct fx_tlog_seal *seal; /* owned until finished */
     enum fx_err err;
     atomic_bool started;
+    atomic_bool ended; /* a resettable job's callback ran */
+    atomic_int resets;
 };
 
 static enum fx_err job_fn(struct fx_db *db, void *arg)
@@ -97,11 +100,39 @@ static enum fx_err job_fn(struct fx_db *db, void *arg)
     return fx_tlog_defer_end(err, &j->seal);
 }
 
+/* fx_reset_fn of a resettable job: drops what its run left. */
+static void job_reset(void *arg)
+{
+    struct job *j = arg;
+    fx_tlog_seal_free(j->seal);
+    j->seal = NULL;
+    json_array_clear(j->receipts);
+    atomic_fetch_add(&j->resets, 1);
+}
+
+static void job_ended(void *arg, enum fx_err err)
+{
+    struct job *j = arg;
+    j->err = err;
+    atomic_store(&j->ended, true);
+}
+
+/* fx_store_write() for the job, through fx_store_write_async() when it is resettable. */
+static enum fx_err write_job(struct job *j)
+{
+    if (!j->resettable)
+        return fx_store_write(fx.store, job_fn, j);
+    assert_int_equal(fx_store_write_async(fx.store, job_fn, job_reset, j, job_ended, j), FX_OK);
+    while (!atomic_load(&j->ended))
+        usleep(1000);
+    return j->err;
+}
+
 static void *job_thread(void *arg)
 {
     struct job *j = arg;
     atomic_store(&j->started, true);
-    j->err = fx_store_write(fx.store, job_fn, j);
+    j->err = write_job(j);
     if (j->err == FX_OK)
         j->err = fx_tlog_seal_finish(j->seal, fx.sg);
     else
@@ -298,6 +329,30 @@ static void test_a_failed_last_write_leaves_no_leaf_in_the_run(void **state)
     run_scenario(3);
 }
 
+static void check_reset(struct job *jobs, size_t n, uint64_t start, bool batched)
+{
+    check_batch(jobs, n, start, batched);
+    if (batched) /* the write before the failed one ran again; the others once */
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(atomic_load(&jobs[i].resets), i == 0 ? 1 : 0);
+}
+
+/*
+ * Writes that can run again run without savepoints: when one fails, the
+ * transaction is rolled back and the writes before it run again in the
+ * next. Their receipts are of that transaction's run, and nothing of the
+ * first one is left in the store or in any receipt.
+ */
+static void test_a_failed_write_runs_the_resettable_ones_again(void **state)
+{
+    (void)state;
+    struct job spec[4] = {{.leaves = 2, .resettable = true},
+                          {.leaves = 1, .resettable = true, .fail = FX_ECONFLICT},
+                          {.leaves = 3, .resettable = true},
+                          {.leaves = 1}};
+    run_batched(spec, 4, check_reset);
+}
+
 /* The second write completes its receipts in the transaction, against its own tree. */
 static void check_signed_now(struct job *jobs, size_t n, uint64_t start, bool batched)
 {
@@ -351,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_a_batch_shares_one_checkpoint),
         cmocka_unit_test(test_a_failed_write_leaves_no_leaf_in_the_run),
         cmocka_unit_test(test_a_failed_last_write_leaves_no_leaf_in_the_run),
+        cmocka_unit_test(test_a_failed_write_runs_the_resettable_ones_again),
         cmocka_unit_test(test_receipts_completed_in_the_transaction),
         cmocka_unit_test(test_a_failed_write_signed_in_the_transaction_lends_no_checkpoint),
     };
