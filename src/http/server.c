@@ -524,6 +524,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct conn_state *cs = *con_cls;
     if (cs == NULL)
         return;
+    /* resumed after its write ended, but the client had gone: libmicrohttpd closed
+     * the connection without calling on_request, so the handler's end runs here */
+    if (cs->in_flight) {
+        cs->in_flight = false;
+        fx_write_resume(&cs->req);
+    }
     settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);
     fx_buf_cleanup(&cs->req.body);

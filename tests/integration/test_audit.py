@@ -75,6 +75,27 @@ def test_refused_mutations_are_audited_with_their_outcome(fxd, lab):
     assert rows[-1]["outcome"] not in {x["outcome"] for x in ok_rows}, rows
 
 
+def test_refused_notice_writes_are_audited_before_and_inside_their_transaction(fxd, lab):
+    """Notice writes answer on libmicrohttpd's thread and hand the refusal's audit row to
+    the write pool (decision 0012): a create refused before its write (422) and an
+    amendment refused inside it (412) are each audited once, with their outcome."""
+    m = lab["viewer"]
+    before = {x["id"] for x in audit_rows(fxd.admin, user=m.user["id"])}
+    problem(m.post("notices", json={"model_name": ""}), 403)
+    member = lab["member"]
+    n, etag = create_notice(member)
+    seen = {x["id"] for x in audit_rows(fxd.admin, user=member.user["id"])}
+    problem(member.post("notices", json={"model_name": 7}), 422)
+    problem(member.patch("notices/%s" % n["id"], json={"model_version": "2"},
+                         headers={"If-Match": '"stale"'}), 412)
+    new = [x for x in audit_rows(fxd.admin, user=member.user["id"]) if x["id"] not in seen]
+    assert sorted((x["action"], x["outcome"]) for x in new) == [
+        ("notice.amend", "refused"), ("notice.create", "refused")], new
+    assert [x["record"] for x in new if x["action"] == "notice.amend"] == [n["id"]], new
+    mine = [x for x in audit_rows(fxd.admin, user=m.user["id"]) if x["id"] not in before]
+    assert [(x["action"], x["outcome"]) for x in mine] == [("notice.create", "denied")], mine
+
+
 def test_since_filter(fxd, lab):
     rows = audit_rows(fxd.admin)
     assert rows
