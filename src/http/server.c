@@ -7,9 +7,10 @@
  * handler, response). Following libmicrohttpd 0.9.75's keep-alive behaviour,
  * the response is never queued on the first callback (see RECIPES.md).
  *
- * A libmicrohttpd thread serves many connections, so it never waits for a
- * commit: had it waited, the other writes it serves could not have joined
- * that commit. Handlers of FX_ROUTE_ASYNC routes run on it and leave their
+ * A libmicrohttpd thread serves many connections, so writes never wait for
+ * their commit on it: had one waited, the other writes it serves could not
+ * have joined that commit. (A read from outside the owning org still waits
+ * there for its audit row.) Handlers of FX_ROUTE_ASYNC routes run on it and leave their
  * write in flight (fx_write_start): the connection is suspended without a
  * thread, the store wakes it once the write is durable, and the answer is
  * built on the libmicrohttpd thread again. Other writes (every method but
@@ -49,6 +50,7 @@ struct write_pool {
     pthread_cond_t settled;          /* a suspended request was answered or closed */
     struct conn_state *head, *tail;  /* handed off, not yet taken by a pool thread */
     size_t out;                      /* suspended (handed off, or a write in flight), not settled */
+    size_t waking;                   /* threads inside MHD_resume_connection (wake_conn) */
     bool stopping; /* no more suspensions: handlers and writes then run in place */
     pthread_t *threads;              /* owned */
     size_t n_threads;
@@ -274,11 +276,20 @@ static bool audit_due(const struct fx_req *req)
     return req->status >= 400 && req->authenticated && req->audit_action;
 }
 
+static const char *refused_record(const struct fx_req *req)
+{
+    return req->audit_record ? req->audit_record : req->params[0];
+}
+
+static const char *refused_outcome(const struct fx_req *req)
+{
+    return req->status == 403 || req->status == 404 ? "denied" : "refused";
+}
+
 static void audit_refused(struct fx_req *req)
 {
     fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who, req->audit_action,
-                    req->audit_record ? req->audit_record : req->params[0], NULL,
-                    req->status == 403 || req->status == 404 ? "denied" : "refused");
+                    refused_record(req), NULL, refused_outcome(req));
 }
 
 /* A pool thread's work on a request handed to it. */
@@ -290,12 +301,25 @@ static void run_task(struct conn_state *cs)
         audit_refused(&cs->req);
 }
 
-/* req->wake, from any thread: libmicrohttpd calls on_request again, on its own thread. */
+/*
+ * req->wake, from any thread: libmicrohttpd calls on_request again, on its own
+ * thread. The request may be answered and freed before MHD_resume_connection
+ * returns, so the pool counts the call itself: libmicrohttpd must not stop
+ * while a store thread is still inside it (pool_stop).
+ */
 static void wake_conn(struct fx_req *req)
 {
     struct conn_state *cs = (struct conn_state *)(void *)req;
+    struct write_pool *wp = &cs->srv->pool;
+    pthread_mutex_lock(&wp->mu);
+    wp->waking++;
+    pthread_mutex_unlock(&wp->mu);
     cs->woken = true;
     MHD_resume_connection(req->conn);
+    pthread_mutex_lock(&wp->mu);
+    wp->waking--;
+    pthread_cond_broadcast(&wp->settled);
+    pthread_mutex_unlock(&wp->mu);
 }
 
 static void *pool_main(void *arg)
@@ -405,7 +429,7 @@ static void pool_stop(struct write_pool *wp)
     for (size_t i = 0; i < wp->n_threads; i++)
         pthread_join(wp->threads[i], NULL);
     pthread_mutex_lock(&wp->mu);
-    while (wp->out > 0)
+    while (wp->out > 0 || wp->waking > 0)
         pthread_cond_wait(&wp->settled, &wp->mu);
     pthread_mutex_unlock(&wp->mu);
 }
@@ -525,10 +549,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (cs == NULL)
         return;
     /* resumed after its write ended, but the client had gone: libmicrohttpd closed
-     * the connection without calling on_request, so the handler's end runs here */
+     * the connection without calling on_request, so the handler's end runs here,
+     * and a refusal is audited all the same (queued: nobody waits for the answer) */
     if (cs->in_flight) {
+        struct fx_req *req = &cs->req;
         cs->in_flight = false;
-        fx_write_resume(&cs->req);
+        fx_write_resume(req);
+        if (audit_due(req))
+            fx_audit_record_later(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
+                                  req->audit_action, refused_record(req), NULL,
+                                  refused_outcome(req));
     }
     settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);

@@ -321,7 +321,8 @@ static void reset(void *arg)
     p->ops->reset(p->w.arg);
 }
 
-/* fx_store_done_fn, on a store thread: nothing of p is touched once the request is woken. */
+/* fx_store_done_fn, on a store thread (or in fx_write_start when the store is closing):
+ * nothing of p is touched once the request is woken. */
 static void committed(void *arg, enum fx_err err)
 {
     struct fx_write_pending *p = arg;

@@ -2,6 +2,7 @@
  * audit.c: inserting and listing audit rows. Owns nothing between calls.
  */
 #include "records/audit.h"
+#include "common/log.h"
 #include "common/parse.h"
 
 #include <string.h>
@@ -47,6 +48,49 @@ enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct
 {
     struct row_arg r = {now_ms, p, action, record, record_org, outcome};
     return fx_store_write(store, record_fn, &r);
+}
+
+/* A row queued by fx_audit_record_later(): it owns copies of what the caller lent. */
+struct later {
+    struct fx_principal p;
+    struct row_arg r; /* points into the copies below, or at static strings */
+    char *action, *record, *record_org, *outcome;
+};
+
+static void later_done(void *arg, enum fx_err err)
+{
+    struct later *l = arg;
+    if (err != FX_OK)
+        fx_log("error", "audit",
+               json_pack("{s:s,s:s?,s:s}", "detail", "an audit row could not be kept", "record",
+                         l->record, "action", l->action));
+    free(l->action);
+    free(l->record);
+    free(l->record_org);
+    free(l->outcome);
+    free(l);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? fx_xstrdup(s) : NULL;
+}
+
+enum fx_err fx_audit_record_later(struct fx_store *store, int64_t now_ms,
+                                  const struct fx_principal *p, const char *action,
+                                  const char *record, const char *record_org, const char *outcome)
+{
+    struct later *l = fx_xcalloc(1, sizeof(*l));
+    l->p = *p;
+    l->action = fx_xstrdup(action);
+    l->record = dup_or_null(record);
+    l->record_org = dup_or_null(record_org);
+    l->outcome = dup_or_null(outcome);
+    l->r = (struct row_arg){now_ms, &l->p, l->action, l->record, l->record_org, l->outcome};
+    enum fx_err err = fx_store_write_async(store, record_fn, NULL, &l->r, later_done, l);
+    if (err != FX_OK)
+        later_done(l, err); /* the store is closing: nothing was queued, and that is logged */
+    return err;
 }
 
 struct many_arg {

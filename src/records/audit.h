@@ -25,6 +25,16 @@ enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct
                             const char *action, const char *record, const char *record_org,
                             const char *outcome);
 
+/*
+ * fx_audit_record without waiting, for a caller that has nobody to answer
+ * (a refused request whose client has gone): the row is queued with copies
+ * of every argument, and an error keeping it is logged. FX_EBUSY when the
+ * store is closing.
+ */
+enum fx_err fx_audit_record_later(struct fx_store *store, int64_t now_ms,
+                                  const struct fx_principal *p, const char *action,
+                                  const char *record, const char *record_org, const char *outcome);
+
 /* The same for n records at once (a list answered to an outside reader): one transaction. */
 struct fx_audit_target {
     const char *record, *record_org;

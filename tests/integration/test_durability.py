@@ -175,6 +175,7 @@ def test_clients_that_leave_while_their_write_is_in_flight():
     after it exits 0 (no connection left suspended)."""
     import json
     import socket
+    import time
 
     srv = start_server()
     try:
@@ -191,6 +192,25 @@ def test_clients_that_leave_while_their_write_is_in_flight():
             s = socket.create_connection((host, int(port)))
             s.sendall(head + body)
             s.close()  # gone before the answer
+        # an amendment refused inside its transaction (stale If-Match), its client gone:
+        # the refusal is audited all the same
+        first = dev.list_all("notices")[0]
+        body = json.dumps({"model_version": "9", "change_reason": "gone"}).encode()
+        head = ("PATCH /api/v1/notices/%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nIf-Match: \"stale\"\r\n"
+                "Content-Length: %d\r\n\r\n" % (first["id"], host, dev.token, len(body))).encode()
+        for _ in range(12):
+            s = socket.create_connection((host, int(port)))
+            s.sendall(head + body)
+            s.close()
+        admin = srv.admin
+        for _ in range(200):  # rows are queued once each write ends: poll, with a bound
+            rows = [x for x in admin.list_all("audit", params={"record": first["id"]})
+                    if x["action"] == "notice.amend"]
+            if len(rows) >= 12:
+                break
+            time.sleep(0.05)
+        assert [x["outcome"] for x in rows] == ["refused"] * 12, rows
         expect(dev.get("/healthz"), 200)
         fresh, _ = create_notice(dev, submit=True)
         listed = {n["model_name"] for n in dev.list_all("notices")}
