@@ -307,8 +307,7 @@ void fx_api_finding_list(struct fx_req *req)
     for (size_t i = 0; i < op.n_rows; i++)
         if (fx_access_is_outside_read(&req->who, op.rows[i].seal_org))
             t[nt++] = (struct fx_audit_target){op.rows[i].id, op.rows[i].seal_org};
-    err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                               "finding.list", t, nt);
+    err = fx_req_audit_reads(req, "finding.list", t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

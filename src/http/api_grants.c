@@ -342,8 +342,7 @@ void fx_api_grant_list(struct fx_req *req)
     for (size_t i = 0; i < l.n; i++)
         if (fx_access_is_outside_read(&req->who, l.rows[i].developer_org))
             t[nt++] = (struct fx_audit_target){l.rows[i].id, l.rows[i].developer_org};
-    err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                               "grant.list", t, nt);
+    err = fx_req_audit_reads(req, "grant.list", t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

@@ -69,8 +69,8 @@ static bool audit_read(struct fx_req *req, const struct fx_incident_row *row, co
 {
     if (!confidential(row->tlp) || !fx_access_is_outside_read(&req->who, row->org_id))
         return true;
-    enum fx_err err = fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                                      action, row->id, row->org_id, "ok");
+    enum fx_err err =
+        fx_req_audit_reads(req, action, &(struct fx_audit_target){row->id, row->org_id}, 1);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         return false;
@@ -405,9 +405,7 @@ void fx_api_incident_list(struct fx_req *req)
     for (size_t i = 0; i < l.n; i++)
         if (confidential(l.rows[i].tlp) && fx_access_is_outside_read(&req->who, l.rows[i].org_id))
             t[nt++] = (struct fx_audit_target){l.rows[i].id, l.rows[i].org_id};
-    enum fx_err err = nt ? fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
-                                                &req->who, "incident.list", t, nt)
-                         : FX_OK;
+    enum fx_err err = fx_req_audit_reads(req, "incident.list", t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

@@ -91,8 +91,8 @@ static bool audit_read(struct fx_req *req, const struct fx_notice_row *row, cons
 {
     if (!fx_access_is_outside_read(&req->who, row->org_id))
         return true;
-    enum fx_err err = fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                                      action, row->id, row->org_id, "ok");
+    enum fx_err err =
+        fx_req_audit_reads(req, action, &(struct fx_audit_target){row->id, row->org_id}, 1);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         return false;
@@ -712,8 +712,7 @@ void fx_api_notice_list(struct fx_req *req)
     for (size_t i = 0; i < l.n; i++)
         if (fx_access_is_outside_read(&req->who, l.rows[i].org_id))
             t[nt++] = (struct fx_audit_target){l.rows[i].id, l.rows[i].org_id};
-    enum fx_err err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
-                                           &req->who, "notice.list", t, nt);
+    enum fx_err err = fx_req_audit_reads(req, "notice.list", t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

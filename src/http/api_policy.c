@@ -99,8 +99,7 @@ void fx_api_policy_check(struct fx_req *req)
         t[nt++] = (struct fx_audit_target){json_string_value(json_object_get(c, "notice_id")),
                                            json_string_value(json_object_get(c, "org_id"))};
     }
-    err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                               "policy.check", t, nt);
+    err = fx_req_audit_reads(req, "policy.check", t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         goto out;

@@ -67,8 +67,8 @@ bool fx_api_audit_read(struct fx_req *req, const char *record, const char *recor
 {
     if (!fx_access_is_outside_read(&req->who, record_org))
         return true;
-    enum fx_err err = fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                                      action, record, record_org, "ok");
+    enum fx_err err =
+        fx_req_audit_reads(req, action, &(struct fx_audit_target){record, record_org}, 1);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         return false;
@@ -459,9 +459,7 @@ static bool audit_incidents(struct fx_req *req, const struct dl *l, size_t from,
             strcmp(d->tlp, "GREEN") != 0 && fx_access_is_outside_read(&req->who, d->org_id))
             t[nt++] = (struct fx_audit_target){d->record_id, d->org_id};
     }
-    enum fx_err err = nt ? fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
-                                                &req->who, "incident.deadlines", t, nt)
-                         : FX_OK;
+    enum fx_err err = fx_req_audit_reads(req, "incident.deadlines", t, nt);
     if (err != FX_OK)
         fx_req_error(req, err, NULL, NULL);
     return err == FX_OK;

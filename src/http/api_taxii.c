@@ -443,8 +443,7 @@ static bool audit_page(struct page *pg, const char *action)
     pg->audited = nt;
     if (nt == 0)
         return true;
-    enum fx_err err = fx_audit_record_many(req->ctx->store, fx_clock_now(&req->ctx->clock),
-                                           &req->who, action, t, nt);
+    enum fx_err err = fx_req_audit_reads(req, action, t, nt);
     if (err != FX_OK) {
         fx_req_error(req, err, NULL, NULL);
         return false;

@@ -6,6 +6,7 @@
 #include "http/request.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "records/audit.h"
 
 #include <microhttpd.h>
 #include <string.h>
@@ -225,4 +226,32 @@ void fx_req_query_only(struct fx_req *req, const char *const *allowed, struct fx
 {
     struct only_ctx oc = {allowed, pb, 0};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &oc);
+}
+
+enum fx_err fx_req_audit_reads(struct fx_req *req, const char *action,
+                               const struct fx_audit_target *targets, size_t n)
+{
+    if (n == 0)
+        return FX_OK;
+    int64_t now = fx_clock_now(&req->ctx->clock);
+    if (!req->defer_reads)
+        return fx_audit_record_many(req->ctx->store, now, &req->who, action, targets, n);
+    struct fx_audit_reads *r = req->reads;
+    if (r == NULL) {
+        r = fx_arena_alloc(&req->arena, sizeof(*r));
+        *r = (struct fx_audit_reads){.now = now, .who = req->who};
+        req->reads = r;
+    }
+    /* copies: the handler may free what targets point into before the rows are written */
+    struct fx_audit_read *rows = fx_arena_alloc(&req->arena, (r->n + n) * sizeof(*rows));
+    if (r->n)
+        memcpy(rows, r->rows, r->n * sizeof(*rows));
+    for (size_t i = 0; i < n; i++)
+        rows[r->n + i] = (struct fx_audit_read){
+            fx_arena_strdup(&req->arena, action),
+            targets[i].record ? fx_arena_strdup(&req->arena, targets[i].record) : NULL,
+            targets[i].record_org ? fx_arena_strdup(&req->arena, targets[i].record_org) : NULL};
+    r->rows = rows;
+    r->n += n;
+    return FX_OK;
 }

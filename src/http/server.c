@@ -9,8 +9,9 @@
  *
  * A libmicrohttpd thread serves many connections, so writes never wait for
  * their commit on it: had one waited, the other writes it serves could not
- * have joined that commit. (A read from outside the owning org still waits
- * there for its audit row.) Handlers of FX_ROUTE_ASYNC routes run on it and leave their
+ * have joined that commit. Reads run there too; the audit rows of reads from
+ * outside the owning org are kept after the handler, its connection
+ * suspended meanwhile (keep_reads). Handlers of FX_ROUTE_ASYNC routes run on it and leave their
  * write in flight (fx_write_start): the connection is suspended without a
  * thread, the store wakes it once the write is durable, and the answer is
  * built on the libmicrohttpd thread again. Other writes (every method but
@@ -77,6 +78,8 @@ struct conn_state {
     enum task task;          /* for the pool thread */
     bool suspended;          /* counted in pool.out until settled */
     bool in_flight;          /* its write is the store's: req is not ours to read until woken */
+    bool auditing;           /* its outside reads are being kept (keep_reads) until woken */
+    enum fx_err reads_err;   /* how keeping them ended: set before the wake */
     bool woken;              /* resumed: the pool ran its task, or the write in flight ended */
 };
 
@@ -460,6 +463,48 @@ static enum MHD_Result answer(struct fx_server *srv, struct conn_state *cs)
     return queue(cs);
 }
 
+/* The outside reads' rows are kept, or not: then a 503 replaces the answer (SPEC §10). */
+static void reads_done(struct conn_state *cs, enum fx_err err)
+{
+    struct fx_req *req = &cs->req;
+    req->reads = NULL;
+    if (err == FX_OK)
+        return;
+    FX_FREE(req->resp);
+    req->status = 0;
+    req->n_hdr = 0;
+    fx_req_error(req, err, NULL, NULL);
+}
+
+/* fx_store_done_fn of keep_reads, on a store thread (or in keep_reads once the store closes). */
+static void reads_kept(void *arg, enum fx_err err)
+{
+    struct conn_state *cs = arg;
+    cs->reads_err = err;
+    wake_conn(&cs->req);
+}
+
+/*
+ * Keeps the outside reads the handler left (fx_req_audit_reads) before its
+ * answer leaves, the connection suspended meanwhile; in place once stopping.
+ */
+static enum MHD_Result keep_reads(struct fx_server *srv, struct conn_state *cs)
+{
+    struct fx_req *req = &cs->req;
+    struct write_pool *wp = &srv->pool;
+    pthread_mutex_lock(&wp->mu);
+    bool suspended = suspend_locked(wp, cs);
+    pthread_mutex_unlock(&wp->mu);
+    if (!suspended) {
+        reads_done(cs, fx_audit_reads_write(req->ctx->store, req->reads, NULL, NULL));
+        return answer(srv, cs);
+    }
+    cs->auditing = true;
+    if (fx_audit_reads_write(req->ctx->store, req->reads, reads_kept, cs) != FX_OK)
+        reads_kept(cs, FX_EBUSY); /* the store is closing */
+    return MHD_YES;
+}
+
 /*
  * The last call of a request, on libmicrohttpd's thread: runs the handler
  * here or hands it to the pool (see the top of this file).
@@ -475,10 +520,14 @@ static enum MHD_Result serve(struct fx_server *srv, struct conn_state *cs)
         req->wake = wake_conn;
     } else if (is_write(req) && hand_off(&srv->pool, cs, TASK_HANDLE)) {
         return MHD_YES;
+    } else if (!is_write(req)) {
+        req->defer_reads = true;
     }
     run_handler(cs);
     if (cs->in_flight)
         return MHD_YES; /* suspended until the store wakes it */
+    if (req->reads)
+        return keep_reads(srv, cs);
     return answer(srv, cs);
 }
 
@@ -526,6 +575,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (cs->woken) { /* resumed: the pool ran its task, or the write in flight ended */
         cs->woken = false;
+        if (cs->auditing) {
+            cs->auditing = false;
+            reads_done(cs, cs->reads_err);
+            return answer(srv, cs);
+        }
         if (!cs->in_flight) {
             settle(&srv->pool, cs);
             return queue(cs);

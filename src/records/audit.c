@@ -119,6 +119,24 @@ enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
     return n ? fx_store_write(store, many_fn, &m) : FX_OK;
 }
 
+static enum fx_err reads_fn(struct fx_db *db, void *arg)
+{
+    struct fx_audit_reads *r = arg;
+    enum fx_err err = FX_OK;
+    for (size_t i = 0; i < r->n && err == FX_OK; i++)
+        err = fx_audit_write(db, r->now, &r->who, r->rows[i].action, r->rows[i].record,
+                             r->rows[i].record_org, "ok");
+    return err;
+}
+
+enum fx_err fx_audit_reads_write(struct fx_store *store, struct fx_audit_reads *r,
+                                 fx_store_done_fn done, void *done_arg)
+{
+    if (done == NULL)
+        return fx_store_write(store, reads_fn, r);
+    return fx_store_write_async(store, reads_fn, NULL, r, done, done_arg);
+}
+
 enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,
                           int64_t *next_out)
 {

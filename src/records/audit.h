@@ -43,6 +43,27 @@ enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
                                  const struct fx_principal *p, const char *action,
                                  const struct fx_audit_target *targets, size_t n);
 
+/*
+ * Rows of outside reads gathered while a request is handled (fx_req_audit_reads
+ * in request.h), each with its own action; kept before the answer leaves.
+ */
+struct fx_audit_read {
+    const char *action, *record, *record_org;
+};
+struct fx_audit_reads {
+    int64_t now;
+    struct fx_principal who;
+    struct fx_audit_read *rows;
+    size_t n;
+};
+/*
+ * Keeps r's rows in one transaction: with done NULL, returns once they are
+ * durable; otherwise queues them (fx_store_write_async) and done(done_arg,
+ * err) runs once they are, r living until then.
+ */
+enum fx_err fx_audit_reads_write(struct fx_store *store, struct fx_audit_reads *r,
+                                 fx_store_done_fn done, void *done_arg);
+
 struct fx_audit_filter {
     const char *record;      /* NULL: any */
     const char *user_id;

@@ -181,6 +181,7 @@ def test_clients_that_leave_while_their_write_is_in_flight():
     try:
         dev = org_client(srv, "developer", role="member")
         host, port = dev.base_url.split("://", 1)[1].split(":")
+        first, _ = create_notice(dev, submit=True)
         names = []
         for k in range(40):
             name = "Left-%d" % k
@@ -194,7 +195,6 @@ def test_clients_that_leave_while_their_write_is_in_flight():
             s.close()  # gone before the answer
         # an amendment refused inside its transaction (stale If-Match), its client gone:
         # the refusal is audited all the same
-        first = dev.list_all("notices")[0]
         body = json.dumps({"model_version": "9", "change_reason": "gone"}).encode()
         head = ("PATCH /api/v1/notices/%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
                 "Content-Type: application/json\r\nIf-Match: \"stale\"\r\n"
