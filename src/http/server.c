@@ -473,7 +473,9 @@ static void reads_done(struct conn_state *cs, enum fx_err err)
     FX_FREE(req->resp);
     req->status = 0;
     req->n_hdr = 0;
-    fx_req_error(req, err, NULL, NULL);
+    /* whatever the store said, the read may be tried again: 503, as request.h says */
+    fx_req_error(req, FX_ESTORE, NULL,
+                 "the read could not be kept in the audit trail; retry later");
 }
 
 /* fx_store_done_fn of keep_reads, on a store thread (or in keep_reads once the store closes). */
