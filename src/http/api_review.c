@@ -62,18 +62,11 @@ enum fx_err fx_api_notice_gate(struct fx_db *db, struct fx_req *req, const char 
     return fx_access_check(&req->who, act, &s);
 }
 
-bool fx_api_audit_read(struct fx_req *req, const char *record, const char *record_org,
+void fx_api_audit_read(struct fx_req *req, const char *record, const char *record_org,
                        const char *action)
 {
-    if (!fx_access_is_outside_read(&req->who, record_org))
-        return true;
-    enum fx_err err =
-        fx_req_audit_reads(req, action, &(struct fx_audit_target){record, record_org}, 1);
-    if (err != FX_OK) {
-        fx_req_error(req, err, NULL, NULL);
-        return false;
-    }
-    return true;
+    if (fx_access_is_outside_read(&req->who, record_org))
+        fx_req_audit_row(req, action, record, record_org, "ok");
 }
 
 void fx_api_fail(struct fx_req *req, enum fx_err err, const struct fx_problem *pb,
@@ -325,8 +318,10 @@ static void screening(struct fx_req *req, int64_t version)
                     : version == 0 ? "the notice has not been screened yet"
                                    : "no such screening version",
                     NULL);
-    else if (fx_api_audit_read(req, op.row.id, op.row.org_id, "screening.read"))
+    else {
+        fx_api_audit_read(req, op.row.id, op.row.org_id, "screening.read");
         fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
+    }
     rop_cleanup(&op);
 }
 
@@ -363,7 +358,8 @@ void fx_api_notice_determinations(struct fx_req *req)
     enum fx_err err = fx_store_read(req->ctx->store, determinations_fn, &op);
     if (err != FX_OK) {
         fx_api_fail(req, err, NULL, "no such notice", NULL);
-    } else if (fx_api_audit_read(req, op.row.id, op.row.org_id, "determination.read")) {
+    } else {
+        fx_api_audit_read(req, op.row.id, op.row.org_id, "determination.read");
         fx_req_page(req, json_incref(op.out), NULL);
     }
     rop_cleanup(&op);
@@ -449,7 +445,7 @@ static json_t *deadline_view(struct fx_req *req, const struct fx_deadline *d, in
  * SPEC §10: a page naming AMBER, AMBER+STRICT or RED incidents of another org
  * is audited before it is answered, as the incident list is.
  */
-static bool audit_incidents(struct fx_req *req, const struct dl *l, size_t from, size_t to)
+static void audit_incidents(struct fx_req *req, const struct dl *l, size_t from, size_t to)
 {
     struct fx_audit_target *t = fx_arena_alloc(&req->arena, (l->n + 1) * sizeof(*t));
     size_t nt = 0;
@@ -459,10 +455,7 @@ static bool audit_incidents(struct fx_req *req, const struct dl *l, size_t from,
             strcmp(d->tlp, "GREEN") != 0 && fx_access_is_outside_read(&req->who, d->org_id))
             t[nt++] = (struct fx_audit_target){d->record_id, d->org_id};
     }
-    enum fx_err err = fx_req_audit_reads(req, "incident.deadlines", t, nt);
-    if (err != FX_OK)
-        fx_req_error(req, err, NULL, NULL);
-    return err == FX_OK;
+    fx_req_audit_reads(req, "incident.deadlines", t, nt);
 }
 
 void fx_api_deadlines(struct fx_req *req)
@@ -494,8 +487,7 @@ void fx_api_deadlines(struct fx_req *req)
         goto out;
     }
     size_t end = (size_t)offset + (size_t)limit;
-    if (!audit_incidents(req, &l, (size_t)offset, end))
-        goto out;
+    audit_incidents(req, &l, (size_t)offset, end);
     json_t *items = json_array();
     for (size_t i = (size_t)offset; i < l.n && i < end; i++)
         json_array_append_new(items, deadline_view(req, &l.items[i], l.today));

@@ -30,10 +30,10 @@ enum fx_err fx_api_assigned(struct fx_db *db, struct fx_req *req, const char *no
 
 /*
  * SPEC §10: a read of a confidential record from outside its owning org is written
- * to the audit trail before it is answered. False (answered 503) when the row
- * cannot be kept.
+ * to the audit trail before it is answered (fx_req_audit_row: the server keeps it,
+ * and answers 503 instead when it cannot).
  */
-bool fx_api_audit_read(struct fx_req *req, const char *record, const char *record_org,
+void fx_api_audit_read(struct fx_req *req, const char *record, const char *record_org,
                        const char *action);
 
 /* Answers a failed write or read: 404 and 403 with these details, others from err and pb. */

@@ -228,30 +228,35 @@ void fx_req_query_only(struct fx_req *req, const char *const *allowed, struct fx
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &oc);
 }
 
-enum fx_err fx_req_audit_reads(struct fx_req *req, const char *action,
-                               const struct fx_audit_target *targets, size_t n)
+static const char *arena_dup(struct fx_req *req, const char *s)
 {
-    if (n == 0)
-        return FX_OK;
-    int64_t now = fx_clock_now(&req->ctx->clock);
-    if (!req->defer_reads)
-        return fx_audit_record_many(req->ctx->store, now, &req->who, action, targets, n);
-    struct fx_audit_reads *r = req->reads;
+    return s ? fx_arena_strdup(&req->arena, s) : NULL;
+}
+
+void fx_req_audit_row(struct fx_req *req, const char *action, const char *record,
+                      const char *record_org, const char *outcome)
+{
+    struct fx_audit_rows *r = req->audit_rows;
     if (r == NULL) {
         r = fx_arena_alloc(&req->arena, sizeof(*r));
-        *r = (struct fx_audit_reads){.now = now, .who = req->who};
-        req->reads = r;
+        *r = (struct fx_audit_rows){.now = fx_clock_now(&req->ctx->clock), .who = req->who};
+        req->audit_rows = r;
     }
-    /* copies: the handler may free what targets point into before the rows are written */
-    struct fx_audit_read *rows = fx_arena_alloc(&req->arena, (r->n + n) * sizeof(*rows));
-    if (r->n)
-        memcpy(rows, r->rows, r->n * sizeof(*rows));
+    if (r->n == r->cap) { /* the arena frees nothing before the request ends: double */
+        r->cap = r->cap ? 2 * r->cap : 8;
+        struct fx_audit_row *rows = fx_arena_alloc(&req->arena, r->cap * sizeof(*rows));
+        if (r->n)
+            memcpy(rows, r->rows, r->n * sizeof(*rows));
+        r->rows = rows;
+    }
+    /* copies: the handler may free what they point into before the rows are kept */
+    r->rows[r->n++] = (struct fx_audit_row){arena_dup(req, action), arena_dup(req, record),
+                                            arena_dup(req, record_org), arena_dup(req, outcome)};
+}
+
+void fx_req_audit_reads(struct fx_req *req, const char *action,
+                        const struct fx_audit_target *targets, size_t n)
+{
     for (size_t i = 0; i < n; i++)
-        rows[r->n + i] = (struct fx_audit_read){
-            fx_arena_strdup(&req->arena, action),
-            targets[i].record ? fx_arena_strdup(&req->arena, targets[i].record) : NULL,
-            targets[i].record_org ? fx_arena_strdup(&req->arena, targets[i].record_org) : NULL};
-    r->rows = rows;
-    r->n += n;
-    return FX_OK;
+        fx_req_audit_row(req, action, targets[i].record, targets[i].record_org, "ok");
 }

@@ -55,8 +55,7 @@ struct fx_req {
     bool (*suspend)(struct fx_req *req);
     void (*wake)(struct fx_req *req);
     struct fx_write_pending *pending; /* arena: the write in flight while suspended */
-    bool defer_reads;                 /* set by the server: see fx_req_audit_reads */
-    struct fx_audit_reads *reads;     /* arena: outside reads to keep before answering */
+    struct fx_audit_rows *audit_rows; /* arena: gathered for the server to keep before answering */
 };
 
 typedef void (*fx_handler_fn)(struct fx_req *req);
@@ -101,16 +100,18 @@ void fx_req_problem_fields(struct fx_req *req, unsigned status, const struct fx_
 json_t *fx_req_body_object(struct fx_req *req, bool empty_ok);
 
 /*
- * SPEC §10: reads from outside the owning org (targets, n, under action) are
- * kept in the audit trail before the answer leaves. Where the server allows it
- * (req->defer_reads, on libmicrohttpd's threads) the rows are copied for it to
- * write once the handler has answered, without holding the thread meanwhile; a
- * failure then answers 503 instead of the handler's answer. Elsewhere they are
- * written now. Returns the store's error, which the caller answers.
+ * SPEC §10: the audit trail's rows of a request, which the server keeps, in
+ * one transaction of their own, before the answer leaves: on libmicrohttpd's
+ * threads without holding the thread meanwhile. When they cannot be kept, a
+ * successful answer is replaced by 503 (no read is answered unlogged); a
+ * refusal's stands. Strings are copied into the arena.
  */
+void fx_req_audit_row(struct fx_req *req, const char *action, const char *record,
+                      const char *record_org, const char *outcome);
+/* The reads from outside the owning org that the answer holds (targets, n), under action. */
 struct fx_audit_target;
-enum fx_err fx_req_audit_reads(struct fx_req *req, const char *action,
-                               const struct fx_audit_target *targets, size_t n);
+void fx_req_audit_reads(struct fx_req *req, const char *action,
+                        const struct fx_audit_target *targets, size_t n);
 
 /* Query helpers: on a bad value they add to pb (field "query:NAME"). */
 void fx_req_query_limit(struct fx_req *req, struct fx_problem *pb, int64_t *limit_out);

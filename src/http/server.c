@@ -9,16 +9,17 @@
  *
  * A libmicrohttpd thread serves many connections, so writes never wait for
  * their commit on it: had one waited, the other writes it serves could not
- * have joined that commit. Reads run there too; the audit rows of reads from
- * outside the owning org are kept after the handler, its connection
- * suspended meanwhile (keep_reads). Handlers of FX_ROUTE_ASYNC routes run on it and leave their
+ * have joined that commit. Reads run there too. A request's audit rows (its
+ * reads from outside the owning org, or its refusal) are kept after the
+ * handler, before the answer leaves, the connection suspended meanwhile
+ * (keep_rows). Handlers of FX_ROUTE_ASYNC routes run on it and leave their
  * write in flight (fx_write_start): the connection is suspended without a
  * thread, the store wakes it once the write is durable, and the answer is
  * built on the libmicrohttpd thread again. Other writes (every method but
  * GET and HEAD) run their handler on a pool of threads of their own: the
  * connection is suspended, a pool thread runs the handler (which waits for
- * its group commit), and the resumed connection queues the answer. The pool
- * also writes the audit row of a refused request.
+ * its group commit) and keeps its audit rows, and the resumed connection
+ * queues the answer.
  * Errors go to the client and the log; nothing here ends the process.
  */
 #include "http/server.h"
@@ -64,9 +65,6 @@ struct fx_server {
     struct write_pool pool;
 };
 
-/* What a pool thread does with a request handed to it. */
-enum task { TASK_HANDLE, TASK_AUDIT };
-
 struct conn_state {
     struct fx_req req; /* first: suspend_write() finds the state from the request */
     struct fx_server *srv;
@@ -75,11 +73,10 @@ struct conn_state {
     const char *early_detail;
     size_t body_max;
     struct conn_state *next; /* in the write pool's queue */
-    enum task task;          /* for the pool thread */
     bool suspended;          /* counted in pool.out until settled */
     bool in_flight;          /* its write is the store's: req is not ours to read until woken */
-    bool auditing;           /* its outside reads are being kept (keep_reads) until woken */
-    enum fx_err reads_err;   /* how keeping them ended: set before the wake */
+    bool auditing;           /* its audit rows are being kept (keep_rows) until woken */
+    enum fx_err rows_err;    /* how keeping them ended: set before the wake */
     bool woken;              /* resumed: the pool ran its task, or the write in flight ended */
 };
 
@@ -273,35 +270,37 @@ static enum MHD_Result queue(struct conn_state *cs)
     return rc;
 }
 
-/* A refused mutation is audited (SPEC §10): a durable write of its own. */
-static bool audit_due(const struct fx_req *req)
+/* A refused mutation is audited (SPEC §10): its row joins the request's, once it is answered. */
+static void audit_refusal(struct fx_req *req)
 {
-    return req->status >= 400 && req->authenticated && req->audit_action;
+    if (req->status >= 400 && req->authenticated && req->audit_action)
+        fx_req_audit_row(req, req->audit_action,
+                         req->audit_record ? req->audit_record : req->params[0], NULL,
+                         req->status == 403 || req->status == 404 ? "denied" : "refused");
 }
 
-static const char *refused_record(const struct fx_req *req)
+/* The request's audit rows are kept, or not: then 503 replaces a successful answer. */
+static void rows_done(struct fx_req *req, enum fx_err err)
 {
-    return req->audit_record ? req->audit_record : req->params[0];
+    req->audit_rows = NULL;
+    if (err == FX_OK || req->status >= 400)
+        return; /* a refusal's answer stands */
+    FX_FREE(req->resp);
+    req->status = 0;
+    req->n_hdr = 0;
+    /* whatever the store said, the read may be tried again: 503, as request.h says */
+    fx_req_error(req, FX_ESTORE, NULL,
+                 "the read could not be kept in the audit trail; retry later");
 }
 
-static const char *refused_outcome(const struct fx_req *req)
-{
-    return req->status == 403 || req->status == 404 ? "denied" : "refused";
-}
-
-static void audit_refused(struct fx_req *req)
-{
-    fx_audit_record(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who, req->audit_action,
-                    refused_record(req), NULL, refused_outcome(req));
-}
-
-/* A pool thread's work on a request handed to it. */
+/* A pool thread's work on a request handed to it: the handler, then its audit rows. */
 static void run_task(struct conn_state *cs)
 {
-    if (cs->task == TASK_HANDLE)
-        run_handler(cs);
-    if (audit_due(&cs->req))
-        audit_refused(&cs->req);
+    struct fx_req *req = &cs->req;
+    run_handler(cs);
+    audit_refusal(req);
+    if (req->audit_rows)
+        rows_done(req, fx_audit_rows_write(req->ctx->store, req->audit_rows, NULL, NULL));
 }
 
 /*
@@ -374,14 +373,13 @@ static bool suspend_write(struct fx_req *req)
 }
 
 /* Suspends the connection and queues cs for the pool; false when the pool has stopped. */
-static bool hand_off(struct write_pool *wp, struct conn_state *cs, enum task task)
+static bool hand_off(struct write_pool *wp, struct conn_state *cs)
 {
     pthread_mutex_lock(&wp->mu);
     if (!suspend_locked(wp, cs)) {
         pthread_mutex_unlock(&wp->mu);
         return false;
     }
-    cs->task = task;
     cs->next = NULL;
     if (wp->tail)
         wp->tail->next = cs;
@@ -451,60 +449,38 @@ static bool is_write(const struct fx_req *req)
     return strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 }
 
-/* Queues the answer of a request run here, once a refusal is audited (by the pool, as it waits). */
-static enum MHD_Result answer(struct fx_server *srv, struct conn_state *cs)
-{
-    if (audit_due(&cs->req)) {
-        if (hand_off(&srv->pool, cs, TASK_AUDIT))
-            return MHD_YES;
-        audit_refused(&cs->req); /* the pool has stopped */
-    }
-    settle(&srv->pool, cs);
-    return queue(cs);
-}
-
-/* The outside reads' rows are kept, or not: then a 503 replaces the answer (SPEC §10). */
-static void reads_done(struct conn_state *cs, enum fx_err err)
-{
-    struct fx_req *req = &cs->req;
-    req->reads = NULL;
-    if (err == FX_OK)
-        return;
-    FX_FREE(req->resp);
-    req->status = 0;
-    req->n_hdr = 0;
-    /* whatever the store said, the read may be tried again: 503, as request.h says */
-    fx_req_error(req, FX_ESTORE, NULL,
-                 "the read could not be kept in the audit trail; retry later");
-}
-
-/* fx_store_done_fn of keep_reads, on a store thread (or in keep_reads once the store closes). */
-static void reads_kept(void *arg, enum fx_err err)
+/* fx_store_done_fn of keep_rows, on a store thread (or in keep_rows once the store closes). */
+static void rows_kept(void *arg, enum fx_err err)
 {
     struct conn_state *cs = arg;
-    cs->reads_err = err;
+    cs->rows_err = err;
     wake_conn(&cs->req);
 }
 
 /*
- * Keeps the outside reads the handler left (fx_req_audit_reads) before its
- * answer leaves, the connection suspended meanwhile; in place once stopping.
+ * Queues the answer of a request run on this thread, once its audit rows
+ * (fx_req_audit_row, and a refusal's) are kept: the connection suspended
+ * meanwhile, or in place once the pool stops.
  */
-static enum MHD_Result keep_reads(struct fx_server *srv, struct conn_state *cs)
+static enum MHD_Result answer(struct fx_server *srv, struct conn_state *cs)
 {
     struct fx_req *req = &cs->req;
     struct write_pool *wp = &srv->pool;
-    pthread_mutex_lock(&wp->mu);
-    bool suspended = suspend_locked(wp, cs);
-    pthread_mutex_unlock(&wp->mu);
-    if (!suspended) {
-        reads_done(cs, fx_audit_reads_write(req->ctx->store, req->reads, NULL, NULL));
-        return answer(srv, cs);
+    audit_refusal(req);
+    if (req->audit_rows) {
+        pthread_mutex_lock(&wp->mu);
+        bool suspended = suspend_locked(wp, cs);
+        pthread_mutex_unlock(&wp->mu);
+        if (suspended) {
+            cs->auditing = true;
+            if (fx_audit_rows_write(req->ctx->store, req->audit_rows, rows_kept, cs) != FX_OK)
+                rows_kept(cs, FX_EBUSY); /* the store is closing */
+            return MHD_YES;
+        }
+        rows_done(req, fx_audit_rows_write(req->ctx->store, req->audit_rows, NULL, NULL));
     }
-    cs->auditing = true;
-    if (fx_audit_reads_write(req->ctx->store, req->reads, reads_kept, cs) != FX_OK)
-        reads_kept(cs, FX_EBUSY); /* the store is closing */
-    return MHD_YES;
+    settle(wp, cs);
+    return queue(cs);
 }
 
 /*
@@ -520,16 +496,12 @@ static enum MHD_Result serve(struct fx_server *srv, struct conn_state *cs)
     if (is_write(req) && (cs->route->flags & FX_ROUTE_ASYNC)) {
         req->suspend = suspend_write;
         req->wake = wake_conn;
-    } else if (is_write(req) && hand_off(&srv->pool, cs, TASK_HANDLE)) {
+    } else if (is_write(req) && hand_off(&srv->pool, cs)) {
         return MHD_YES;
-    } else if (!is_write(req)) {
-        req->defer_reads = true;
     }
     run_handler(cs);
     if (cs->in_flight)
         return MHD_YES; /* suspended until the store wakes it */
-    if (req->reads)
-        return keep_reads(srv, cs);
     return answer(srv, cs);
 }
 
@@ -575,12 +547,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (cs->woken) { /* resumed: the pool ran its task, or the write in flight ended */
+    if (cs->woken) { /* resumed: the pool ran its task, audit rows were kept, or a write ended */
         cs->woken = false;
         if (cs->auditing) {
             cs->auditing = false;
-            reads_done(cs, cs->reads_err);
-            return answer(srv, cs);
+            rows_done(&cs->req, cs->rows_err);
         }
         if (!cs->in_flight) {
             settle(&srv->pool, cs);
@@ -606,15 +577,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     /* resumed after its write ended, but the client had gone: libmicrohttpd closed
      * the connection without calling on_request, so the handler's end runs here,
-     * and a refusal is audited all the same (queued: nobody waits for the answer) */
+     * and its audit rows are kept all the same (queued: nobody waits for the answer) */
     if (cs->in_flight) {
         struct fx_req *req = &cs->req;
         cs->in_flight = false;
         fx_write_resume(req);
-        if (audit_due(req))
-            fx_audit_record_later(req->ctx->store, fx_clock_now(&req->ctx->clock), &req->who,
-                                  req->audit_action, refused_record(req), NULL,
-                                  refused_outcome(req));
+        audit_refusal(req);
+        if (req->audit_rows)
+            fx_audit_rows_later(req->ctx->store, req->audit_rows);
     }
     settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);

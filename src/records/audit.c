@@ -30,111 +30,65 @@ enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_pri
     return err;
 }
 
-struct row_arg {
-    int64_t now;
-    const struct fx_principal *p;
-    const char *action, *record, *record_org, *outcome;
-};
-
-static enum fx_err record_fn(struct fx_db *db, void *arg)
+static enum fx_err rows_fn(struct fx_db *db, void *arg)
 {
-    struct row_arg *r = arg;
-    return fx_audit_write(db, r->now, r->p, r->action, r->record, r->record_org, r->outcome);
+    struct fx_audit_rows *r = arg;
+    enum fx_err err = FX_OK;
+    for (size_t i = 0; i < r->n && err == FX_OK; i++)
+        err = fx_audit_write(db, r->now, &r->who, r->rows[i].action, r->rows[i].record,
+                             r->rows[i].record_org, r->rows[i].outcome);
+    return err;
 }
 
-enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
-                            const char *action, const char *record, const char *record_org,
-                            const char *outcome)
+enum fx_err fx_audit_rows_write(struct fx_store *store, struct fx_audit_rows *r,
+                                fx_store_done_fn done, void *done_arg)
 {
-    struct row_arg r = {now_ms, p, action, record, record_org, outcome};
-    return fx_store_write(store, record_fn, &r);
+    if (done == NULL)
+        return fx_store_write(store, rows_fn, r);
+    return fx_store_write_async(store, rows_fn, NULL, r, done, done_arg);
 }
 
-/* A row queued by fx_audit_record_later(): it owns copies of what the caller lent. */
+/* Rows queued by fx_audit_rows_later(), with the copies they point into. */
 struct later {
-    struct fx_principal p;
-    struct row_arg r; /* points into the copies below, or at static strings */
-    char *action, *record, *record_org, *outcome;
+    struct fx_audit_rows r;
+    char **strings; /* owned, as are the NULL-or-malloc'd strings it holds */
+    size_t n_strings;
 };
+
+static const char *keep(struct later *l, const char *s)
+{
+    return s ? (l->strings[l->n_strings++] = fx_xstrdup(s)) : NULL;
+}
 
 static void later_done(void *arg, enum fx_err err)
 {
     struct later *l = arg;
     if (err != FX_OK)
         fx_log("error", "audit",
-               json_pack("{s:s,s:s?,s:s}", "detail", "an audit row could not be kept", "record",
-                         l->record, "action", l->action));
-    free(l->action);
-    free(l->record);
-    free(l->record_org);
-    free(l->outcome);
+               json_pack("{s:s,s:s,s:I}", "detail", "audit rows could not be kept", "action",
+                         l->r.rows[0].action, "rows", (json_int_t)l->r.n));
+    for (size_t i = 0; i < l->n_strings; i++)
+        free(l->strings[i]);
+    free(l->strings);
+    free(l->r.rows);
     free(l);
 }
 
-static char *dup_or_null(const char *s)
+void fx_audit_rows_later(struct fx_store *store, const struct fx_audit_rows *r)
 {
-    return s ? fx_xstrdup(s) : NULL;
-}
-
-enum fx_err fx_audit_record_later(struct fx_store *store, int64_t now_ms,
-                                  const struct fx_principal *p, const char *action,
-                                  const char *record, const char *record_org, const char *outcome)
-{
+    if (r->n == 0)
+        return;
     struct later *l = fx_xcalloc(1, sizeof(*l));
-    l->p = *p;
-    l->action = fx_xstrdup(action);
-    l->record = dup_or_null(record);
-    l->record_org = dup_or_null(record_org);
-    l->outcome = dup_or_null(outcome);
-    l->r = (struct row_arg){now_ms, &l->p, l->action, l->record, l->record_org, l->outcome};
-    enum fx_err err = fx_store_write_async(store, record_fn, NULL, &l->r, later_done, l);
+    l->r = *r;
+    l->r.rows = fx_xcalloc(r->n, sizeof(*r->rows));
+    l->strings = fx_xcalloc(4 * r->n, sizeof(*l->strings));
+    for (size_t i = 0; i < r->n; i++)
+        l->r.rows[i] =
+            (struct fx_audit_row){keep(l, r->rows[i].action), keep(l, r->rows[i].record),
+                                  keep(l, r->rows[i].record_org), keep(l, r->rows[i].outcome)};
+    enum fx_err err = fx_store_write_async(store, rows_fn, NULL, &l->r, later_done, l);
     if (err != FX_OK)
         later_done(l, err); /* the store is closing: nothing was queued, and that is logged */
-    return err;
-}
-
-struct many_arg {
-    int64_t now;
-    const struct fx_principal *p;
-    const char *action;
-    const struct fx_audit_target *t;
-    size_t n;
-};
-
-static enum fx_err many_fn(struct fx_db *db, void *arg)
-{
-    struct many_arg *m = arg;
-    enum fx_err err = FX_OK;
-    for (size_t i = 0; i < m->n && err == FX_OK; i++)
-        err = fx_audit_write(db, m->now, m->p, m->action, m->t[i].record, m->t[i].record_org,
-                             "ok");
-    return err;
-}
-
-enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
-                                 const struct fx_principal *p, const char *action,
-                                 const struct fx_audit_target *targets, size_t n)
-{
-    struct many_arg m = {now_ms, p, action, targets, n};
-    return n ? fx_store_write(store, many_fn, &m) : FX_OK;
-}
-
-static enum fx_err reads_fn(struct fx_db *db, void *arg)
-{
-    struct fx_audit_reads *r = arg;
-    enum fx_err err = FX_OK;
-    for (size_t i = 0; i < r->n && err == FX_OK; i++)
-        err = fx_audit_write(db, r->now, &r->who, r->rows[i].action, r->rows[i].record,
-                             r->rows[i].record_org, "ok");
-    return err;
-}
-
-enum fx_err fx_audit_reads_write(struct fx_store *store, struct fx_audit_reads *r,
-                                 fx_store_done_fn done, void *done_arg)
-{
-    if (done == NULL)
-        return fx_store_write(store, reads_fn, r);
-    return fx_store_write_async(store, reads_fn, NULL, r, done, done_arg);
 }
 
 enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,

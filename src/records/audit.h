@@ -16,53 +16,41 @@
 enum fx_err fx_audit_write(struct fx_db *db, int64_t now_ms, const struct fx_principal *p,
                            const char *action, const char *record, const char *record_org,
                            const char *outcome);
-/*
- * Appends one row in a transaction of its own and returns once it is durable:
- * for reads from outside the owning org and for refused mutations, which have
- * no transaction of their own. A read is answered only after its row is kept.
- */
-enum fx_err fx_audit_record(struct fx_store *store, int64_t now_ms, const struct fx_principal *p,
-                            const char *action, const char *record, const char *record_org,
-                            const char *outcome);
-
-/*
- * fx_audit_record without waiting, for a caller that has nobody to answer
- * (a refused request whose client has gone): the row is queued with copies
- * of every argument, and an error keeping it is logged. FX_EBUSY when the
- * store is closing.
- */
-enum fx_err fx_audit_record_later(struct fx_store *store, int64_t now_ms,
-                                  const struct fx_principal *p, const char *action,
-                                  const char *record, const char *record_org, const char *outcome);
-
-/* The same for n records at once (a list answered to an outside reader): one transaction. */
+/* A record read from outside its owning org (fx_req_audit_reads, request.h). */
 struct fx_audit_target {
     const char *record, *record_org;
 };
-enum fx_err fx_audit_record_many(struct fx_store *store, int64_t now_ms,
-                                 const struct fx_principal *p, const char *action,
-                                 const struct fx_audit_target *targets, size_t n);
+
+/* One row: action required, the other strings may be NULL. */
+struct fx_audit_row {
+    const char *action, *record, *record_org, *outcome;
+};
 
 /*
- * Rows of outside reads gathered while a request is handled (fx_req_audit_reads
- * in request.h), each with its own action; kept before the answer leaves.
+ * Rows for one caller at one time, kept in a transaction of their own: the
+ * reads from outside the owning org that a request answers, and a refused
+ * mutation (which has no transaction of its own). The server gathers a
+ * request's rows (fx_req_audit_reads, request.h) and keeps them before the
+ * answer leaves, so that no read is answered unlogged.
  */
-struct fx_audit_read {
-    const char *action, *record, *record_org;
-};
-struct fx_audit_reads {
+struct fx_audit_rows {
     int64_t now;
     struct fx_principal who;
-    struct fx_audit_read *rows;
-    size_t n;
+    struct fx_audit_row *rows;
+    size_t n, cap; /* rows used, and allocated by whoever gathers them */
 };
 /*
  * Keeps r's rows in one transaction: with done NULL, returns once they are
  * durable; otherwise queues them (fx_store_write_async) and done(done_arg,
  * err) runs once they are, r living until then.
  */
-enum fx_err fx_audit_reads_write(struct fx_store *store, struct fx_audit_reads *r,
-                                 fx_store_done_fn done, void *done_arg);
+enum fx_err fx_audit_rows_write(struct fx_store *store, struct fx_audit_rows *r,
+                                fx_store_done_fn done, void *done_arg);
+/*
+ * Queues r's rows with copies of everything, for a caller that has nobody to
+ * answer (its client has gone); an error keeping them is logged.
+ */
+void fx_audit_rows_later(struct fx_store *store, const struct fx_audit_rows *r);
 
 struct fx_audit_filter {
     const char *record;      /* NULL: any */

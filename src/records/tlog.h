@@ -45,8 +45,8 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
  * fx_tlog_defer_end(), called with the callback's final result once nothing
  * else of it can fail, keeps in *seal_out (NULL when no receipt waits) the
  * callback's receipts and a reference to its run; anything but FX_OK drops
- * the callback's leaves from the run (its savepoint rolls them back) and is
- * returned. fx_tlog_seal_finish(), on any thread and once the transaction has
+ * the callback's leaves from the run (the store rolls them back: its savepoint,
+ * or the whole transaction, whose next run starts afresh) and is returned. fx_tlog_seal_finish(), on any thread and once the transaction has
  * committed, completes every receipt in place with the signed checkpoint of
  * the tree as the run's last successful callback left it, and each leaf's
  * inclusion path to it: a run signs once, whichever of its seals is finished
@@ -54,8 +54,8 @@ enum fx_err fx_tlog_append(struct fx_db *db, const struct fx_signer *sg, const s
  * completes the callback's receipts at once, in its transaction, with a
  * checkpoint of the tree as the callback leaves it (for an answer stored with
  * the write), which is never given to another write: the callback may still
- * fail. fx_tlog_defer_end() then keeps no seal. Receipts must not be rendered before they are
- * completed; fx_tlog_seal_free() drops an unfinished seal.
+ * fail. fx_tlog_defer_end() then keeps no seal. Receipts must not be rendered
+ * before they are completed; fx_tlog_seal_free() drops an unfinished seal.
  */
 struct fx_tlog_seal;
 void fx_tlog_defer_begin(void);
