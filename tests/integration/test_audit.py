@@ -1,7 +1,13 @@
 """Audit trail and access transparency (SPEC §10; API.md Audit, access-log)."""
+import contextlib
+import os
+import sqlite3
+import subprocess
+
 import pytest
 
-from fxharness import (create_notice, describe, expect, org_client, problem, unique, user_client)
+from fxharness import (BACKEND, PG_BIN, create_notice, describe, expect, org_client, problem,
+                       unique, user_client)
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +190,60 @@ def test_audit_rows_cannot_be_changed(fxd, lab, method):
     kept = {x["id"]: x for x in after}
     for x in before:
         assert kept[x["id"]] == x, "audit row changed: %s" % describe(r)
+
+
+@contextlib.contextmanager
+def audit_refused(fxd, record):
+    """While inside: the database itself refuses audit rows about `record` (a trigger
+    installed beside the running fxd), as a full disk or a failing store would."""
+    if BACKEND == "sqlite":
+        def sql(statement):
+            db = sqlite3.connect(os.path.join(fxd.data, "fx.db"), timeout=30)
+            try:
+                db.executescript(statement)
+            finally:
+                db.close()
+        install = ("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.record = '%s'"
+                   " BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;" % record)
+        remove = "DROP TRIGGER refuse_audit;"
+    else:
+        url = open(os.path.join(fxd.data, "db-url")).read().strip()
+
+        def sql(statement):
+            r = subprocess.run([PG_BIN + "/psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
+                                statement], capture_output=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+        install = ("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$"
+                   " BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$;"
+                   " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW"
+                   " WHEN (NEW.record = '%s') EXECUTE FUNCTION refuse_audit();" % record)
+        remove = "DROP TRIGGER refuse_audit ON audit; DROP FUNCTION refuse_audit();"
+    sql(install)
+    try:
+        yield
+    finally:
+        sql(remove)
+
+
+def test_a_read_whose_audit_row_cannot_be_kept_is_not_answered(fxd, lab, coord):
+    """SPEC §10: every outside read is logged. When its row cannot be stored the read is
+    answered 503, with nothing of the record, and the next try succeeds once the store can."""
+    secret = unique("only-for-the-logged-reader")
+    n, _ = create_notice(lab["member"], submit=True, description=secret)
+    reader = coord["reviewer"]
+    paths = ["notices/%s" % n["id"], "notices/%s/versions/1" % n["id"]]
+    with audit_refused(fxd, n["id"]):
+        for path in paths:
+            r = reader.get(path)
+            problem(r, 503)
+            assert secret not in r.text, "an unlogged read was answered: %s" % describe(r)
+        # Reads inside the owning org are not outside reads: nothing to keep, answered.
+        assert secret in expect(lab["member"].get(paths[0]), 200)["description"]
+        # A refusal's own row cannot be kept either: its answer stands.
+        problem(lab["member"].patch(paths[0], json={"model_version": "2", "change_reason": "x"},
+                                    headers={"If-Match": '"1-0000000000000000"'}), 412)
+    for path in paths:
+        expect(reader.get(path), 200)
+    log = lab["admin"].list_all("notices/%s/access-log" % n["id"])
+    assert [x["user_id"] for x in log].count(reader.user["id"]) == len(paths), \
+        "the 503 reads were logged, or the later ones not: %s" % log
