@@ -63,7 +63,13 @@ enum fx_err fx_json_parse(const char *p, size_t len, json_t **out, char *msg, si
 
 void fx_json_ptr(char *buf, size_t n, const char *ptr, const char *key)
 {
-    size_t o = (size_t)snprintf(buf, n, "%s/", ptr);
+    size_t plen = strlen(ptr), o = plen + 1;
+    if (o < n) { /* the common case, without snprintf: one per field a body is checked for */
+        memcpy(buf, ptr, plen);
+        buf[plen] = '/';
+    } else {
+        snprintf(buf, n, "%s/", ptr);
+    }
     for (const char *k = key; *k && o + 3 < n; k++) {
         if (*k == '~') {
             buf[o++] = '~';
@@ -397,7 +403,7 @@ static void put_value(struct fx_buf *b, const json_t *v, bool sorted)
         put_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        put(b, t, (size_t)snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        put(b, t, fx_format_i64(json_integer_value(v), t));
         break;
     case JSON_REAL:
         put_real(b, json_real_value(v));

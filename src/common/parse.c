@@ -127,14 +127,53 @@ enum fx_err fx_parse_date(const char *p, size_t len, int64_t *days_out)
     return parse_ymd(p, days_out);
 }
 
-void fx_format_date(int64_t days, char out[static 11])
+/* n decimal digits of v, zero-padded, at p: dates and times are formatted on
+ * every write and every answer, where snprintf's parsing of its format showed. */
+static void put_digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+size_t fx_format_i64(int64_t v, char out[static 21])
+{
+    char rev[20];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, len = 0;
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = rev[--n];
+    out[len] = '\0';
+    return len;
+}
+
+/* YYYY-MM-DD of days since the epoch, years 1970 to 9999 (clamped: the text always fits). */
+static void put_date(char *p, int64_t days)
 {
     int64_t y;
     unsigned m, d;
-    char tmp[48];
+    if (days < 0)
+        days = 0;
+    if (days > 2932896) /* 9999-12-31 */
+        days = 2932896;
     fx_civil_from_days(days, &y, &m, &d);
-    snprintf(tmp, sizeof(tmp), "%04d-%02u-%02u", (int)y, m, d);
-    memcpy(out, tmp, 10);
+    put_digits(p, (unsigned)y, 4);
+    p[4] = '-';
+    put_digits(p + 5, m, 2);
+    p[7] = '-';
+    put_digits(p + 8, d, 2);
+}
+
+void fx_format_date(int64_t days, char out[static 11])
+{
+    put_date(out, days);
     out[10] = '\0';
 }
 
@@ -190,16 +229,19 @@ void fx_format_time(int64_t ms, char out[static 25])
         ms = 253402300799999LL;
     if (ms < 0)
         ms = 0;
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t rem = secs - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    fx_civil_from_days(days, &y, &m, &d);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)(ms - secs * 1000));
-    memcpy(out, tmp, 24);
+    int64_t secs = ms / 1000;
+    int64_t days = secs / 86400;
+    unsigned rem = (unsigned)(secs - days * 86400);
+    put_date(out, days);
+    out[10] = 'T';
+    put_digits(out + 11, rem / 3600, 2);
+    out[13] = ':';
+    put_digits(out + 14, rem / 60 % 60, 2);
+    out[16] = ':';
+    put_digits(out + 17, rem % 60, 2);
+    out[19] = '.';
+    put_digits(out + 20, (unsigned)(ms - secs * 1000), 3);
+    out[23] = 'Z';
     out[24] = '\0';
 }
 

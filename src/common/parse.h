@@ -16,9 +16,12 @@ enum fx_err fx_parse_i64(const char *p, size_t len, int64_t min, int64_t max, in
 /* A finite decimal floating-point number (strtod syntax), the whole input. */
 enum fx_err fx_parse_double(const char *p, size_t len, double *out);
 
+/* v in decimal into out, NUL-terminated; returns its length (snprintf's "%lld", faster). */
+size_t fx_format_i64(int64_t v, char out[static 21]);
+
 /* YYYY-MM-DD, a real calendar date (2026-02-30 is refused). out: days since 1970-01-01. */
 enum fx_err fx_parse_date(const char *p, size_t len, int64_t *days_out);
-/* Formats days since the epoch as YYYY-MM-DD into out (at least 11 bytes). */
+/* Formats days since the epoch as YYYY-MM-DD into out (at least 11 bytes), 1970 to 9999. */
 void fx_format_date(int64_t days, char out[static 11]);
 
 /* RFC 3339 timestamp with 'Z' or an offset, optional fraction. out: ms since the epoch, UTC. */

@@ -214,6 +214,40 @@ static void test_time_refused(void **state)
     assert_int_equal(fx_parse_time("2026-11-27T02:23:02Z", 19, &ms), FX_EINVAL);
 }
 
+static void test_format_i64(void **state)
+{
+    (void)state;
+    static const int64_t samples[] = {0,     1,          -1,        9,         10,           -10,
+                                      99999, 1234567890, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        char mine[21], libc[32];
+        memset(mine, 'x', sizeof(mine));
+        size_t n = fx_format_i64(samples[i], mine);
+        snprintf(libc, sizeof(libc), "%lld", (long long)samples[i]);
+        assert_string_equal(mine, libc);
+        assert_int_equal(n, strlen(libc));
+    }
+}
+
+static void test_format_clamps(void **state)
+{
+    (void)state;
+    char d[11], t[25];
+    fx_format_date(-1, d);
+    assert_string_equal(d, "1970-01-01");
+    fx_format_date(INT64_MAX, d);
+    assert_string_equal(d, "9999-12-31");
+    fx_format_time(-5, t);
+    assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+    fx_format_time(INT64_MAX, t);
+    assert_string_equal(t, "9999-12-31T23:59:59.999Z");
+    /* every field at its widest and narrowest */
+    fx_format_time(951868799001LL, t);
+    assert_string_equal(t, "2000-02-29T23:59:59.001Z");
+    fx_format_time(946684800010LL, t);
+    assert_string_equal(t, "2000-01-01T00:00:00.010Z");
+}
+
 static void test_format_time(void **state)
 {
     (void)state;
@@ -334,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_format_date),    cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_time_fractions), cmocka_unit_test(test_time_refused),
         cmocka_unit_test(test_format_time),    cmocka_unit_test(test_uuid_v7),
+        cmocka_unit_test(test_format_i64),     cmocka_unit_test(test_format_clamps),
         cmocka_unit_test(test_uuid_valid),     cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
