@@ -65,6 +65,14 @@ void fx_api_metrics(struct fx_req *req)
             "# TYPE fx_sqlite_wal_restarts_total counter\n"
             "fx_sqlite_wal_restarts_total %lld\n",
             (long long)ss.wal_pages, (long long)ss.checkpoints, (long long)ss.wal_restarts);
+    if (ss.fullscan_steps >= 0)
+        fx_buf_printf(&b,
+                      "# HELP fx_sqlite_fullscan_steps_total Rows SQLite stepped through in full"
+                      " scans of a table or an index; a list read through its filter's index"
+                      " adds none.\n"
+                      "# TYPE fx_sqlite_fullscan_steps_total counter\n"
+                      "fx_sqlite_fullscan_steps_total %lld\n",
+                      (long long)ss.fullscan_steps);
     if (ss.write_jobs >= 0) {
         fx_buf_printf(&b,
                       "# HELP fx_store_write_jobs_total Writes run by the store's writer.\n"

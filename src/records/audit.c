@@ -4,6 +4,7 @@
 #include "records/audit.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "records/page.h"
 
 #include <string.h>
 
@@ -91,25 +92,56 @@ void fx_audit_rows_later(struct fx_store *store, const struct fx_audit_rows *r)
         later_done(l, err); /* the store is closing: nothing was queued, and that is logged */
 }
 
+/*
+ * The optional filters and the order: a NULL parameter disables its condition.
+ * The cursor $8 is always bound (INT64_MAX for the newest), so that it bounds
+ * the index range rows are read from rather than filtering rows once read.
+ */
+#define AUDIT_WHERE(driver)                                                                        \
+    " WHERE " driver " a.id < $8 AND (CAST($1 AS TEXT) IS NULL OR a.record = $1)"                  \
+    " AND (CAST($2 AS TEXT) IS NULL OR a.user_id = $2)"                                            \
+    " AND (CAST($3 AS TEXT) IS NULL OR a.org_id = $3)"                                             \
+    " AND (CAST($4 AS TEXT) IS NULL OR a.org_id = $4 OR a.record_org = $4)"                        \
+    " AND ($5 = 0 OR a.org_id IS NULL OR a.org_id <> $4)"                                          \
+    " AND (CAST($6 AS TEXT) IS NULL OR a.action = $6) AND a.time >= $7"                            \
+    " ORDER BY a.id DESC LIMIT $9"
+/* The newest page of an org's scope: its users' rows, and the rows about its records. */
+#define AUDIT_SCOPE                                                                                \
+    FX_PAGE_UNION("SELECT * FROM audit a" AUDIT_WHERE("a.org_id = $4 AND"),                        \
+                  "SELECT * FROM audit a" AUDIT_WHERE("a.record_org = $4 AND"))
+/* The columns of a list of audit rows a, with who acted. */
+#define AUDIT_LIST(from)                                                                           \
+    "SELECT a.id, a.time, a.user_id, a.org_id, a.action, a.record, a.outcome, u.email, o.name"     \
+    " FROM " from " LEFT JOIN users u ON u.id = a.user_id LEFT JOIN orgs o ON o.id = a.org_id"
+
+/*
+ * The statement for f, read through the index of its most selective filter: a
+ * record's rows (audit_record), an acting org's (audit_org), an org's scope
+ * (the newest page of each of audit_org and audit_record_org, merged), else
+ * the newest rows. A catch-all statement with every filter optional would read
+ * the whole table: SQLite cannot choose an index for "$1 IS NULL OR record = $1".
+ */
+static const char *audit_sql(const struct fx_audit_filter *f)
+{
+    static const char *by_record = AUDIT_LIST("audit a") AUDIT_WHERE("a.record = $1 AND");
+    static const char *by_org = AUDIT_LIST("audit a") AUDIT_WHERE("a.org_id = $3 AND");
+    static const char *by_scope = AUDIT_LIST(AUDIT_SCOPE " a") " ORDER BY a.id DESC LIMIT $9";
+    static const char *newest = AUDIT_LIST("audit a") AUDIT_WHERE("");
+    if (f->record)
+        return by_record;
+    if (f->org_id)
+        return by_org;
+    return f->scope_org ? by_scope : newest;
+}
+
 enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, json_t **items_out,
                           int64_t *next_out)
 {
-    /* One statement with optional filters: a NULL parameter disables its condition. */
-    static const char *sql =
-        "SELECT a.id, a.time, a.user_id, a.org_id, a.action, a.record, a.outcome, u.email,"
-        " o.name FROM audit a LEFT JOIN users u ON u.id = a.user_id"
-        " LEFT JOIN orgs o ON o.id = a.org_id"
-        " WHERE (CAST($1 AS TEXT) IS NULL OR a.record = $1) AND (CAST($2 AS TEXT) IS NULL OR a.user_id = $2)"
-        " AND (CAST($3 AS TEXT) IS NULL OR a.org_id = $3)"
-        " AND (CAST($4 AS TEXT) IS NULL OR a.org_id = $4 OR a.record_org = $4)"
-        " AND ($5 = 0 OR a.org_id IS NULL OR a.org_id <> $4)"
-        " AND (CAST($6 AS TEXT) IS NULL OR a.action = $6) AND a.time >= $7 AND ($8 = 0 OR a.id < $8)"
-        " ORDER BY a.id DESC LIMIT $9";
     struct fx_stmt *st = NULL;
     bool row = false;
     *items_out = NULL;
     *next_out = 0;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, audit_sql(f), &st);
     if (err != FX_OK)
         return err;
     fx_stmt_bind_str(st, 1, f->record);
@@ -119,7 +151,7 @@ enum fx_err fx_audit_list(struct fx_db *db, const struct fx_audit_filter *f, jso
     fx_stmt_bind_i64(st, 5, f->outside_only ? 1 : 0);
     fx_stmt_bind_str(st, 6, f->action);
     fx_stmt_bind_i64(st, 7, f->since_ms);
-    fx_stmt_bind_i64(st, 8, f->before_id);
+    fx_stmt_bind_i64(st, 8, f->before_id != 0 ? f->before_id : INT64_MAX);
     fx_stmt_bind_i64(st, 9, f->limit + 1);
     json_t *items = json_array();
     int64_t n = 0, last_id = 0;

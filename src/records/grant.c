@@ -537,22 +537,46 @@ static const char *id_of(const void *row)
 
 static const struct fx_page_kind grant_page = {sizeof(struct fx_grant_row), read_any, id_of};
 
+/* The optional filters and the order: a NULL parameter disables its condition. */
+#define GRANT_WHERE(driver)                                                                        \
+    " WHERE " driver " (CAST($2 AS TEXT) IS NULL OR developer_org = $2 OR partner_org = $2)"       \
+    " AND (CAST($3 AS TEXT) IS NULL OR sector = $3)"                                               \
+    " AND (CAST($4 AS TEXT) IS NULL OR (" STATE_SQL ") = $4)"                                      \
+    " AND (CAST($5 AS TEXT) IS NULL OR notice_id = $5)"                                            \
+    " AND (CAST($6 AS TEXT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7"
+/* The newest page of an org's grants: as developer, and as partner. */
+#define GRANTS_OF_ORG                                                                              \
+    FX_PAGE_UNION("SELECT * FROM grants" GRANT_WHERE("developer_org = $2 AND"),                    \
+                  "SELECT * FROM grants" GRANT_WHERE("partner_org = $2 AND"))
+
+/*
+ * The statement for f, read through the index of its most selective filter:
+ * one notice's grants (grants_notice), an org's (the newest page of each of
+ * grants_developer and grants_partner, merged), else the newest. A catch-all
+ * statement with every filter optional would read the whole table: SQLite
+ * cannot choose an index for "$5 IS NULL OR notice_id = $5".
+ */
+static const char *grant_sql(const struct fx_grant_filter *f)
+{
+    static const char *by_notice =
+        "SELECT " G_COLS " FROM grants" GRANT_WHERE("notice_id = $5 AND");
+    static const char *by_org =
+        "SELECT " G_COLS " FROM " GRANTS_OF_ORG " g ORDER BY id DESC LIMIT $7";
+    static const char *newest = "SELECT " G_COLS " FROM grants" GRANT_WHERE("");
+    if (f->notice_id)
+        return by_notice;
+    return f->org_id ? by_org : newest;
+}
+
 enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
                           bool (*keep)(const void *row, void *arg), void *keep_arg,
                           struct fx_grant_row **rows_out, size_t *n_out, char **next_out)
 {
-    /* A NULL parameter disables its condition. */
-    static const char *sql =
-        "SELECT " G_COLS " FROM grants WHERE (CAST($2 AS TEXT) IS NULL OR developer_org = $2 OR"
-        " partner_org = $2) AND (CAST($3 AS TEXT) IS NULL OR sector = $3)"
-        " AND (CAST($4 AS TEXT) IS NULL OR (" STATE_SQL ") = $4)"
-        " AND (CAST($5 AS TEXT) IS NULL OR notice_id = $5)"
-        " AND (CAST($6 AS TEXT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7";
     *rows_out = NULL;
     *n_out = 0;
     *next_out = NULL;
     struct fx_stmt *st = NULL;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, grant_sql(f), &st);
     if (err != FX_OK)
         return err;
     fx_stmt_bind_i64(st, 1, f->today);

@@ -720,19 +720,29 @@ enum fx_err fx_incident_bundle(struct fx_db *db, struct fx_keyring *kr,
     return *out ? FX_OK : FX_ESTORE;
 }
 
+/*
+ * Incidents whose driving condition (the index they are read through) holds,
+ * with the optional filters: a NULL parameter disables its condition. Only the
+ * reporter has an index (incidents_org); a catch-all statement would not use
+ * it, as SQLite cannot choose an index for "$5 IS NULL OR org_id = $5".
+ */
+#define INCIDENT_LIST(driver)                                                                      \
+    "SELECT " ROW_COLS " FROM incidents WHERE " driver " (CAST($1 AS TEXT) IS NULL OR tlp = $1)"   \
+    " AND (CAST($2 AS TEXT) IS NULL OR status = $2)"                                               \
+    " AND (CAST($3 AS TEXT) IS NULL OR severity = $3)"                                             \
+    " AND (CAST($4 AS TEXT) IS NULL OR category = $4)"                                             \
+    " AND (CAST($5 AS TEXT) IS NULL OR org_id = $5) AND ($6 < 0 OR late = $6)"                     \
+    " AND (CAST($7 AS BIGINT) IS NULL OR reported_at >= $7)"                                       \
+    " AND (CAST($8 AS TEXT) IS NULL OR id < $8) ORDER BY id DESC LIMIT $9"
+
 enum fx_err fx_incident_list(struct fx_db *db, const struct fx_incident_filter *f,
                              bool (*keep)(const struct fx_incident_row *, void *), void *keep_arg,
                              struct fx_incident_row **rows_out, size_t *n_out, char **next_out)
 {
-    /* A NULL parameter disables its condition. Rows come in batches below the cursor. */
-    static const char *sql =
-        "SELECT " ROW_COLS " FROM incidents"
-        " WHERE (CAST($1 AS TEXT) IS NULL OR tlp = $1) AND (CAST($2 AS TEXT) IS NULL OR status = $2)"
-        " AND (CAST($3 AS TEXT) IS NULL OR severity = $3)"
-        " AND (CAST($4 AS TEXT) IS NULL OR category = $4)"
-        " AND (CAST($5 AS TEXT) IS NULL OR org_id = $5) AND ($6 < 0 OR late = $6)"
-        " AND (CAST($7 AS BIGINT) IS NULL OR reported_at >= $7)"
-        " AND (CAST($8 AS TEXT) IS NULL OR id < $8) ORDER BY id DESC LIMIT $9";
+    static const char *by_reporter = INCIDENT_LIST("org_id = $5 AND");
+    static const char *newest = INCIDENT_LIST("");
+    /* rows come in batches below the cursor */
+    const char *sql = f->reporter ? by_reporter : newest;
     enum { BATCH = 256 };
     *rows_out = NULL;
     *n_out = 0;

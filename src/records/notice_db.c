@@ -936,29 +936,64 @@ static const char *id_of(const void *row)
 
 static const struct fx_page_kind notice_page = {sizeof(struct fx_notice_row), read_any, id_of};
 
+/* The notices whose assessment has a task for the agency $2. */
+#define ASSIGNED_TO_2                                                                              \
+    "id IN (SELECT a.notice_id FROM assessments a JOIN assessment_tasks t"                         \
+    " ON t.assessment_id = a.id WHERE t.agency_org = $2)"
+/*
+ * One page of notices whose driving condition (the index they are read
+ * through) holds. Scope $1: 1 the org $2's, 2 all but others' drafts, 3 those
+ * assigned to the agency $2; then the optional filters: a NULL parameter
+ * disables its condition.
+ */
+#define NOTICE_LIST(driver)                                                                        \
+    "SELECT " ROW_COLS " FROM notices WHERE " driver " (($1 = 1 AND org_id = $2)"                  \
+    " OR ($1 = 2 AND (status <> 'draft' OR org_id = $2)) OR ($1 = 3 AND " ASSIGNED_TO_2 "))"       \
+    " AND (CAST($3 AS TEXT) IS NULL OR status = $3) AND (CAST($4 AS TEXT) IS NULL OR org_id = $4)" \
+    " AND ($5 < 0 OR short_notice = $5)"                                                           \
+    " AND (CAST($6 AS BIGINT) IS NULL OR planned_release_date >= $6)"                              \
+    " AND (CAST($7 AS BIGINT) IS NULL OR planned_release_date <= $7)"                              \
+    " AND (CAST($8 AS TEXT) IS NULL OR id < $8) ORDER BY id DESC LIMIT $9"
+
+/*
+ * The statement for f, read through the index of its most selective filter:
+ * one org's notices (notices_org: the caller's own, else the developer asked
+ * for), an agency's assigned ones, one status (notices_status), a window of
+ * release dates (notices_release), else the newest. A catch-all statement with
+ * every filter optional would read the whole table: SQLite cannot choose an
+ * index for "$3 IS NULL OR status = $3". $10 is the driving org, $11 and $12
+ * the release window (the days at either end when a bound is absent).
+ */
+static const char *notice_sql(const struct fx_notice_filter *f)
+{
+    static const char *by_org = NOTICE_LIST("org_id = $10 AND");
+    static const char *assigned = NOTICE_LIST(ASSIGNED_TO_2 " AND");
+    static const char *by_status = NOTICE_LIST("status = $3 AND");
+    static const char *by_release =
+        NOTICE_LIST("planned_release_date BETWEEN CAST($11 AS BIGINT) AND CAST($12 AS BIGINT) AND");
+    static const char *newest = NOTICE_LIST("");
+    if (f->scope == FX_LIST_ORG)
+        return by_org;
+    if (f->scope == FX_LIST_ASSIGNED)
+        return assigned;
+    if (f->developer)
+        return by_org;
+    if (f->status)
+        return by_status;
+    return f->has_after || f->has_before ? by_release : newest;
+}
+
 enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
                            bool (*keep)(const void *row, void *arg), void *keep_arg,
                            struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
 {
-    /* A NULL parameter disables its condition; scope is $1 (1 org, 2 all but others' drafts,
-     * 3 those whose assessment the agency $2 is assigned to). */
-    static const char *sql =
-        "SELECT " ROW_COLS " FROM notices"
-        " WHERE (($1 = 1 AND org_id = $2) OR ($1 = 2 AND (status <> 'draft' OR org_id = $2))"
-        " OR ($1 = 3 AND id IN (SELECT a.notice_id FROM assessments a JOIN assessment_tasks t"
-        " ON t.assessment_id = a.id WHERE t.agency_org = $2)))"
-        " AND (CAST($3 AS TEXT) IS NULL OR status = $3) AND (CAST($4 AS TEXT) IS NULL OR org_id = $4)"
-        " AND ($5 < 0 OR short_notice = $5)"
-        " AND (CAST($6 AS BIGINT) IS NULL OR planned_release_date >= $6)"
-        " AND (CAST($7 AS BIGINT) IS NULL OR planned_release_date <= $7)"
-        " AND (CAST($8 AS TEXT) IS NULL OR id < $8) ORDER BY id DESC LIMIT $9";
     *rows_out = NULL;
     *n_out = 0;
     *next_out = NULL;
     if (f->scope == FX_LIST_NONE)
         return FX_OK;
     struct fx_stmt *st = NULL;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, notice_sql(f), &st);
     if (err != FX_OK)
         return err;
     fx_stmt_bind_i64(st, 1, f->scope == FX_LIST_ORG ? 1 : f->scope == FX_LIST_ASSIGNED ? 3 : 2);
@@ -976,6 +1011,9 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
         fx_stmt_bind_null(st, 7);
     fx_stmt_bind_str(st, 8, f->before_id);
     fx_stmt_bind_i64(st, 9, f->limit + 1);
+    fx_stmt_bind_str(st, 10, f->scope == FX_LIST_ORG ? f->scope_org : f->developer);
+    fx_stmt_bind_i64(st, 11, f->has_after ? f->release_after : INT64_MIN);
+    fx_stmt_bind_i64(st, 12, f->has_before ? f->release_before : INT64_MAX);
     void *rows = NULL;
     err = fx_page_read(st, f->limit, &notice_page, keep, keep_arg, &rows, n_out, next_out);
     fx_stmt_finalize(st);

@@ -130,16 +130,23 @@ enum fx_err fx_org_kind_of(struct fx_db *db, const char *org_id, enum fx_org_kin
     return err;
 }
 
+/*
+ * Orgs after the cursor $2 (NULL: from the first) in id order; one kind is read
+ * through orgs_kind, as SQLite cannot choose an index for "$1 IS NULL OR kind = $1".
+ */
+#define ORG_LIST(driver)                                                                           \
+    "SELECT id, name, kind, mission, sector, created_at FROM orgs WHERE " driver                   \
+    " (CAST($2 AS TEXT) IS NULL OR id > $2) ORDER BY id LIMIT $3"
+
 enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id, int64_t limit,
                         json_t **items_out, char **next_out)
 {
-    static const char *sql = "SELECT id, name, kind, mission, sector, created_at FROM orgs"
-                             " WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) AND (CAST($2 AS TEXT) IS NULL OR id > $2)"
-                             " ORDER BY id LIMIT $3";
+    static const char *by_kind = ORG_LIST("kind = $1 AND");
+    static const char *all = ORG_LIST("");
     struct fx_stmt *st = NULL;
     bool row = false;
     *next_out = NULL;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_db_prepare(db, kind ? by_kind : all, &st);
     if (err != FX_OK)
         return err;
     fx_stmt_bind_str(st, 1, kind);

@@ -12,6 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * SQL: the rows of two pages a and b (each a SELECT ... ORDER BY id DESC LIMIT),
+ * once each, for a list whose filter is an OR of two indexed columns: each page
+ * reads its own index in order and stops at the LIMIT, where one statement with
+ * the OR would read and sort every row of both. The caller orders and limits
+ * the union again. A page with ORDER BY and LIMIT must be a subquery in FROM to
+ * be part of a UNION in SQLite; PostgreSQL accepts that form too.
+ */
+#define FX_PAGE_UNION(a, b) "(SELECT * FROM (" a ") page1 UNION SELECT * FROM (" b ") page2)"
+
 struct fx_page_kind {
     size_t size;                                   /* of one row */
     void (*read)(struct fx_stmt *st, void *row);   /* the current result row into row */

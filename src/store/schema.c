@@ -160,5 +160,15 @@ const struct fx_migration fx_migrations[] = {
     /* fxd serve removes Idempotency-Key answers past their 24 hours (http/write.c):
      * without this index each sweep would read the whole table, answers and all */
     {6, "idempotency-expiry", "CREATE INDEX idempotency_created ON idempotency(created_at);"},
+    /* Lists read through the index of their filter (docs/internals/store.md, "List
+     * queries"): the deadlines find grants starting or ending and incidents detected in
+     * their window, and late ones, without reading every grant and incident; the org
+     * list finds one kind in id order. */
+    {7, "list-indexes",
+     "CREATE INDEX grants_starts ON grants(starts);"
+     "CREATE INDEX grants_ends ON grants(ends);"
+     "CREATE INDEX incidents_detected ON incidents(detected_at);"
+     "CREATE INDEX incidents_late ON incidents(late, status);"
+     "CREATE INDEX orgs_kind ON orgs(kind, id);"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);

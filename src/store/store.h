@@ -60,6 +60,10 @@ struct fx_store_stats {
     int64_t wal_pages;    /* SQLite: pages in the WAL since it last started over */
     int64_t checkpoints;  /* SQLite: the checkpointer's passes */
     int64_t wal_restarts; /* SQLite: the writer's tails, after which the WAL starts over */
+    /* SQLite: rows its statements stepped through in full scans (of a table, or of an
+     * index with no constraint), on every connection; a list read through the index of
+     * its filter adds nothing (docs/internals/store.md, "List queries") */
+    int64_t fullscan_steps;
     /* fx_store_write() calls, the transactions they ran in (group commit), and their
      * time summed (ns) by stage: queued for the writer, in the writer's batch until
      * its transaction ended, from then until durable, and until the caller ran again

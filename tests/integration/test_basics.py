@@ -48,7 +48,7 @@ def test_metrics_is_prometheus_text(fxd):
     assert samples > 0, "no samples in /metrics"
     if BACKEND == "sqlite":  # the WAL's size and how often it was copied back and restarted
         for name in ("fx_sqlite_wal_pages", "fx_sqlite_checkpoints_total",
-                     "fx_sqlite_wal_restarts_total"):
+                     "fx_sqlite_wal_restarts_total", "fx_sqlite_fullscan_steps_total"):
             assert re.search(r"^%s \d+$" % name, r.text, re.M), name
     # every store: writes, their transactions, and where their time went
     for name in ("fx_store_write_jobs_total", "fx_store_write_batches_total"):
