@@ -173,9 +173,30 @@ static void wrap_aad(const char *org_id, char *aad, size_t n)
     snprintf(aad, n, "org-key:%s", org_id);
 }
 
-void fx_keyring_new_org_key(struct fx_keyring *kr, const char *org_id, unsigned char **blob_out,
-                            size_t *len_out)
+enum fx_err fx_keyring_new_org_key(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
+                                   unsigned char **blob_out, size_t *len_out)
 {
+    /* Writing the check row first orders this transaction with a rotation's,
+     * which changes that row before it re-wraps (fx_keyring_rewrap_all): the
+     * rotation then either waits for this org and re-wraps its key too, or
+     * commits first and the check below fails. */
+    static const char *lock_sql = "UPDATE meta SET value = value WHERE key = 'master_check'";
+    struct fx_stmt *st = NULL;
+    bool row;
+    *blob_out = NULL;
+    *len_out = 0;
+    enum fx_err err = fx_db_prepare(db, lock_sql, &st);
+    if (err == FX_OK) {
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    if (err == FX_OK)
+        err = fx_keyring_verify(kr, db);
+    if (err == FX_ECRYPTO)
+        fx_log("error",
+               "the master key was rotated since fxd started: restart fxd with the new key", NULL);
+    if (err != FX_OK)
+        return err;
     unsigned char *k = sodium_malloc(FX_KEY_BYTES);
     if (k == NULL)
         fx_die("sodium_malloc failed");
@@ -184,6 +205,7 @@ void fx_keyring_new_org_key(struct fx_keyring *kr, const char *org_id, unsigned 
     wrap_aad(org_id, aad, sizeof(aad));
     seal_raw(kr->master, aad, k, FX_KEY_BYTES, blob_out, len_out);
     sodium_free(k);
+    return FX_OK;
 }
 
 /* Returns the cached data key of org_id, unwrapping it from the orgs table on first use. */
@@ -291,18 +313,41 @@ enum fx_err fx_keyring_open_to(struct fx_keyring *kr, struct fx_db *db, const ch
     return open_raw(key, aad, ct, ct_len, out, out_len);
 }
 
+/* Stores the master-key check value sealed under master (the row exists since init). */
+static enum fx_err put_check(struct fx_db *db, const unsigned char *master)
+{
+    static const char *chk = "UPDATE meta SET value = $1 WHERE key = 'master_check'";
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    struct fx_stmt *st = NULL;
+    bool row;
+    seal_raw(master, "master_check", CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT), &c, &clen);
+    enum fx_err err = fx_db_prepare(db, chk, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_blob(st, 1, c, clen);
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
+
 enum fx_err fx_keyring_rewrap_all(struct fx_keyring *kr, struct fx_db *db,
                                   const unsigned char *new_master)
 {
     static const char *sel = "SELECT id, wrapped_key FROM orgs ORDER BY id";
     static const char *upd = "UPDATE orgs SET wrapped_key = $1 WHERE id = $2";
-    static const char *chk = "UPDATE meta SET value = $1 WHERE key = 'master_check'";
     struct fx_stmt *st = NULL, *up = NULL;
     bool row = false;
+    /* the check row first: an org being created meanwhile (fx_keyring_new_org_key)
+     * is either committed before the orgs are read, or sees the new check */
+    enum fx_err err = put_check(db, new_master);
+    if (err != FX_OK)
+        return err;
     unsigned char *key = sodium_malloc(FX_KEY_BYTES + TAG);
     if (key == NULL)
         fx_die("sodium_malloc failed");
-    enum fx_err err = fx_db_prepare(db, sel, &st);
+    err = fx_db_prepare(db, sel, &st);
     if (err != FX_OK)
         goto out;
     err = fx_db_prepare(db, upd, &up);
@@ -332,22 +377,9 @@ enum fx_err fx_keyring_rewrap_all(struct fx_keyring *kr, struct fx_db *db,
         if (err != FX_OK)
             break;
     }
-    if (err != FX_OK)
-        goto out;
-    unsigned char *c = NULL;
-    size_t clen = 0;
-    seal_raw(new_master, "master_check", CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT), &c, &clen);
-    fx_stmt_finalize(up);
-    up = NULL;
-    err = fx_db_prepare(db, chk, &up);
-    if (err == FX_OK) {
-        fx_stmt_bind_blob(up, 1, c, clen);
-        err = fx_stmt_step(up, &row);
-    }
-    free(c);
 out:
     fx_stmt_finalize(st);
-    fx_stmt_finalize(up);
+    fx_stmt_finalize(up); /* statements are cached: finalizing again only resets */
     sodium_free(key);
     return err;
 }

@@ -30,9 +30,14 @@ void fx_keyring_free(struct fx_keyring *kr);
  */
 enum fx_err fx_keyring_verify(struct fx_keyring *kr, struct fx_db *db);
 
-/* A fresh data key for a new org, wrapped. *blob_out is malloc'd, caller frees. */
-void fx_keyring_new_org_key(struct fx_keyring *kr, const char *org_id, unsigned char **blob_out,
-                            size_t *len_out);
+/*
+ * A fresh data key for a new org, wrapped, inside the write transaction that
+ * stores it: FX_ECRYPTO (logged) when the database's master key is no longer
+ * the one this process loaded (a rotation since it started), so that no key is
+ * stored under a master key nobody keeps. *blob_out is malloc'd, caller frees.
+ */
+enum fx_err fx_keyring_new_org_key(struct fx_keyring *kr, struct fx_db *db, const char *org_id,
+                                   unsigned char **blob_out, size_t *len_out);
 
 /*
  * Seals pt under org_id's data key. aad binds the ciphertext to its place

@@ -28,6 +28,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -107,6 +108,25 @@ static void path_in(char *out, size_t n, const char *dir, const char *file, cons
         snprintf(out, n, "%s", given);
     else
         snprintf(out, n, "%s/%s", dir, file);
+}
+
+/*
+ * DATA/serve.lock: every fxd serve of a data directory holds it shared, a
+ * master-key rotation exclusively. A server keeps the master key it started
+ * with: one running across a rotation could open no org key it had not yet
+ * cached (and fx_keyring_new_org_key refuses to wrap new ones under the old
+ * key, which also covers servers on other machines sharing a PostgreSQL
+ * database). Held until the process exits.
+ */
+static void lock_data(const char *dir, int how, const char *busy)
+{
+    char path[4096];
+    path_in(path, sizeof(path), dir, "serve.lock", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fatal("cannot open the data directory's lock file", path);
+    if (flock(fd, how | LOCK_NB) != 0)
+        fatal(errno == EWOULDBLOCK ? busy : "cannot lock the data directory", dir);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -367,6 +387,7 @@ static int wait_sweeping(struct fx_ctx *ctx, const sigset_t *set)
 static int cmd_serve(const struct opts *o)
 {
     char mk[4096], lk[4096];
+    lock_data(o->data, LOCK_SH, "fxd rotate-master-key is running on this data directory");
     path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
     path_in(lk, sizeof(lk), o->data, "ledger.key", o->ledger_key);
     if (o->quiet)
@@ -462,6 +483,7 @@ static enum fx_err rotate_fn(struct fx_db *db, void *arg)
 static int cmd_rotate(const struct opts *o)
 {
     char mk[4096], next[4200], old[4200];
+    lock_data(o->data, LOCK_EX, "fxd serve is running on this data directory: stop it first");
     path_in(mk, sizeof(mk), o->data, "master.key", o->master_key);
     snprintf(next, sizeof(next), "%s.new", mk);
     snprintf(old, sizeof(old), "%s.old", mk);

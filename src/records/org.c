@@ -72,10 +72,11 @@ enum fx_err fx_org_create(struct fx_db *db, struct fx_keyring *kr, int64_t now,
     fx_uuid_v7(now, id);
     unsigned char *wk = NULL;
     size_t wlen = 0;
-    fx_keyring_new_org_key(kr, id, &wk, &wlen);
     struct fx_stmt *st = NULL;
     bool row;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
+    enum fx_err err = fx_keyring_new_org_key(kr, db, id, &wk, &wlen);
+    if (err == FX_OK)
+        err = fx_db_prepare(db, sql, &st);
     if (err == FX_OK) {
         fx_stmt_bind_str(st, 1, id);
         fx_stmt_bind_str(st, 2, in->name);

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from fxharness import (FXD, create_notice, expect, files_containing, free_port, notice_body,
-                       org_client, start_server)
+                       org_client, start_server, unique)
 
 MARK = uuid.uuid4().hex[:16]
 SECRETS = {
@@ -106,6 +106,23 @@ def test_no_plaintext_after_a_clean_stop(srv, notice):
     # It all decrypts again after a restart.
     srv.start()
     assert expect(dev.get("notices/%s/versions/1" % n["id"]), 200)["model_name"] == SECRETS["model_name"]
+
+
+def test_rotation_refuses_while_fxd_serves_the_data_directory(srv, notice):
+    """A running fxd keeps the master key it started with, so rotate-master-key refuses to
+    run beside one (and changes nothing) rather than leave it wrapping keys under the old key."""
+    dev, n = notice
+    key = os.path.join(srv.data, "master.key")
+    with open(key, "rb") as f:
+        old = f.read()
+    p = subprocess.run([FXD, "rotate-master-key", "--data", srv.data], capture_output=True, timeout=120)
+    assert p.returncode != 0, p.stderr
+    assert b"stop it first" in p.stderr, p.stderr
+    with open(key, "rb") as f:
+        assert f.read() == old, "master.key changed by a refused rotation"
+    assert not os.path.exists(key + ".new") and not os.path.exists(key + ".old")
+    expect(srv.admin.post("orgs", json={"name": unique("After"), "kind": "developer"}), 201)
+    assert expect(dev.get("notices/%s" % n["id"]), 200)["id"] == n["id"]
 
 
 def test_rotate_master_key(srv, notice):

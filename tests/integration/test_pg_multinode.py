@@ -9,13 +9,17 @@ every node answers 503 problem+json and recovers by itself when it returns.
 import base64
 import concurrent.futures as cf
 import hashlib
+import os
+import shutil
+import subprocess
 import tempfile
 import threading
 
 import pytest
 
-from fxharness import (BACKEND, Server, create_notice, etag_of, expect, free_port, notice_body,
-                       org_client, pg_cluster, problem, user_client)
+from fxharness import (BACKEND, FXD, Server, create_notice, etag_of, expect, free_port,
+                       notice_body, org_client, pg_cluster, problem, start_server, unique,
+                       user_client)
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only")
 
@@ -177,3 +181,35 @@ def test_a_node_with_another_master_key_refuses_to_serve(nodes, tmp_path):
                         "--listen", "127.0.0.1:%d" % free_port()], capture_output=True, timeout=60)
     assert p.returncode != 0
     assert b"master key does not match" in p.stderr
+
+
+def test_a_node_running_across_a_key_rotation_wraps_no_key_under_the_old_one():
+    """A node elsewhere (its own data directory, the same database) rotates the master key
+    while this one serves: this node then refuses to create an org, whose data key it could
+    only wrap under the key it started with, and serves again once restarted with the new key."""
+    srv = start_server()
+    elsewhere = tempfile.mkdtemp(prefix="fxnode-")
+    try:
+        dev = org_client(srv, "developer", role="member")
+        n, _ = create_notice(dev, submit=True)
+        for f in ("master.key", "db-url"):
+            shutil.copy2(os.path.join(srv.data, f), os.path.join(elsewhere, f))
+        p = subprocess.run([FXD, "rotate-master-key", "--data", elsewhere], capture_output=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+        name = unique("After rotation")
+        problem(srv.admin.post("orgs", json={"name": name, "kind": "developer"}), (500, 503))
+        assert name not in [o["name"] for o in srv.admin.list_all("orgs")], "an org was stored"
+        assert expect(dev.get("notices/%s" % n["id"]), 200)["id"] == n["id"]
+        srv.stop()
+        shutil.copy2(os.path.join(elsewhere, "master.key"), os.path.join(srv.data, "master.key"))
+        srv.start()
+        created = expect(srv.admin.post("orgs", json={"name": name, "kind": "developer"}), 201)
+        member = user_client(srv, srv.admin, created, "member")
+        m, _ = create_notice(member, submit=True)
+        assert expect(member.get("notices/%s" % m["id"]), 200)["id"] == m["id"]
+        assert expect(dev.get("notices/%s" % n["id"]), 200)["id"] == n["id"]
+    finally:
+        srv.stop()
+        srv.cleanup()
+        shutil.rmtree(elsewhere, ignore_errors=True)
