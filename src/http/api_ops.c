@@ -160,7 +160,9 @@ struct audit_arg {
 /*
  * SPEC §7: rows about an incident (its report, updates, reads, TAXII reads)
  * are shown only to whom the incident's TLP admits: an admin may not learn
- * from the trail that a RED incident exists.
+ * from the trail that a RED incident exists. A denied row names the incident
+ * as the caller did (server.c, audit_refusal); one naming no incident at all is
+ * dropped too, or the rows kept would tell existing incidents from others.
  */
 static enum fx_err drop_hidden_incidents(struct fx_db *db, const struct fx_principal *who,
                                          json_t *items)
@@ -169,13 +171,17 @@ static enum fx_err drop_hidden_incidents(struct fx_db *db, const struct fx_princ
         json_t *row = json_array_get(items, i);
         const char *action = json_string_value(json_object_get(row, "action"));
         const char *rec = json_string_value(json_object_get(row, "record"));
+        const char *outcome = json_string_value(json_object_get(row, "outcome"));
         if (action == NULL || rec == NULL ||
             (strncmp(action, "incident.", 9) != 0 && strncmp(action, "taxii.", 6) != 0))
             continue;
         struct fx_incident_row r;
         enum fx_err err = fx_incident_load(db, rec, &r);
-        if (err == FX_ENOTFOUND)
-            continue; /* not an incident: a TAXII status or object */
+        if (err == FX_ENOTFOUND) {
+            if (strncmp(action, "incident.", 9) == 0 && outcome && strcmp(outcome, "denied") == 0)
+                json_array_remove(items, i);
+            continue; /* else not an incident: a TAXII status or object */
+        }
         if (err != FX_OK)
             return err;
         struct fx_subject s;

@@ -270,13 +270,20 @@ static enum MHD_Result queue(struct conn_state *cs)
     return rc;
 }
 
-/* A refused mutation is audited (SPEC §10): its row joins the request's, once it is answered. */
+/*
+ * A refused mutation is audited (SPEC §10): its row joins the request's, once it
+ * is answered. A denied one (403, 404) names the record as the caller named it,
+ * so that its row reads the same whether the record exists or not: the resolved
+ * id of a record the caller's org admins may not read would tell them it
+ * exists (SPEC §2), and fx_api_audit_list shows denied rows to them as they are.
+ */
 static void audit_refusal(struct fx_req *req)
 {
-    if (req->status >= 400 && req->authenticated && req->audit_action)
-        fx_req_audit_row(req, req->audit_action,
-                         req->audit_record ? req->audit_record : req->params[0], NULL,
-                         req->status == 403 || req->status == 404 ? "denied" : "refused");
+    if (req->status < 400 || !req->authenticated || req->audit_action == NULL)
+        return;
+    bool denied = req->status == 403 || req->status == 404;
+    const char *record = !denied && req->audit_record ? req->audit_record : req->params[0];
+    fx_req_audit_row(req, req->audit_action, record, NULL, denied ? "denied" : "refused");
 }
 
 /* The request's audit rows are kept, or not: then 503 replaces a successful answer. */

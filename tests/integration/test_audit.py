@@ -3,11 +3,13 @@ import contextlib
 import os
 import sqlite3
 import subprocess
+import uuid
 
 import pytest
 
 from fxharness import (BACKEND, PG_BIN, create_notice, describe, expect, org_client, problem,
                        unique, user_client)
+from fxtaxii import report
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +249,30 @@ def test_a_read_whose_audit_row_cannot_be_kept_is_not_answered(fxd, lab, coord):
     log = lab["admin"].list_all("notices/%s/access-log" % n["id"])
     assert [x["user_id"] for x in log].count(reader.user["id"]) == len(paths), \
         "the 503 reads were logged, or the later ones not: %s" % log
+
+
+def test_a_refused_write_does_not_tell_the_callers_org_that_a_record_exists(fxd, lab):
+    """SPEC §2: a record the caller may not read answers 404 as if it did not exist, and the
+    audit row of that refusal, which the caller's org admin reads, says no more."""
+    n, _ = create_notice(lab["member"], submit=True)
+    inc = report(lab["member"], tlp="RED")
+    other = org_client(fxd, "developer", role="admin")
+    prober = user_client(fxd, other, other.org, "member")
+    missing = "01a00000-0000-7000-8000-%012d" % (uuid.uuid4().int % 10**12)
+    probes = [("notices/%s/withdraw", "post", {"reason": "x"}, t) for t in
+              (n["ref"], n["id"], "FXN-2026-9999", missing)]
+    probes += [("incidents/%s", "patch", {"severity": "low", "change_reason": "x"}, t) for t in
+               (inc["id"], missing)]
+    for path, method, body, target in probes:
+        r = getattr(prober, method)(path % target, json=body, headers={"If-Match": '"1-x"'})
+        problem(r, 404)
+    rows = [x for x in audit_rows(other) if x["user_id"] == prober.user["id"]]
+    # Notices: each refusal, named as the caller named it, whether the notice exists or not.
+    # Incidents (SPEC §7): rows about an incident the reader may not see are not shown,
+    # and so neither are those naming no incident.
+    assert sorted((x["action"], x["record"], x["outcome"]) for x in rows) == sorted(
+        ("notice.withdraw", t, "denied") for t in (n["ref"], n["id"], "FXN-2026-9999", missing)), \
+        [(x["action"], x["record"]) for x in rows]
+    # The coordinator's trail shows the same rows (the RED incident is not shared with it).
+    seen = audit_rows(fxd.admin, user=prober.user["id"])
+    assert sorted(x["id"] for x in seen) == sorted(x["id"] for x in rows), seen
