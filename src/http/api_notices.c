@@ -447,10 +447,10 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
                           op->row.etag);
         return FX_ESTALE;
     }
-    if (op->text == NULL && strcmp(op->row.status, "draft") != 0) {
+    /* named with every other invalid field: the fields are checked all the same */
+    bool no_reason = op->text == NULL && strcmp(op->row.status, "draft") != 0;
+    if (no_reason)
         fx_problem_add(op->pb, "/change_reason", "required once the notice is submitted");
-        return FX_EINVAL;
-    }
     json_t *merged = NULL, *clean = NULL;
     err = fx_notice_fields(db, req->ctx->keys, &op->row, &merged);
     if (err != FX_OK)
@@ -470,6 +470,10 @@ static enum fx_err amend_fn(struct fx_db *db, void *arg)
     bool draft = strcmp(op->row.status, "draft") == 0;
     err = fx_notice_validate(merged, !draft, op->pb, &clean, &release, &has_release);
     json_decref(merged);
+    if (err == FX_OK && no_reason) {
+        json_decref(clean);
+        err = FX_EINVAL;
+    }
     if (err != FX_OK)
         return err;
     struct fx_notice_env env;
@@ -591,8 +595,15 @@ static void step(struct fx_req *req, enum fx_notice_action action)
         fx_json_only_keys(op->body, reason, "", pb);
         fx_json_get_str(op->body, "reason", "", true, FX_MAX_LONG_STRING, pb, &op->text, NULL);
     } else {
+        bool has = false;
         fx_json_only_keys(op->body, release, "", pb);
-        fx_json_get_date(op->body, "actual_release_date", "", true, pb, &op->days, NULL);
+        fx_json_get_date(op->body, "actual_release_date", "", true, pb, &op->days, &has);
+        /* SPEC §3: recorded after the launch; the day after today (UTC) is today
+         * somewhere (UTC+14), any later day nowhere yet */
+        if (has && op->days > fx_clock_now(&req->ctx->clock) / 86400000 + 1)
+            fx_problem_add(pb, "/actual_release_date",
+                           "is in the future: record the release "
+                           "once the model is out");
     }
     if (!fx_req_valid(req, pb))
         goto refused;

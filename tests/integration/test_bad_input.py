@@ -331,7 +331,7 @@ def test_another_orgs_notice_is_404_for_every_verb(dev, other):
         problem(other.patch("notices/%s" % ident, json={"model_version": "x", "change_reason": "y"},
                             headers={"If-Match": etag}), 404)
         problem(other.post("notices/%s/withdraw" % ident, json={"reason": "mine now"}), 404)
-        problem(other.post("notices/%s/release" % ident, json={"actual_release_date": "2027-01-01"}), 404)
+        problem(other.post("notices/%s/release" % ident, json={"actual_release_date": "2026-01-01"}), 404)
     d, _ = create_notice(dev)
     problem(other.post("notices/%s/submit" % d["id"], json={}), 404)
     assert get_notice(dev, nid)[1] == etag

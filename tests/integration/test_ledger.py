@@ -12,6 +12,7 @@ sqlite3 while fxd runs (WAL: another process may write), so they need the
 SQLite backend and are skipped on PostgreSQL.
 """
 import base64
+import datetime as dt
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ except ImportError:  # fx verify still checks every signature
 
 EXIT_VERIFY = 6
 DASH = "\u2014"
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite",
                                  reason="tampering edits the SQLite file (DATA/fx.db)")
 
@@ -212,7 +214,7 @@ def writes(fxd, dev):
                           headers={"If-Match": n3["etag"]}), 200)
     out.append((n4, n["id"]))
     n5 = expect(dev.post("notices/%s/release" % n["id"],
-                         json={"actual_release_date": "2026-11-27"}), 200)
+                         json={"actual_release_date": TODAY}), 200)
     out.append((n5, n["id"]))
     w = expect(dev.post("notices", json=dict(notice_body(), submit=True)), 201)
     out.append((w, w["id"]))

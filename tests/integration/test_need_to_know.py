@@ -179,7 +179,7 @@ def test_who_writes(people, row):
         elif action == "withdraw":
             r = actor.post("notices/%s/withdraw" % n["id"], json={"reason": "x"})
         else:
-            r = actor.post("notices/%s/release" % n["id"], json={"actual_release_date": "2027-01-01"})
+            r = actor.post("notices/%s/release" % n["id"], json={"actual_release_date": "2026-01-01"})
         check_write(r, expected)
         after, etag_after = get_notice(author, n["id"])
         if expected != OK:

@@ -313,12 +313,16 @@ def test_release(dev):
     problem(dev.post("notices/%s/release" % n["id"], json={}), 422, fields=["/actual_release_date"])
     problem(dev.post("notices/%s/release" % n["id"], json={"actual_release_date": "2026-02-30"}), 422,
             fields=["/actual_release_date"])
-    r = dev.post("notices/%s/release" % n["id"], json={"actual_release_date": days(101).isoformat()})
+    # Recorded after the launch: tomorrow (UTC) is already today somewhere, no later day is.
+    problem(dev.post("notices/%s/release" % n["id"], json={"actual_release_date": days(2).isoformat()}),
+            422, fields=["/actual_release_date"])
+    assert get_notice(dev, n["id"])[0]["status"] == "submitted"
+    r = dev.post("notices/%s/release" % n["id"], json={"actual_release_date": days(1).isoformat()})
     rel = expect(r, 200)
-    assert rel["status"] == "released" and rel["actual_release_date"] == days(101).isoformat()
+    assert rel["status"] == "released" and rel["actual_release_date"] == days(1).isoformat()
     allowed = conflict(dev.post("notices/%s/withdraw" % n["id"], json={"reason": "too late"}), "released")
     assert "withdraw" not in allowed
-    conflict(dev.post("notices/%s/release" % n["id"], json={"actual_release_date": days(102).isoformat()}),
+    conflict(dev.post("notices/%s/release" % n["id"], json={"actual_release_date": days(-1).isoformat()}),
              "released")
 
 
@@ -714,3 +718,14 @@ def test_pagination_is_stable_while_notices_are_added(fxd):
         seen += [n["id"] for n in page["items"]]
     assert len(seen) == len(set(seen)), "duplicates across pages"
     assert seen == list(reversed(first))
+
+
+def test_an_amendment_without_its_reason_names_every_invalid_field(dev):
+    """SPEC §3: the errors list names every invalid field, the missing change_reason among them."""
+    n, etag = create_notice(dev, submit=True)
+    r = dev.patch("notices/%s" % n["id"], json={"model_name": "", "colour": 1,
+                                                "planned_release_date": "2027-02-30"},
+                  headers={"If-Match": etag})
+    problem(r, 422, fields=["/change_reason", "/model_name", "/colour", "/planned_release_date"])
+    got, now = get_notice(dev, n["id"])
+    assert now == etag and got["version"] == 1, "a refused amendment changed the notice"
