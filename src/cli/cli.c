@@ -229,21 +229,26 @@ int fx_cli_print_json(const json_t *j)
     return FX_EXIT_OK;
 }
 
+/* The API's lists (SPEC §12): ?limit=&cursor= answer {"items", "next_cursor"}. */
+const struct fx_cli_pager fx_cli_api_pager = {"items", "cursor", "next_cursor", NULL, FX_MAX_PAGE};
+
 /*
- * GETs a list (path may already carry filters), honouring the list options
- * in opts (--limit, --cursor, --all; absent from opts for lists that are
- * not paginated). With --json it prints the answer itself (with --all, one
- * document holding every page's items and "next_cursor": null) and leaves
- * *items_out NULL; otherwise it returns the items (owned) in *items_out,
- * and notes on stderr when more pages remain. A bare JSON array is taken
- * as the items of a list that has no pages.
+ * GETs a list (path may already carry filters) that pages as pager says,
+ * honouring the list options in opts (--limit, --all, and the option named
+ * as pager's cursor parameter: --cursor, or TAXII's --next; absent from opts
+ * for lists that are not paginated). With --json it prints the answer itself
+ * (with --all, one document holding every page's items, and "next_cursor":
+ * null, or TAXII's "more": false) and leaves *items_out NULL; otherwise it
+ * returns the items (owned) in *items_out, and notes on stderr when more
+ * pages remain. A bare JSON array is taken as the items of a list that has
+ * no pages.
  */
-int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts, size_t n_opts,
-                json_t **items_out)
+int fx_cli_list(struct fx_cli *cli, const struct fx_cli_pager *pager, const char *path,
+                const struct fx_opt *opts, size_t n_opts, json_t **items_out)
 {
     int rc = FX_EXIT_OK;
     const char *limit = fx_args_get(opts, n_opts, "limit");
-    const char *cursor = fx_args_get(opts, n_opts, "cursor");
+    const char *cursor = fx_args_get(opts, n_opts, pager->cursor);
     bool all = fx_args_get(opts, n_opts, "all") != NULL;
     json_t *items = json_array();
     json_t *page = NULL;
@@ -255,17 +260,20 @@ int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
     fx_buf_init(&url, 64 * 1024);
     if (items == NULL)
         fx_die("out of memory");
-    if (limit != NULL && fx_parse_i64(limit, strlen(limit), 1, FX_MAX_PAGE, &n) != FX_OK) {
-        rc = fx_args_usage_error(cli, "--limit must be an integer from 1 to %d", FX_MAX_PAGE);
+    if (limit != NULL && fx_parse_i64(limit, strlen(limit), 1, pager->max_limit, &n) != FX_OK) {
+        rc = pager->max_limit == INT64_MAX
+                 ? fx_args_usage_error(cli, "--limit must be a positive integer")
+                 : fx_args_usage_error(cli, "--limit must be an integer from 1 to %lld",
+                                       (long long)pager->max_limit);
         goto out;
     }
     next = cursor ? fx_xstrdup(cursor) : NULL;
     for (long pages = 0;; pages++) {
-        json_t *nc;
+        json_t *got, *nc;
         fx_buf_reset(&url);
         if (fx_buf_adds(&url, path) != FX_OK ||
             fx_client_query_add(&url, "limit", limit) != FX_OK ||
-            fx_client_query_add(&url, "cursor", next) != FX_OK) {
+            fx_client_query_add(&url, pager->cursor, next) != FX_OK) {
             rc = fx_args_usage_error(cli, "the request URL is too long");
             goto out;
         }
@@ -279,14 +287,18 @@ int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
             FX_FREE(next);
             break;
         }
-        if (!json_is_object(page) || !json_is_array(json_object_get(page, "items"))) {
+        /* a TAXII page with nothing on it leaves its array out */
+        got = json_object_get(page, pager->items);
+        if (!json_is_object(page) || (got == NULL ? pager->more == NULL : !json_is_array(got))) {
             fprintf(stderr, "fx: the answer from %s is not a list\n", cli->url);
             rc = FX_EXIT_SERVER;
             goto out;
         }
-        json_array_extend(items, json_object_get(page, "items"));
-        nc = json_object_get(page, "next_cursor");
-        if (!json_is_string(nc) || json_string_length(nc) == 0) {
+        if (got != NULL)
+            json_array_extend(items, got);
+        nc = json_object_get(page, pager->next);
+        if (!json_is_string(nc) || json_string_length(nc) == 0 ||
+            (pager->more != NULL && !json_is_true(json_object_get(page, pager->more)))) {
             FX_FREE(next);
             break;
         }
@@ -307,9 +319,13 @@ int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
     }
     if (cli->json) {
         if (all) {
-            json_t *doc = json_pack("{s:O, s:n}", "items", items, "next_cursor");
+            json_t *doc = json_pack("{s:O}", pager->items, items);
             if (doc == NULL)
                 fx_die("out of memory");
+            if (pager->more != NULL)
+                json_object_set_new(doc, pager->more, json_false());
+            else
+                json_object_set_new(doc, pager->next, json_null());
             fx_cli_print_json(doc);
             json_decref(doc);
         } else {
@@ -319,7 +335,8 @@ int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
     }
     if (next != NULL) {
         char *c = fx_output_clean(next, false);
-        fprintf(stderr, "fx: more items follow: add --all, or --cursor %s\n", c);
+        fprintf(stderr, "fx: more %s follow: add --all, or --%s %s\n", pager->items, pager->cursor,
+                c);
         free(c);
     }
     *items_out = items;
@@ -416,12 +433,97 @@ int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt 
         rc = fx_args_usage_error(cli, "an option value is too long");
         goto out;
     }
-    rc = fx_cli_list(cli, url.p, opts, n_opts, &items);
+    rc = fx_cli_list(cli, &fx_cli_api_pager, url.p, opts, n_opts, &items);
     if (rc == FX_EXIT_OK && items != NULL)
         fx_table_print_items(stdout, items, cols, ncols);
 out:
     json_decref(items);
     fx_buf_cleanup(&url);
+    return rc;
+}
+
+/*
+ * A command about one list under one record ("fx notice history NOTICE",
+ * "fx incident versions INCIDENT"): parses the record's id (what names it in
+ * messages) and, for a paginated list, the list options, then GETs
+ * prefix/ID+suffix and prints the items as a table of cols.
+ */
+int fx_cli_record_list(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                       const char *suffix, const char *what, bool paged,
+                       const struct fx_table_col *cols, size_t ncols)
+{
+    int rc = FX_EXIT_OK;
+    struct fx_opt opts[] = {FX_CLI_LIST_OPTS};
+    size_t n_opts = paged ? FX_ARRAY_LEN(opts) : 0;
+    struct fx_buf path;
+
+    fx_buf_init(&path, 64 * 1024);
+    rc = fx_cli_parse_record(cli, argc, argv, opts, n_opts, prefix, suffix, what, &path);
+    if (rc != FX_EXIT_OK || cli->help)
+        goto out;
+    rc = fx_cli_list_print(cli, path.p, opts, n_opts, cols, ncols);
+out:
+    fx_buf_cleanup(&path);
+    return rc;
+}
+
+/*
+ * "fx notice access-log NOTICE" and its like for other records: the audit
+ * rows of outside reads of the record at prefix/ID (SPEC §10), paginated.
+ */
+int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                      const char *what)
+{
+    static const struct fx_table_col cols[] = {
+        {"TIME", "time", NULL},    {"ACTION", "action", NULL},   {"USER", "user_email", NULL},
+        {"ORG", "org_name", NULL}, {"USER ID", "user_id", NULL},
+    };
+    return fx_cli_record_list(cli, argc, argv, prefix, "/access-log", what, true, cols,
+                              FX_ARRAY_LEN(cols));
+}
+
+/*
+ * "fx notice version NOTICE N" and its like for other records: GETs
+ * prefix/ID/versions/N and writes the answer's bytes to stdout unchanged,
+ * with no added newline and whatever --json says, because they are the bytes
+ * whose SHA-256 the record's ledger leaf holds (SPEC §9): "fx verify
+ * --record" checks exactly them.
+ */
+int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                          const char *what)
+{
+    int rc = FX_EXIT_OK;
+    const char *pos[FX_CLI_MAX_POS];
+    struct fx_buf path;
+    struct fx_response resp;
+    struct fx_request rq = {"GET", NULL, NULL, 0, NULL, NULL};
+    int64_t v;
+
+    fx_buf_init(&path, 64 * 1024);
+    fx_client_response_init(&resp);
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        goto out;
+    if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK) {
+        rc = fx_args_usage_error(cli, "the version must be a positive integer");
+        goto out;
+    }
+    if (fx_cli_path(&path, prefix, pos[0], "/versions") != FX_OK ||
+        fx_client_path_add(&path, pos[1]) != FX_OK) {
+        rc = fx_args_usage_error(cli, "the %s is too long", what);
+        goto out;
+    }
+    rq.path = path.p;
+    rc = fx_cli_call(cli, &rq, &resp, NULL);
+    if (rc != FX_EXIT_OK)
+        goto out;
+    if (resp.body.len > 0 && fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len) {
+        fputs("fx: cannot write to standard output\n", stderr);
+        rc = FX_EXIT_LOCAL;
+    }
+out:
+    fx_client_response_cleanup(&resp);
+    fx_buf_cleanup(&path);
     return rc;
 }
 

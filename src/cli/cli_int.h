@@ -147,6 +147,17 @@ enum fx_err fx_config_save(const char *path, const char *url, const char *token)
 
 struct fx_table_col;
 
+/* How a paginated resource pages (fx_cli_list): the API's lists, or TAXII's. */
+struct fx_cli_pager {
+    const char *items;  /* the member holding a page's items: "items", "objects", ... */
+    const char *cursor; /* the query parameter, and option, naming the next page */
+    const char *next;   /* the member naming the page after this one */
+    const char *more;   /* NULL, or the member that must be true for a next page (TAXII) */
+    int64_t max_limit;  /* the largest --limit the server takes */
+};
+
+extern const struct fx_cli_pager fx_cli_api_pager;
+
 struct fx_cli {
     const char *url_opt;         /* borrowed from argv: --url */
     const char *token_opt;       /* borrowed from argv: --token */
@@ -168,8 +179,8 @@ int fx_cli_call(struct fx_cli *cli, const struct fx_request *rq, struct fx_respo
                 json_t **json_out);
 int fx_cli_get(struct fx_cli *cli, const char *path, json_t **json_out);
 int fx_cli_post(struct fx_cli *cli, const char *path, json_t *body, json_t **json_out);
-int fx_cli_list(struct fx_cli *cli, const char *path, const struct fx_opt *opts, size_t n_opts,
-                json_t **items_out);
+int fx_cli_list(struct fx_cli *cli, const struct fx_cli_pager *pager, const char *path,
+                const struct fx_opt *opts, size_t n_opts, json_t **items_out);
 int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts, size_t n_opts,
                       size_t min_pos, size_t max_pos, const char **pos);
 int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
@@ -177,6 +188,13 @@ int fx_cli_parse_record(struct fx_cli *cli, int argc, char **argv, struct fx_opt
                         struct fx_buf *path_out);
 int fx_cli_list_print(struct fx_cli *cli, const char *path, const struct fx_opt *opts,
                       size_t n_opts, const struct fx_table_col *cols, size_t ncols);
+int fx_cli_record_list(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                       const char *suffix, const char *what, bool paged,
+                       const struct fx_table_col *cols, size_t ncols);
+int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                      const char *what);
+int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
+                          const char *what);
 enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix);
 int fx_cli_print_json(const json_t *j);
 enum fx_err fx_cli_read_fd(int fd, size_t max, struct fx_buf *out);
@@ -241,6 +259,7 @@ int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_review_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_determine_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_reconsider_run(struct fx_cli *cli, int argc, char **argv);
+int fx_cmd_determinations_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_assess_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_grant_run(struct fx_cli *cli, int argc, char **argv);
 int fx_cmd_deadlines_run(struct fx_cli *cli, int argc, char **argv);

@@ -42,9 +42,11 @@ static const char finding_usage[] =
     "  --domain D     cyber, bio, chem, nuclear, radiological, autonomy, persuasion, other\n"
     "  --marking M    shared_with_developer, government_only or national_security_only\n";
 
-static const char findings_usage[] = "usage: fx assess findings ASSESSMENT\n"
-                                     "\n"
-                                     "Lists the findings you may read, by their marking.\n";
+static const char findings_usage[] =
+    "usage: fx assess findings ASSESSMENT [FINDING]\n"
+    "\n"
+    "Lists the findings you may read, by their marking; with FINDING (a finding's\n"
+    "id), shows that one.\n";
 
 static const char outcome_usage[] =
     "usage: fx assess outcome ASSESSMENT --outcome OUTCOME --summary TEXT\n"
@@ -192,9 +194,21 @@ static int run_findings(struct fx_cli *cli, int argc, char **argv)
         {"ID", "id", NULL},           {"SEVERITY", "severity", NULL}, {"DOMAIN", "domain", NULL},
         {"MARKING", "marking", NULL}, {"AGENCY", "agency_org", NULL}, {"TITLE", "title", NULL}};
     const char *pos[FX_CLI_MAX_POS] = {NULL};
-    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 2, pos);
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
+    if (pos[1] != NULL) {
+        struct fx_buf suffix;
+        fx_buf_init(&suffix, 4096);
+        if (fx_buf_adds(&suffix, "/findings") != FX_OK ||
+            fx_client_path_add(&suffix, pos[1]) != FX_OK)
+            rc = fx_args_usage_error(cli, "the finding id is too long");
+        else
+            rc = fx_cli_send_print(cli, "GET", "/api/v1/assessments", pos[0], suffix.p, NULL,
+                                   finding_keys, FX_ARRAY_LEN(finding_keys));
+        fx_buf_cleanup(&suffix);
+        return rc;
+    }
     json_t *list = NULL;
     rc = fx_cli_send(cli, "GET", "/api/v1/assessments", pos[0], "/findings", NULL, &list);
     if (rc == FX_EXIT_OK && cli->json) {

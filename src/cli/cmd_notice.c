@@ -577,25 +577,6 @@ out:
     return rc;
 }
 
-/* GETs a list under the notice and prints it with the given columns. */
-static int run_sublist(struct fx_cli *cli, int argc, char **argv, const char *suffix, bool paged,
-                       const struct fx_table_col *cols, size_t ncols)
-{
-    int rc = FX_EXIT_OK;
-    struct fx_opt opts[] = {FX_CLI_LIST_OPTS};
-    size_t n_opts = paged ? FX_ARRAY_LEN(opts) : 0;
-    struct fx_buf path;
-
-    fx_buf_init(&path, 64 * 1024);
-    rc = parse_notice_cmd(cli, argc, argv, opts, n_opts, suffix, &path);
-    if (rc != FX_EXIT_OK || cli->help)
-        goto out;
-    rc = fx_cli_list_print(cli, path.p, opts, n_opts, cols, ncols);
-out:
-    fx_buf_cleanup(&path);
-    return rc;
-}
-
 static int run_versions(struct fx_cli *cli, int argc, char **argv)
 {
     static const struct fx_table_col cols[] = {
@@ -603,7 +584,8 @@ static int run_versions(struct fx_cli *cli, int argc, char **argv)
         {"BY", "created_by", NULL},        {"SHA256", "content_sha256", NULL},
         {"REASON", "change_reason", NULL},
     };
-    return run_sublist(cli, argc, argv, "/versions", false, cols, FX_ARRAY_LEN(cols));
+    return fx_cli_record_list(cli, argc, argv, "/api/v1/notices", "/versions", "notice id", false,
+                              cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_history(struct fx_cli *cli, int argc, char **argv)
@@ -613,53 +595,18 @@ static int run_history(struct fx_cli *cli, int argc, char **argv)
         {"FROM", "from", NULL},     {"TO", "to", NULL},         {"USER", "user_id", NULL},
         {"REASON", "reason", NULL},
     };
-    return run_sublist(cli, argc, argv, "/history", false, cols, FX_ARRAY_LEN(cols));
+    return fx_cli_record_list(cli, argc, argv, "/api/v1/notices", "/history", "notice id", false,
+                              cols, FX_ARRAY_LEN(cols));
 }
 
 static int run_access_log(struct fx_cli *cli, int argc, char **argv)
 {
-    static const struct fx_table_col cols[] = {
-        {"TIME", "time", NULL},    {"ACTION", "action", NULL},   {"USER", "user_email", NULL},
-        {"ORG", "org_name", NULL}, {"USER ID", "user_id", NULL},
-    };
-    return run_sublist(cli, argc, argv, "/access-log", true, cols, FX_ARRAY_LEN(cols));
+    return fx_cli_access_log(cli, argc, argv, "/api/v1/notices", "notice id");
 }
 
 static int run_version(struct fx_cli *cli, int argc, char **argv)
 {
-    int rc = FX_EXIT_OK;
-    const char *pos[FX_CLI_MAX_POS];
-    struct fx_buf path;
-    struct fx_response resp;
-    struct fx_request rq = {"GET", NULL, NULL, 0, NULL, NULL};
-    int64_t v;
-
-    fx_buf_init(&path, 64 * 1024);
-    fx_client_response_init(&resp);
-    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
-    if (rc != FX_EXIT_OK || cli->help)
-        goto out;
-    if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK) {
-        rc = fx_args_usage_error(cli, "the version must be a positive integer");
-        goto out;
-    }
-    if (fx_cli_path(&path, "/api/v1/notices", pos[0], "/versions") != FX_OK ||
-        fx_client_path_add(&path, pos[1]) != FX_OK) {
-        rc = fx_args_usage_error(cli, "the notice id is too long");
-        goto out;
-    }
-    rq.path = path.p;
-    rc = fx_cli_call(cli, &rq, &resp, NULL);
-    if (rc != FX_EXIT_OK)
-        goto out;
-    if (resp.body.len > 0 && fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len) {
-        fputs("fx: cannot write to standard output\n", stderr);
-        rc = FX_EXIT_LOCAL;
-    }
-out:
-    fx_client_response_cleanup(&resp);
-    fx_buf_cleanup(&path);
-    return rc;
+    return fx_cli_record_version(cli, argc, argv, "/api/v1/notices", "notice id");
 }
 
 static const struct fx_cmd commands[] = {

@@ -1,8 +1,9 @@
 /*
- * cmd_review.c: "fx screening", "fx review", "fx determine", "fx reconsider"
- * (SPEC §4; docs/API.md, Review), and the helpers the review-process commands
- * share (cmd_policy.c, cmd_assess.c, cmd_grant.c, cmd_deadlines.c): sending
- * one request about one record and printing the answer as "key: value" lines.
+ * cmd_review.c: "fx screening", "fx review", "fx determine", "fx reconsider",
+ * "fx determinations" (SPEC §4; docs/API.md, Review), and the helpers the
+ * review-process commands share (cmd_policy.c, cmd_assess.c, cmd_grant.c,
+ * cmd_deadlines.c): sending one request about one record and printing the
+ * answer as "key: value" lines.
  */
 #include "cli/cli_int.h"
 #include "common/parse.h"
@@ -97,6 +98,12 @@ static const char reconsider_usage[] =
     "\n"
     "Asks once for reconsideration of a determination (the developer's members and\n"
     "admins). The coordinator then determines again.\n";
+
+static const char determinations_usage[] =
+    "usage: fx determinations NOTICE\n"
+    "\n"
+    "Lists a notice's determinations and requests for reconsideration, oldest first,\n"
+    "with the rationale or the statement.\n";
 
 static const char *const notice_keys[] = {"ref", "id", "status", "determination", "version",
                                           "etag", "model_name", "model_version",
@@ -219,4 +226,26 @@ int fx_cmd_reconsider_run(struct fx_cli *cli, int argc, char **argv)
                            determination_keys, FX_ARRAY_LEN(determination_keys));
     json_decref(body);
     return rc;
+}
+
+/* The text of a determination (its rationale) or of a reconsideration (its statement). */
+static const json_t *determination_text(const json_t *item)
+{
+    const json_t *r = json_object_get(item, "rationale");
+    return r != NULL ? r : json_object_get(item, "statement");
+}
+
+int fx_cmd_determinations_run(struct fx_cli *cli, int argc, char **argv)
+{
+    static const struct fx_table_col cols[] = {
+        {"CREATED", "created_at", NULL},
+        {"KIND", "kind", NULL},
+        {"DETERMINATION", "determination", NULL},
+        {"VERSION", "notice_version", NULL},
+        {"BY", "created_by", NULL},
+        {"TEXT", NULL, determination_text},
+    };
+    cli->usage = determinations_usage;
+    return fx_cli_record_list(cli, argc, argv, "/api/v1/notices", "/determinations", "notice id",
+                              false, cols, FX_ARRAY_LEN(cols));
 }

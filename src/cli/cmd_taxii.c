@@ -1,7 +1,9 @@
 /*
  * cmd_taxii.c: "fx taxii ...", a small TAXII 2.1 client of fxd's own server
- * (SPEC §8): list collections, page through a collection's objects with the
- * TAXII filters, and add an envelope of STIX objects. It speaks
+ * (SPEC §8): the discovery and API root resources, collections, paging
+ * through a collection's objects (or one object's versions) with the TAXII
+ * filters, adding an envelope of STIX objects and reading its status again
+ * later, and deleting an object. It speaks
  * application/taxii+json;version=2.1 as the protocol asks; the server's error
  * messages are printed like the API's problems.
  */
@@ -24,10 +26,11 @@ static const char group_usage[] =
     "The server's TAXII 2.1 API root. COLLECTION is a collection id, or 'incidents'\n"
     "for the collection of every STIX object you may see.\n";
 
-static const char collections_usage[] = "usage: fx taxii collections\n"
-                                        "\n"
-                                        "Lists the collections: incidents (read-only) and one per "
-                                        "organization\n(your own is writable).\n";
+static const char collections_usage[] =
+    "usage: fx taxii collections [COLLECTION]\n"
+    "\n"
+    "Lists the collections: incidents (read-only) and one per organization (your own\n"
+    "is writable); with COLLECTION, shows that one.\n";
 
 static const char get_usage[] =
     "usage: fx taxii get COLLECTION [--type T,...] [--id ID,...] [--version V]\n"
@@ -48,6 +51,44 @@ static const char get_usage[] =
     "  --next N            continue from a previous page's next\n"
     "  --all               follow next until the last page\n";
 
+static const char versions_usage[] =
+    "usage: fx taxii versions COLLECTION OBJECT [--spec-version S] [--added-after TIME]\n"
+    "                         [--limit N] [--next N] [--all]\n"
+    "\n"
+    "Lists the versions of one object you may see, in date_added order. With --json,\n"
+    "prints the TAXII versions resource (all pages merged with --all).\n"
+    "\n"
+    "  --spec-version S    match[spec_version]\n"
+    "  --added-after TIME  only versions added after TIME (a TAXII timestamp)\n"
+    "  --limit N           page size (the server serves at most 1000)\n"
+    "  --next N            continue from a previous page's next\n"
+    "  --all               follow next until the last page\n";
+
+static const char delete_usage[] =
+    "usage: fx taxii delete COLLECTION OBJECT [--version V] [--spec-version S]\n"
+    "\n"
+    "Deletes an object from your organization's collection (its members and admins):\n"
+    "every version, or those --version names.\n"
+    "\n"
+    "  --version V         match[version]: first, last, all, or a timestamp\n"
+    "  --spec-version S    match[spec_version]\n";
+
+static const char status_usage[] =
+    "usage: fx taxii status STATUS\n"
+    "\n"
+    "Shows the status of an envelope your organization added (STATUS is the id\n"
+    "'fx taxii add' printed): each object stored, or refused with the reason.\n";
+
+static const char discovery_usage[] = "usage: fx taxii discovery\n"
+                                      "\n"
+                                      "Shows the server's TAXII discovery resource: its API "
+                                      "roots.\n";
+
+static const char root_usage[] = "usage: fx taxii root\n"
+                                 "\n"
+                                 "Shows the API root: the TAXII versions it speaks and the "
+                                 "largest envelope\n(max_content_length) it accepts.\n";
+
 static const char add_usage[] =
     "usage: fx taxii add COLLECTION --file FILE\n"
     "\n"
@@ -56,6 +97,30 @@ static const char add_usage[] =
     "reason. Exit status 3 when any object was refused.\n"
     "\n"
     "  --file FILE   the JSON document; '-' reads standard input\n";
+
+/* The options of a paged TAXII command, after its filters. */
+/* clang-format off */
+#define TAXII_PAGE_OPTS {"limit", true, NULL}, {"next", true, NULL}, {"all", false, NULL}
+/* clang-format on */
+
+/* Each filter option and the TAXII query parameter it becomes. */
+static const char *const query_params[][2] = {{"type", "match[type]"},
+                                              {"id", "match[id]"},
+                                              {"version", "match[version]"},
+                                              {"spec-version", "match[spec_version]"},
+                                              {"added-after", "added_after"}};
+
+/* TAXII 2.1 §3.4: ?limit=&next= answer {"more", "next", and objects or versions}. fxd caps
+ * the page size itself (TAXII 2.1 §3.3.1), so any positive limit goes. */
+static const struct fx_cli_pager objects_pager = {"objects", "next", "next", "more", INT64_MAX};
+static const struct fx_cli_pager versions_pager = {"versions", "next", "next", "more", INT64_MAX};
+
+/* Members shown of the discovery, API root and collection resources. */
+static const char *const discovery_keys[] = {"title", "description", "contact", "default",
+                                             "api_roots"};
+static const char *const root_keys[] = {"title", "description", "versions", "max_content_length"};
+static const char *const collection_keys[] = {"id",       "alias",     "title",      "description",
+                                              "can_read", "can_write", "media_types"};
 
 /* GET with the TAXII media type; the answer's JSON in *out (owned). */
 static int taxii_get(struct fx_cli *cli, const char *path, json_t **out)
@@ -70,17 +135,80 @@ static int taxii_get(struct fx_cli *cli, const char *path, json_t **out)
     return rc;
 }
 
-static int run_collections(struct fx_cli *cli, int argc, char **argv)
+/*
+ * Sets b to a resource of a collection: suffix after the collection
+ * ("/objects/", "/manifest/") or, with object, after that object's path
+ * (".../objects/ID" + "/" or "/versions/"); then the filter options given,
+ * as TAXII query parameters (query_params).
+ */
+static enum fx_err taxii_url(struct fx_buf *b, const char *collection, const char *object,
+                             const char *suffix, const struct fx_opt *opts, size_t n_opts)
+{
+    enum fx_err err =
+        fx_cli_path(b, TAXII_ROOT "/collections", collection, object ? "/objects" : NULL);
+    if (err == FX_OK && object != NULL)
+        err = fx_client_path_add(b, object);
+    if (err == FX_OK)
+        err = fx_buf_adds(b, suffix);
+    for (size_t k = 0; k < FX_ARRAY_LEN(query_params) && err == FX_OK; k++)
+        err = fx_client_query_add(b, query_params[k][1],
+                                  fx_args_get(opts, n_opts, query_params[k][0]));
+    return err;
+}
+
+/*
+ * The words of a command about one object, COLLECTION OBJECT and opts: url
+ * becomes the object's resource (suffix "/" or "/versions/", filters from
+ * opts), *object_out the OBJECT word. Returns as fx_cli_positional does.
+ */
+static int parse_object(struct fx_cli *cli, int argc, char **argv, struct fx_opt *opts,
+                        size_t n_opts, const char *suffix, struct fx_buf *url,
+                        const char **object_out)
 {
     const char *pos[FX_CLI_MAX_POS];
+    int rc = fx_cli_positional(cli, argc, argv, opts, n_opts, 2, 2, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    *object_out = pos[1];
+    if (taxii_url(url, pos[0], pos[1], suffix, opts, n_opts) != FX_OK)
+        return fx_args_usage_error(cli, "the collection, the object id or an option is too long");
+    return FX_EXIT_OK;
+}
+
+static int run_discovery(struct fx_cli *cli, int argc, char **argv)
+{
+    const char *pos[FX_CLI_MAX_POS];
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    return fx_cli_send_print(cli, "GET", "/taxii2/", NULL, NULL, NULL, discovery_keys,
+                             FX_ARRAY_LEN(discovery_keys));
+}
+
+static int run_root(struct fx_cli *cli, int argc, char **argv)
+{
+    const char *pos[FX_CLI_MAX_POS];
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    return fx_cli_send_print(cli, "GET", TAXII_ROOT "/", NULL, NULL, NULL, root_keys,
+                             FX_ARRAY_LEN(root_keys));
+}
+
+static int run_collections(struct fx_cli *cli, int argc, char **argv)
+{
+    const char *pos[FX_CLI_MAX_POS] = {NULL};
     size_t i;
     json_t *body = NULL, *c;
     struct fx_table t;
     int rc;
 
-    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 0, pos);
+    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 0, 1, pos);
     if (rc != FX_EXIT_OK || cli->help)
         return rc;
+    if (pos[0] != NULL)
+        return fx_cli_send_print(cli, "GET", TAXII_ROOT "/collections", pos[0], "/", NULL,
+                                 collection_keys, FX_ARRAY_LEN(collection_keys));
     rc = taxii_get(cli, TAXII_ROOT "/collections/", &body);
     if (rc != FX_EXIT_OK)
         goto out;
@@ -114,92 +242,31 @@ static int run_get(struct fx_cli *cli, int argc, char **argv)
     struct fx_opt opts[] = {{"type", true, NULL},        {"id", true, NULL},
                             {"version", true, NULL},     {"spec-version", true, NULL},
                             {"added-after", true, NULL}, {"object", true, NULL},
-                            {"manifest", false, NULL},   {"limit", true, NULL},
-                            {"next", true, NULL},        {"all", false, NULL}};
-    static const char *const filters[][2] = {{"type", "match[type]"},
-                                             {"id", "match[id]"},
-                                             {"version", "match[version]"},
-                                             {"spec-version", "match[spec_version]"},
-                                             {"added-after", "added_after"},
-                                             {"limit", "limit"}};
+                            {"manifest", false, NULL},   TAXII_PAGE_OPTS};
     const char *pos[FX_CLI_MAX_POS];
     size_t i;
-    struct fx_buf base, url;
-    json_t *page = NULL, *all = json_array(), *o;
-    char *next = NULL;
+    struct fx_buf url;
+    json_t *all = NULL, *o;
     int rc = FX_EXIT_OK;
-    int64_t n;
 
-    fx_buf_init(&base, 64 * 1024);
     fx_buf_init(&url, 64 * 1024);
     rc = fx_cli_positional(cli, argc, argv, opts, FX_ARRAY_LEN(opts), 1, 1, pos);
     if (rc != FX_EXIT_OK || cli->help)
         goto out;
     const char *object = fx_args_get(opts, FX_ARRAY_LEN(opts), "object");
     bool manifest = fx_args_get(opts, FX_ARRAY_LEN(opts), "manifest") != NULL;
-    bool follow = fx_args_get(opts, FX_ARRAY_LEN(opts), "all") != NULL;
-    const char *limit = fx_args_get(opts, FX_ARRAY_LEN(opts), "limit");
-    if (limit != NULL && fx_parse_i64(limit, strlen(limit), 1, INT64_MAX, &n) != FX_OK) {
-        rc = fx_args_usage_error(cli, "--limit must be a positive integer");
-        goto out;
-    }
     if (object != NULL && manifest) {
         rc = fx_args_usage_error(cli, "--object and --manifest do not go together");
         goto out;
     }
-    enum fx_err err = fx_cli_path(&base, TAXII_ROOT "/collections", pos[0], NULL);
-    if (err == FX_OK && object != NULL) {
-        err = fx_buf_adds(&base, "/objects");
-        if (err == FX_OK)
-            err = fx_client_path_add(&base, object);
-        if (err == FX_OK)
-            err = fx_buf_adds(&base, "/");
-    } else if (err == FX_OK) {
-        err = fx_buf_adds(&base, manifest ? "/manifest/" : "/objects/");
-    }
-    if (err != FX_OK) {
-        rc = fx_args_usage_error(cli, "the collection or object id is too long");
+    const char *suffix = manifest ? "/manifest/" : "/objects/";
+    if (taxii_url(&url, pos[0], object, object ? "/" : suffix, opts, FX_ARRAY_LEN(opts)) != FX_OK) {
+        rc = fx_args_usage_error(cli, "the collection, the object id or an option is too long");
         goto out;
     }
-    const char *start = fx_args_get(opts, FX_ARRAY_LEN(opts), "next");
-    next = start ? fx_xstrdup(start) : NULL;
-    bool more = false;
-    for (long pages = 0;; pages++) {
-        fx_buf_reset(&url);
-        err = fx_buf_adds(&url, base.p);
-        for (size_t k = 0; k < FX_ARRAY_LEN(filters) && err == FX_OK; k++)
-            err = fx_client_query_add(&url, filters[k][1],
-                                      fx_args_get(opts, FX_ARRAY_LEN(opts), filters[k][0]));
-        if (err == FX_OK)
-            err = fx_client_query_add(&url, "next", next);
-        if (err != FX_OK) {
-            rc = fx_args_usage_error(cli, "an option value is too long");
-            goto out;
-        }
-        json_decref(page);
-        page = NULL;
-        rc = taxii_get(cli, url.p, &page);
-        if (rc != FX_EXIT_OK)
-            goto out;
-        json_array_extend(all, json_object_get(page, "objects"));
-        more = json_is_true(json_object_get(page, "more"));
-        const json_t *nx = json_object_get(page, "next");
-        FX_FREE(next);
-        if (!more || !json_is_string(nx) || !follow)
-            break;
-        next = fx_xstrdup(json_string_value(nx));
-        if (pages >= FX_CLI_MAX_PAGES) {
-            fprintf(stderr, "fx: more than %d pages; stopping\n", FX_CLI_MAX_PAGES);
-            rc = FX_EXIT_SERVER;
-            goto out;
-        }
-    }
-    if (cli->json) {
-        json_t *doc = follow ? json_pack("{s:b,s:O}", "more", 0, "objects", all) : json_incref(page);
-        fx_cli_print_json(doc);
-        json_decref(doc);
+    rc = fx_cli_list(cli, &objects_pager, url.p, opts, FX_ARRAY_LEN(opts), &all);
+    if (rc != FX_EXIT_OK || all == NULL)
         goto out;
-    }
     struct fx_table t;
     fx_table_init(&t, manifest ? 3 : 4);
     fx_table_add(&t, "ID");
@@ -225,16 +292,65 @@ static int run_get(struct fx_cli *cli, int argc, char **argv)
     }
     fx_table_print(&t, stdout);
     fx_table_cleanup(&t);
-    const json_t *nx = json_object_get(page, "next");
-    if (more && json_is_string(nx) && !follow)
-        fprintf(stderr, "fx: more objects follow: add --all, or --next %s\n",
-                json_string_value(nx));
 out:
-    free(next);
-    json_decref(page);
     json_decref(all);
     fx_buf_cleanup(&url);
-    fx_buf_cleanup(&base);
+    return rc;
+}
+
+/* A versions page lists bare timestamps: each item is its own cell. */
+static const json_t *itself(const json_t *item)
+{
+    return item;
+}
+
+static int run_versions(struct fx_cli *cli, int argc, char **argv)
+{
+    struct fx_opt opts[] = {
+        {"spec-version", true, NULL}, {"added-after", true, NULL}, TAXII_PAGE_OPTS};
+    static const struct fx_table_col cols[] = {{"VERSION", NULL, itself}};
+    const char *object = NULL;
+    struct fx_buf url;
+    json_t *versions = NULL;
+    int rc = FX_EXIT_OK;
+
+    fx_buf_init(&url, 64 * 1024);
+    rc = parse_object(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/versions/", &url, &object);
+    if (rc != FX_EXIT_OK || cli->help)
+        goto out;
+    rc = fx_cli_list(cli, &versions_pager, url.p, opts, FX_ARRAY_LEN(opts), &versions);
+    if (rc == FX_EXIT_OK && versions != NULL)
+        fx_table_print_items(stdout, versions, cols, FX_ARRAY_LEN(cols));
+out:
+    json_decref(versions);
+    fx_buf_cleanup(&url);
+    return rc;
+}
+
+static int run_delete(struct fx_cli *cli, int argc, char **argv)
+{
+    struct fx_opt opts[] = {{"version", true, NULL}, {"spec-version", true, NULL}};
+    const char *object = NULL;
+    struct fx_buf url;
+    struct fx_response resp;
+    int rc = FX_EXIT_OK;
+
+    fx_buf_init(&url, 64 * 1024);
+    fx_client_response_init(&resp);
+    rc = parse_object(cli, argc, argv, opts, FX_ARRAY_LEN(opts), "/", &url, &object);
+    if (rc != FX_EXIT_OK || cli->help)
+        goto out;
+    struct fx_request rq = {"DELETE", url.p, NULL, 0, NULL, NULL};
+    rc = fx_cli_call(cli, &rq, &resp, NULL);
+    /* the answer has no body: --json prints nothing, as for "fx token revoke" */
+    if (rc == FX_EXIT_OK && !cli->json) {
+        char *id = fx_output_clean(object, false);
+        printf("Deleted %s.\n", id);
+        free(id);
+    }
+out:
+    fx_client_response_cleanup(&resp);
+    fx_buf_cleanup(&url);
     return rc;
 }
 
@@ -263,14 +379,52 @@ static void print_leaves(const json_t *status)
            (long long)json_integer_value(json_object_get(lg, "tree_size")));
 }
 
+/* A status resource for people: the counts, the ledger leaves, each refused object and why. */
+static void print_status(const json_t *status)
+{
+    char *sid = fx_output_value(json_object_get(status, "id"));
+    size_t i;
+    json_t *f;
+
+    printf("status %s: %lld of %lld stored, %lld refused\n", sid,
+           (long long)json_integer_value(json_object_get(status, "success_count")),
+           (long long)json_integer_value(json_object_get(status, "total_count")),
+           (long long)json_integer_value(json_object_get(status, "failure_count")));
+    free(sid);
+    print_leaves(status);
+    json_array_foreach(json_object_get(status, "failures"), i, f)
+    {
+        char *id = fx_output_clean(json_string_value(json_object_get(f, "id")), false);
+        char *msg = fx_output_clean(json_string_value(json_object_get(f, "message")), false);
+        printf("  refused %s: %s\n", id[0] ? id : "(no id)", msg);
+        free(id);
+        free(msg);
+    }
+}
+
+static int run_status(struct fx_cli *cli, int argc, char **argv)
+{
+    const char *pos[FX_CLI_MAX_POS];
+    json_t *status = NULL;
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 1, 1, pos);
+    if (rc != FX_EXIT_OK || cli->help)
+        return rc;
+    rc = fx_cli_send(cli, "GET", TAXII_ROOT "/status", pos[0], "/", NULL, &status);
+    if (rc == FX_EXIT_OK && cli->json)
+        fx_cli_print_json(status);
+    else if (rc == FX_EXIT_OK)
+        print_status(status);
+    json_decref(status);
+    return rc;
+}
+
 static int run_add(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"file", true, NULL}};
     const char *pos[FX_CLI_MAX_POS];
-    size_t i;
     struct fx_buf body, path;
     struct fx_response resp;
-    json_t *status = NULL, *f;
+    json_t *status = NULL;
     int rc = FX_EXIT_OK, fd = -1;
 
     fx_buf_init(&body, FX_MAX_TAXII_BODY_CEILING);
@@ -313,26 +467,11 @@ static int run_add(struct fx_cli *cli, int argc, char **argv)
     rc = fx_cli_call(cli, &rq, &resp, &status);
     if (rc != FX_EXIT_OK)
         goto out;
-    json_int_t failures = json_integer_value(json_object_get(status, "failure_count"));
-    if (cli->json) {
+    if (cli->json)
         fx_cli_print_json(status);
-    } else {
-        printf("status %s: %lld of %lld stored, %lld refused\n",
-               json_string_value(json_object_get(status, "id")),
-               (long long)json_integer_value(json_object_get(status, "success_count")),
-               (long long)json_integer_value(json_object_get(status, "total_count")),
-               (long long)failures);
-        print_leaves(status);
-        json_array_foreach(json_object_get(status, "failures"), i, f)
-        {
-            char *id = fx_output_clean(json_string_value(json_object_get(f, "id")), false);
-            char *msg = fx_output_clean(json_string_value(json_object_get(f, "message")), false);
-            printf("  refused %s: %s\n", id[0] ? id : "(no id)", msg);
-            free(id);
-            free(msg);
-        }
-    }
-    if (failures > 0)
+    else
+        print_status(status);
+    if (json_integer_value(json_object_get(status, "failure_count")) > 0)
         rc = FX_EXIT_REFUSED;
 out:
     if (fd >= 0 && fd != STDIN_FILENO)
@@ -345,9 +484,14 @@ out:
 }
 
 static const struct fx_cmd commands[] = {
-    {"collections", run_collections, "list the collections", collections_usage},
+    {"discovery", run_discovery, "show the discovery resource", discovery_usage},
+    {"root", run_root, "show the API root", root_usage},
+    {"collections", run_collections, "list the collections, or show one", collections_usage},
     {"get", run_get, "get objects or manifest records of a collection", get_usage},
+    {"versions", run_versions, "list the versions of one object", versions_usage},
     {"add", run_add, "add STIX objects to your organization's collection", add_usage},
+    {"status", run_status, "show the status of an envelope added", status_usage},
+    {"delete", run_delete, "delete an object from your organization's collection", delete_usage},
 };
 
 int fx_cmd_taxii_run(struct fx_cli *cli, int argc, char **argv)

@@ -26,7 +26,8 @@ static const struct fx_cmd commands[] = {
     {"screening", fx_cmd_screening_run, "a notice's screening, rule by rule", NULL},
     {"review", fx_cmd_review_run, "take a submitted notice up for review", NULL},
     {"determine", fx_cmd_determine_run, "determine a notice covered or not covered", NULL},
-    {"reconsider", fx_cmd_reconsider_run, "ask once for reconsideration of a determination",
+    {"reconsider", fx_cmd_reconsider_run, "ask once for reconsideration of a determination", NULL},
+    {"determinations", fx_cmd_determinations_run, "a notice's determinations and reconsiderations",
      NULL},
     {"assess", fx_cmd_assess_run,
      "assessments: open, show, start, complete, finding, findings, outcome", NULL},
@@ -38,8 +39,9 @@ static const struct fx_cmd commands[] = {
     {"ledger", fx_cmd_ledger_run, "the transparency log: key, checkpoint, entries, proofs, watch",
      NULL},
     {"incident", fx_cmd_incident_run,
-     "security incidents shared by TLP: report, update, list, show, stix", NULL},
-    {"taxii", fx_cmd_taxii_run, "the TAXII 2.1 server: collections, get, add", NULL},
+     "security incidents shared by TLP: report, update, list, show, stix, versions, ...", NULL},
+    {"taxii", fx_cmd_taxii_run,
+     "the TAXII 2.1 server: discovery, root, collections, get, versions, add, status, ...", NULL},
 };
 
 int main(int argc, char **argv)

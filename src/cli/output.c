@@ -75,8 +75,8 @@ char *fx_output_clean(const char *s, bool keep_newlines)
 /*
  * The text form of one JSON value for a table cell or a "key: value" line,
  * owned by the caller and already cleaned: "-" for absent or null, strings as
- * they are, booleans as yes/no, lists of scalars joined with ", ", anything
- * else as compact JSON.
+ * they are, booleans as yes/no, lists of scalars joined with ", ", a change
+ * {"from", "to"} as "FROM -> TO", anything else as compact JSON.
  */
 char *fx_output_value(const json_t *v)
 {
@@ -97,6 +97,15 @@ char *fx_output_value(const json_t *v)
     } else if (json_is_real(v)) {
         if (fx_buf_printf(&b, "%g", json_real_value(v)) == FX_OK)
             raw = fx_buf_take(&b, NULL);
+    } else if (json_is_object(v) && json_object_size(v) == 2 && json_object_get(v, "from") &&
+               json_object_get(v, "to")) {
+        /* a change in a history event: "AMBER -> RED" reads better than its JSON */
+        char *from = fx_output_value(json_object_get(v, "from"));
+        char *to = fx_output_value(json_object_get(v, "to"));
+        if (fx_buf_printf(&b, "%s -> %s", from, to) == FX_OK)
+            raw = fx_buf_take(&b, NULL);
+        free(from);
+        free(to);
     } else if (json_is_array(v) && json_array_size(v) == 0) {
         raw = fx_xstrdup("-");
     } else if (json_is_array(v)) {

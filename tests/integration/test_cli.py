@@ -12,7 +12,9 @@ import tempfile
 
 import pytest
 
-from fxharness import FX, REF_RE, free_port, notice_body, org_client, unique, user_client
+from fxharness import (FX, REF_RE, create_org, free_port, notice_body, org_client, unique,
+                       user_client)
+from fxtaxii import incident_body, indicator
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +274,259 @@ def test_bad_token_exits_3(fx):
 def test_no_server_exits_5(fx):
     p = status(fx("me", url="http://127.0.0.1:%d" % free_port()), 5)
     assert p.err.strip()
+
+
+# ---------------------------------------------------------------- the review process
+
+@pytest.fixture(scope="module")
+def reviewer(fxd):
+    """A reviewer of the coordinator."""
+    return user_client(fxd, fxd.admin, {"id": fxd.init_info["org_id"]}, "reviewer")
+
+
+@pytest.fixture(scope="module")
+def stranger(fxd):
+    """A member of a developer org that shares nothing with anyone here."""
+    return org_client(fxd, "developer", role="member")
+
+
+def kv(out):
+    """fx's "key: value" lines (aligned) as a dict."""
+    return dict((k, v.strip()) for k, _, v in (line.partition(":") for line in out.splitlines()))
+
+
+def not_found(p):
+    """The server's 404 problem, shown plainly on stderr, exit 3, and nothing on stdout."""
+    status(p, 3)
+    assert "404" in p.err and p.out == "", (p.out, p.err)
+    return p
+
+
+def determined_notice(fx, dev, reviewer):
+    """A notice of dev's, screened likely covered, submitted and determined covered."""
+    n = js(fx("notice", "create", "--file", "-", "--submit", "--json", token=dev.token,
+              stdin=json.dumps(notice_body(training_compute_flop=2e26))))
+    ok(fx("review", n["id"], token=reviewer.token))
+    ok(fx("determine", n["ref"], "covered", "--rationale", "Trained with 2e26 FLOP.",
+          token=reviewer.token))
+    return n
+
+
+def test_determinations(fx, dev, reviewer, stranger):
+    n = determined_notice(fx, dev, reviewer)
+    ok(fx("reconsider", n["id"], "--statement", "Our run was smaller.", token=dev.token))
+    items = js(fx("determinations", n["ref"], "--json", token=dev.token))["items"]
+    assert [(d["kind"], d["determination"]) for d in items] == [
+        ("determination", "covered"), ("reconsideration", "covered")]
+    table = ok(fx("determinations", n["id"], token=reviewer.token)).out
+    assert "Trained with 2e26 FLOP." in table and "Our run was smaller." in table
+    assert table.splitlines()[0].split()[:3] == ["CREATED", "KIND", "DETERMINATION"]
+    # another org's notice is not there for a stranger
+    p = not_found(fx("determinations", n["id"], token=stranger.token))
+    assert "no such notice" in p.err
+    status(fx("determinations", token=dev.token), 2)
+
+
+def test_assess_one_finding(fx, fxd, dev, reviewer):
+    agency = create_org(fxd.admin, "agency", mission="national_security")
+    analyst = user_client(fxd, fxd.admin, agency, "reviewer")
+    n = determined_notice(fx, dev, reviewer)
+    a = js(fx("assess", "open", n["id"], "--agencies", agency["id"], "--json",
+              token=reviewer.token))
+    ok(fx("assess", "start", a["id"], agency["id"], token=analyst.token))
+    f = js(fx("assess", "finding", a["id"], "--title", "Exploit chain", "--severity", "high",
+              "--domain", "cyber", "--marking", "government_only", "--description",
+              "Chains two CVEs.", "--json", token=analyst.token))
+    one = js(fx("assess", "findings", a["id"], f["id"], "--json", token=reviewer.token))
+    assert one["id"] == f["id"] and one["description"] == "Chains two CVEs."
+    human = kv(ok(fx("assess", "findings", a["id"], f["id"], token=analyst.token)).out)
+    assert human["title"] == "Exploit chain" and human["marking"] == "government_only"
+    # the list still lists
+    assert f["id"] in ok(fx("assess", "findings", a["id"], token=analyst.token)).out
+    # a government_only finding is not the developer's to read: the server's 404
+    p = not_found(fx("assess", "findings", a["id"], f["id"], token=dev.token))
+    assert "no such finding" in p.err
+    status(fx("assess", "findings", a["id"], f["id"], "extra", token=dev.token), 2)
+
+
+# ---------------------------------------------------------------- incidents
+
+@pytest.fixture(scope="module")
+def lab(fxd):
+    """A reporter org: a member who reports, an admin who reads the access log."""
+    member = org_client(fxd, "developer", role="member")
+    member.admin = user_client(fxd, fxd.admin, member.org, "admin")
+    return member
+
+
+@pytest.fixture(scope="module")
+def reported(fx, fxd, lab, files):
+    """An AMBER incident shared with one operator, updated once: (answers, operator)."""
+    grid = org_client(fxd, "operator", role="member")
+    body = incident_body(tlp="AMBER", share_with=[grid.org["id"]])
+    created = js(fx("--json", "incident", "report", "--file", write(files, "inc.json", body),
+                    token=lab.token))
+    patch = write(files, "inc-patch.json", {"status": "contained"})
+    updated = js(fx("--json", "incident", "update", created["ref"], "--file", patch, "--reason",
+                    "isolated the host", token=lab.token))
+    assert updated["version"] == 2
+    return created, updated, grid
+
+
+def test_incident_versions_and_version_bytes(fx, lab, reported, stranger):
+    created, updated, _ = reported
+    vs = js(fx("incident", "versions", created["ref"], "--json", token=lab.token))
+    assert vs["next_cursor"] is None
+    assert [(v["version"], v["status"], v["change_reason"]) for v in vs["items"]] == [
+        (1, "open", None), (2, "contained", "isolated the host")]
+    table = ok(fx("incident", "versions", created["id"], token=lab.token)).out
+    assert "isolated the host" in table and vs["items"][1]["content_sha256"] in table
+    for v in vs["items"]:
+        raw = ok(fx("incident", "version", created["id"], v["version"], token=lab.token)).stdout
+        assert hashlib.sha256(raw).hexdigest() == v["content_sha256"].lower()
+        assert json.loads(raw)["version"] == v["version"]
+        # the bytes as stored, whatever --json says
+        assert ok(fx("--json", "incident", "version", created["ref"], v["version"],
+                     token=lab.token)).stdout == raw
+    not_found(fx("incident", "versions", created["id"], token=stranger.token))
+    not_found(fx("incident", "version", created["id"], "1", token=stranger.token))
+    not_found(fx("incident", "version", created["id"], "3", token=lab.token))
+    status(fx("incident", "version", created["id"], "0", token=lab.token), 2)
+    status(fx("incident", "version", created["id"], token=lab.token), 2)
+
+
+def test_incident_version_verifies_against_its_receipt(fx, fxd, lab, reported, files):
+    """As for notices (docs/CLI.md): the receipt of a write, and the bytes fx prints for
+    that version, verify offline; the other version's bytes do not."""
+    created, updated, _ = reported
+    key = write(files, "ledger.pub", fxd.init_info["ledger_public_key"] + "\n")
+    v = {}
+    for n in (1, 2):
+        v[n] = os.path.join(files, "inc-v%d.json" % n)
+        with open(v[n], "wb") as f:
+            f.write(ok(fx("incident", "version", created["id"], n, token=lab.token)).stdout)
+    for answer, n in ((created, 1), (updated, 2)):
+        receipt = write(files, "inc-answer-%d.json" % n, answer)
+        p = ok(fx("verify", receipt, "--key", key, "--record", v[n]))
+        assert "matches content_sha256" in p.out, p.out
+        leaf = js(fx("--json", "verify", receipt, "--key", key, "--record", v[n]))["leaf"]
+        assert (leaf["kind"], leaf["record_id"], leaf["version"]) == (
+            "incident_version", created["id"], n)
+        p = status(fx("verify", receipt, "--key", key, "--record", v[3 - n]), 6)
+        assert "FAILED: record:" in p.err, p.err
+
+
+def test_incident_history(fx, lab, reported, stranger):
+    created, _, grid = reported
+    hist = js(fx("incident", "history", created["id"], "--json", token=grid.token))["items"]
+    assert [(e["action"], e["version"]) for e in hist] == [("reported", 1), ("updated", 2)]
+    assert hist[1]["status"] == {"from": "open", "to": "contained"}
+    table = ok(fx("incident", "history", created["ref"], token=lab.token)).out
+    assert "open -> contained" in table and "isolated the host" in table
+    p = not_found(fx("incident", "history", created["id"], token=stranger.token))
+    assert "no such incident" in p.err
+
+
+def test_incident_access_log(fx, lab, reported, stranger):
+    created, _, grid = reported
+    for _ in range(2):   # reads from outside the reporter org, audited (SPEC §10)
+        ok(fx("incident", "show", created["id"], token=grid.token))
+    rows = js(fx("incident", "access-log", created["id"], "--all", "--json",
+                 token=lab.admin.token))
+    assert rows["next_cursor"] is None
+    mine = [r for r in rows["items"] if r["user_id"] == grid.user["id"]]
+    assert len(mine) >= 2 and all(r["record"] == created["id"] for r in mine), rows
+    assert lab.user["id"] not in {r["user_id"] for r in rows["items"]}
+    page = ok(fx("incident", "access-log", created["ref"], "--limit", "1", token=lab.admin.token))
+    assert grid.user["email"] in page.out and "--cursor" in page.err
+    # the reporter's members may read the incident but not its access log: 403
+    p = status(fx("incident", "access-log", created["id"], token=lab.token), 3)
+    assert "403" in p.err and p.out == ""
+    not_found(fx("incident", "access-log", created["id"], token=stranger.token))
+    status(fx("incident", "access-log", created["id"], "--limit", "0", token=lab.admin.token), 2)
+
+
+# ---------------------------------------------------------------- TAXII
+
+def test_taxii_discovery_root_and_one_collection(fx, fxd, dev):
+    d = js(fx("taxii", "discovery", "--json", token=dev.token))
+    assert d["api_roots"] == [fxd.url + "/taxii2/fx/"]
+    assert "api_roots:" in ok(fx("taxii", "discovery", token=dev.token)).out
+    root = js(fx("--json", "taxii", "root", token=dev.token))
+    assert isinstance(root["max_content_length"], int) and root["versions"]
+    assert kv(ok(fx("taxii", "root", token=dev.token)).out)["max_content_length"] == str(
+        root["max_content_length"])
+    mine = js(fx("taxii", "collections", dev.org["id"], "--json", token=dev.token))
+    assert mine["id"] == dev.org["id"] and mine["can_write"] is True
+    human = kv(ok(fx("taxii", "collections", "incidents", token=dev.token)).out)
+    assert human["alias"] == "incidents" and human["can_write"] == "no"
+    for args in (("discovery",), ("root",)):
+        p = status(fx("taxii", *args, token="fx_" + "A" * 43), 3)
+        assert "401" in p.err and p.out == ""
+    not_found(fx("taxii", "collections", "01900000-0000-7000-8000-000000000000",
+                 token=dev.token))
+
+
+def add_versions(fx, dev, files, *objects):
+    """Adds each object, then a second version of the first, through fx: add's status."""
+    later = dict(objects[0], modified="2026-02-01T00:00:00.000Z")
+    st = js(fx("--json", "taxii", "add", dev.org["id"], "--file",
+               write(files, unique("env") + ".json", {"objects": list(objects)}), token=dev.token))
+    js(fx("--json", "taxii", "add", dev.org["id"], "--file",
+          write(files, unique("env") + ".json", {"objects": [later]}), token=dev.token))
+    return st
+
+
+@pytest.fixture(scope="module")
+def stix(fx, dev, files):
+    """Two versions of one indicator and one other, added by dev: (add's status, the first id)."""
+    first = indicator()
+    return add_versions(fx, dev, files, first, indicator()), first["id"]
+
+
+def test_taxii_status(fx, dev, stix, stranger):
+    st, _ = stix
+    again = js(fx("taxii", "status", st["id"], "--json", token=dev.token))
+    assert again["id"] == st["id"] and again["success_count"] == 2
+    assert [s["id"] for s in again["successes"]] == [s["id"] for s in st["successes"]]
+    human = ok(fx("taxii", "status", st["id"], token=dev.token)).out
+    assert "status %s: 2 of 2 stored, 0 refused" % st["id"] in human
+    # another org's status: the server's 404 (a TAXII error message), exit 3
+    p = not_found(fx("taxii", "status", st["id"], token=stranger.token))
+    assert "no such status" in p.err
+
+
+def test_taxii_versions(fx, dev, stix):
+    _, obj = stix
+    vs = js(fx("taxii", "versions", dev.org["id"], obj, "--json", token=dev.token))
+    assert vs["versions"] == ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]
+    table = ok(fx("taxii", "versions", dev.org["id"], obj, token=dev.token)).out
+    assert table.split() == ["VERSION"] + vs["versions"]
+    page = ok(fx("taxii", "versions", dev.org["id"], obj, "--limit", "1", token=dev.token))
+    assert page.out.split() == ["VERSION", vs["versions"][0]] and "--next" in page.err
+    merged = js(fx("taxii", "versions", dev.org["id"], obj, "--limit", "1", "--all", "--json",
+                   token=dev.token))
+    assert merged == {"more": False, "versions": vs["versions"]}
+    p = not_found(fx("taxii", "versions", dev.org["id"], indicator()["id"], token=dev.token))
+    assert "no such object" in p.err
+    status(fx("taxii", "versions", dev.org["id"], token=dev.token), 2)
+
+
+def test_taxii_delete(fx, dev, files, stranger):
+    obj, other = indicator()["id"], indicator()["id"]
+    add_versions(fx, dev, files, indicator(id_=obj), indicator(id_=other))
+    # someone outside the org may not delete from its collection: 403
+    p = status(fx("taxii", "delete", dev.org["id"], obj, token=stranger.token), 3)
+    assert "403" in p.err
+    p = ok(fx("taxii", "delete", dev.org["id"], obj, "--version", "first", token=dev.token))
+    assert "Deleted %s" % obj in p.out
+    vs = js(fx("taxii", "versions", dev.org["id"], obj, "--json", token=dev.token))
+    assert vs["versions"] == ["2026-02-01T00:00:00.000Z"]
+    assert ok(fx("--json", "taxii", "delete", dev.org["id"], obj, token=dev.token)).out == ""
+    not_found(fx("taxii", "get", dev.org["id"], "--object", obj, token=dev.token))
+    p = not_found(fx("taxii", "delete", dev.org["id"], obj, token=dev.token))
+    assert "no such object" in p.err
+    # the other object stays
+    got = js(fx("taxii", "get", dev.org["id"], "--object", other, "--json", token=dev.token))
+    assert [o["id"] for o in got["objects"]] == [other]
+
