@@ -277,6 +277,15 @@ static enum fx_err user(const struct fx_principal *p, enum fx_act act, const str
             return FX_OK; /* one's own tokens */
         return coordinator_admin(p) || (mine && p->role == FX_ROLE_ADMIN) ? FX_OK
                                                                            : FX_EFORBIDDEN;
+    case FX_ACT_ISSUE:
+        /* SPEC §14: the user, or its org's admin. The coordinator admin, who makes
+         * an org's first users, issues each its first token (there is no other way
+         * in yet); a token for a user who holds one would let it act as that user
+         * (docs/decisions/0013-who-issues-tokens.md). */
+        if ((s->user_id && strcmp(s->user_id, p->user_id) == 0) ||
+            (mine && p->role == FX_ROLE_ADMIN) || (coordinator_admin(p) && s->tokenless))
+            return FX_OK;
+        return FX_EFORBIDDEN;
     default:
         return FX_EFORBIDDEN;
     }

@@ -37,6 +37,7 @@ enum fx_act {
     FX_ACT_CREATE,     /* create a record of this kind (in subject->org_id for users) */
     FX_ACT_EDIT,       /* amend, submit, withdraw, release: the owner's own actions */
     FX_ACT_MANAGE,     /* users and tokens: admin actions */
+    FX_ACT_ISSUE,      /* a new token for a user: it will act as that user */
     FX_ACT_ACCESS_LOG, /* who read the record */
     FX_ACT_REVIEW,     /* take up, determine, open an assessment, record its outcome */
     FX_ACT_RECONSIDER, /* the developer asks for reconsideration of a determination */
@@ -54,6 +55,7 @@ struct fx_subject {
     enum fx_rec_kind kind;
     const char *org_id;   /* the owning org */
     const char *user_id;  /* for users and tokens: the user */
+    bool tokenless;       /* for FX_ACT_ISSUE: the user has never held a token */
     const char *status;   /* for notices: drafts are the developer's alone */
     bool agency_assigned; /* for notices: the caller's agency is assigned to the assessment */
     const char *marking;     /* findings: shared_with_developer, government_only, ... */

@@ -46,6 +46,17 @@ static enum fx_err gate_user(struct fx_req *req, enum fx_act act, const char *or
     return fx_access_check(&req->who, act, &s);
 }
 
+/* The gate for a new token of user_id (in org_id): whether it ever held one counts. */
+static enum fx_err gate_issue(struct fx_db *db, struct fx_req *req, const char *org_id,
+                              const char *user_id)
+{
+    bool held = false;
+    enum fx_err err = fx_token_any(db, user_id, &held);
+    struct fx_subject s = {
+        .kind = FX_REC_USER, .org_id = org_id, .user_id = user_id, .tokenless = !held};
+    return err == FX_OK ? fx_access_check(&req->who, FX_ACT_ISSUE, &s) : err;
+}
+
 static enum fx_err org_create_fn(struct fx_db *db, void *arg)
 {
     struct op *op = arg;
@@ -235,7 +246,7 @@ static enum fx_err token_create_fn(struct fx_db *db, void *arg)
     char org[37];
     enum fx_err err = fx_user_org(db, op->id, org);
     if (err == FX_OK)
-        err = gate_user(req, FX_ACT_MANAGE, org, op->id);
+        err = gate_issue(db, req, org, op->id);
     if (err != FX_OK)
         return err;
     err = fx_token_create(db, now(req), op->id, op->name, op->days, &op->out);

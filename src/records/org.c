@@ -365,6 +365,20 @@ enum fx_err fx_token_list(struct fx_db *db, const char *user_id, json_t **items_
     return rows_json(db, sql, user_id, token_view, items_out);
 }
 
+enum fx_err fx_token_any(struct fx_db *db, const char *user_id, bool *out)
+{
+    static const char *sql = "SELECT 1 FROM tokens WHERE user_id = $1 LIMIT 1";
+    struct fx_stmt *st = NULL;
+    *out = false;
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err != FX_OK)
+        return err;
+    fx_stmt_bind_str(st, 1, user_id);
+    err = fx_stmt_step(st, out);
+    fx_stmt_finalize(st);
+    return err;
+}
+
 enum fx_err fx_token_owner(struct fx_db *db, const char *token_id, char *user_out, char *org_out)
 {
     static const char *sql = "SELECT u.id, u.org_id FROM tokens t JOIN users u"

@@ -47,6 +47,8 @@ enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_ou
 enum fx_err fx_token_create(struct fx_db *db, int64_t now, const char *user_id, const char *name,
                             int64_t days, json_t **out);
 enum fx_err fx_token_list(struct fx_db *db, const char *user_id, json_t **items_out);
+/* Whether user_id holds or ever held a token (revoked and expired ones count). */
+enum fx_err fx_token_any(struct fx_db *db, const char *user_id, bool *out);
 /* The token's user and that user's org. FX_ENOTFOUND when absent. */
 enum fx_err fx_token_owner(struct fx_db *db, const char *token_id, char *user_out, char *org_out);
 enum fx_err fx_token_revoke(struct fx_db *db, int64_t now, const char *token_id);

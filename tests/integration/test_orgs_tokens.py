@@ -219,8 +219,20 @@ def test_who_may_create_tokens(fxd):
     m2 = user_client(fxd, admin, admin.org, "member")
     create_token(m1, m1.user["id"])             # the user
     create_token(admin, m1.user["id"])          # an admin of the user's org
-    create_token(fxd.admin, m1.user["id"])      # a coordinator admin
     problem(m2.post("users/%s/tokens" % m1.user["id"], json={}), 403)   # a peer
+    # The coordinator admin issues a user's first token only: one more would let it act
+    # as a user who already has a way in.
+    problem(fxd.admin.post("users/%s/tokens" % m1.user["id"], json={}), 403)
+    fresh = create_user(fxd.admin, admin.org["id"], "member")
+    first = create_token(fxd.admin, fresh["id"])
+    problem(fxd.admin.post("users/%s/tokens" % fresh["id"], json={}), 403)
+    expect(fxd.client(first["token"]).delete("tokens/%s" % first["id"]), 204)
+    problem(fxd.admin.post("users/%s/tokens" % fresh["id"], json={}), 403)  # revoked ones count
+    create_token(admin, fresh["id"])            # its org's admin still may
+    # The coordinator admin's own org: it is that org's admin.
+    mate = create_user(fxd.admin, fxd.init_info["org_id"], "reviewer")
+    create_token(fxd.admin, mate["id"])
+    create_token(fxd.admin, mate["id"])
     other = org_client(fxd, "developer", role="admin")
     r = other.post("users/%s/tokens" % m1.user["id"], json={})
     problem(r, (403, 404))                      # another org's admin
