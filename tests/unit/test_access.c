@@ -210,9 +210,52 @@ static void test_outside_read(void **state)
     assert_true(fx_access_is_outside_read(&p, DEV_A));
 }
 
+/* Who issues a token (decision 0013): caller × the user's org × whether it ever held one. */
+static void test_token_issue(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *caller;
+        const char *org;
+        enum fx_org_kind kind;
+        enum fx_role role;
+        bool self, user_in_org, tokenless;
+        enum fx_err want;
+    } rows[] = {
+        {"the user", DEV_A, FX_ORG_DEVELOPER, FX_ROLE_MEMBER, true, true, false, FX_OK},
+        {"its org's admin", DEV_A, FX_ORG_DEVELOPER, FX_ROLE_ADMIN, false, true, false, FX_OK},
+        {"a peer", DEV_A, FX_ORG_DEVELOPER, FX_ROLE_MEMBER, false, true, true, FX_EFORBIDDEN},
+        {"another org's admin", DEV_B, FX_ORG_DEVELOPER, FX_ROLE_ADMIN, false, false, true,
+         FX_ENOTFOUND},
+        {"coordinator admin, first token", COORD, FX_ORG_COORDINATOR, FX_ROLE_ADMIN, false, false,
+         true, FX_OK},
+        {"coordinator admin, a user with one", COORD, FX_ORG_COORDINATOR, FX_ROLE_ADMIN, false,
+         false, false, FX_EFORBIDDEN},
+        {"coordinator admin, its own org", COORD, FX_ORG_COORDINATOR, FX_ROLE_ADMIN, false, true,
+         false, FX_OK},
+        {"coordinator reviewer, first token", COORD, FX_ORG_COORDINATOR, FX_ROLE_REVIEWER, false,
+         false, true, FX_ENOTFOUND},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct fx_principal p = who(rows[i].org, rows[i].kind, rows[i].role);
+        struct fx_subject s;
+        memset(&s, 0, sizeof(s));
+        s.kind = FX_REC_USER;
+        s.org_id = rows[i].user_in_org ? rows[i].org : DEV_A;
+        s.user_id = rows[i].self ? p.user_id : "0190b6f0-0000-7000-8000-0000000000ff";
+        s.tokenless = rows[i].tokenless;
+        enum fx_err got = fx_access_check(&p, FX_ACT_ISSUE, &s);
+        if (got != rows[i].want)
+            print_error("%s: got %s, want %s\n", rows[i].caller, err_name(got),
+                        err_name(rows[i].want));
+        assert_int_equal(got, rows[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_issue),
         cmocka_unit_test(test_notice_matrix),
         cmocka_unit_test(test_owner_reads_everything),
         cmocka_unit_test(test_list_scope),
