@@ -26,11 +26,9 @@ static enum fx_err access_log_fn(struct fx_db *db, void *arg)
 
 void fx_api_record_access_log(struct fx_req *req, const struct fx_access_log_kind *kind)
 {
-    static const char *const q[] = {"limit", "cursor", NULL};
     struct fx_problem pb;
     struct access_log a = {.req = req, .kind = kind};
     fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
     fx_req_query_limit(req, &pb, &a.f.limit);
     fx_req_query_row_cursor(req, &pb, &a.f.before_id);
     if (!fx_req_valid(req, &pb))

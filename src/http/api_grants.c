@@ -316,13 +316,11 @@ static enum fx_err list_fn(struct fx_db *db, void *arg)
 
 void fx_api_grant_list(struct fx_req *req)
 {
-    static const char *const q[] = {"sector", "state", "notice", "limit", "cursor", NULL};
     struct fx_problem pb;
     struct glist l;
     memset(&l, 0, sizeof(l));
     l.req = req;
     fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
     l.f.sector = fx_req_query_enum(req, "sector", fx_sectors, &pb);
     l.f.state = fx_req_query_enum(req, "state", fx_grant_states, &pb);
     l.f.notice_id = fx_req_query_id(req, "notice", &pb);

@@ -346,8 +346,6 @@ static enum fx_err list_fn(struct fx_db *db, void *arg)
 
 void fx_api_incident_list(struct fx_req *req)
 {
-    static const char *const q[] = {"tlp",  "status", "severity", "category", "reporter",
-                                    "late", "since",  "limit",    "cursor",   NULL};
     static const char *const statuses[] = {"open", "contained", "resolved", NULL};
     static const char *const severities[] = {"info", "low", "medium", "high", "critical", NULL};
     static const char *const categories[] = {"intrusion",
@@ -364,7 +362,6 @@ void fx_api_incident_list(struct fx_req *req)
     l.op.req = req;
     l.op.pb = &pb;
     fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
     const char *tlp = fx_req_query(req, "tlp");
     if (tlp) {
         int t = fx_stix_tlp_parse(tlp);

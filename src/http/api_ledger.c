@@ -104,10 +104,8 @@ void fx_api_ledger_entry(struct fx_req *req)
 static bool two_params(struct fx_req *req, const char *na, const char *nb, uint64_t *a,
                        uint64_t *b)
 {
-    const char *const allowed[] = {na, nb, NULL};
     struct fx_problem pb;
     fx_problem_init(&pb);
-    fx_req_query_only(req, allowed, &pb);
     if (!u64_of(fx_req_query(req, na), a))
         fx_problem_add(&pb, na[0] == 'i' ? "query:index" : "query:from",
                        "required: a non-negative integer");

@@ -24,6 +24,8 @@ struct op {
     } in;
     const char *name;
     int64_t days;
+    const char *cursor;    /* a list's ?cursor= (the last id of the previous page) */
+    int64_t limit;         /* a list's ?limit= */
     json_t *out;           /* the answer, owned until served */
     char *next;            /* cursor, owned */
 };
@@ -33,9 +35,36 @@ static int64_t now(struct fx_req *req)
     return fx_clock_now(&req->ctx->clock);
 }
 
-static void answer_list(struct fx_req *req, json_t *items, const char *next)
+/*
+ * SPEC §12: a list's page, read by fn into op->out and op->next once the
+ * query (?limit=&cursor=, and what pb already holds) is valid.
+ */
+static void answer_list(struct fx_req *req, struct op *op, struct fx_problem *pb, fx_db_fn fn)
 {
-    fx_req_page(req, items, next ? json_string(next) : NULL);
+    op->cursor = fx_req_query_id(req, "cursor", pb);
+    fx_req_query_limit(req, pb, &op->limit);
+    if (fx_req_valid(req, pb)) {
+        enum fx_err err = fx_store_read(req->ctx->store, fn, op);
+        if (err != FX_OK)
+            fx_req_error(req, err, NULL, NULL);
+        else
+            fx_req_page(req, op->out, op->next ? json_string(op->next) : NULL);
+    }
+    FX_FREE(op->next);
+}
+
+/* answer_list for the list of the record the path names (op->id): 404 missing unless an id. */
+static void answer_path_list(struct fx_req *req, const char *missing, fx_db_fn fn)
+{
+    struct fx_problem pb;
+    struct op op = {.req = req, .id = req->params[0]};
+    if (!fx_uuid_valid(op.id, strlen(op.id))) {
+        fx_req_problem(req, 404, missing);
+        return;
+    }
+    fx_problem_init(&pb);
+    answer_list(req, &op, &pb, fn);
+    fx_problem_cleanup(&pb);
 }
 
 /* The gate for user/token routes: the subject is a user of org_id. */
@@ -111,28 +140,17 @@ out:
 static enum fx_err org_list_fn(struct fx_db *db, void *arg)
 {
     struct op *op = arg;
-    return fx_org_list(db, op->name, op->id, op->days, &op->out, &op->next);
+    return fx_org_list(db, op->name, op->cursor, op->limit, &op->out, &op->next);
 }
 
 void fx_api_org_list(struct fx_req *req)
 {
-    static const char *const q[] = {"kind", "limit", "cursor", NULL};
     static const char *const kinds[] = {"coordinator", "agency", "developer", "operator", NULL};
     struct fx_problem pb;
     struct op op = {.req = req};
     fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
     op.name = fx_req_query_enum(req, "kind", kinds, &pb);
-    op.id = fx_req_query_id(req, "cursor", &pb);
-    fx_req_query_limit(req, &pb, &op.days);
-    if (fx_req_valid(req, &pb)) {
-        enum fx_err err = fx_store_read(req->ctx->store, org_list_fn, &op);
-        if (err != FX_OK)
-            fx_req_error(req, err, NULL, NULL);
-        else
-            answer_list(req, op.out, op.next);
-    }
-    free(op.next);
+    answer_list(req, &op, &pb, org_list_fn);
     fx_problem_cleanup(&pb);
 }
 
@@ -221,22 +239,13 @@ static enum fx_err user_list_fn(struct fx_db *db, void *arg)
             err = FX_EFORBIDDEN; /* the org exists and is public; its members are not */
     }
     if (err == FX_OK)
-        err = fx_user_list(db, op->id, &op->out);
+        err = fx_user_list(db, op->id, op->cursor, op->limit, &op->out, &op->next);
     return err;
 }
 
 void fx_api_user_list(struct fx_req *req)
 {
-    struct op op = {.req = req, .id = req->params[0]};
-    if (!fx_uuid_valid(op.id, strlen(op.id))) {
-        fx_req_problem(req, 404, "no such organization");
-        return;
-    }
-    enum fx_err err = fx_store_read(req->ctx->store, user_list_fn, &op);
-    if (err != FX_OK)
-        fx_req_error(req, err, NULL, NULL);
-    else
-        answer_list(req, op.out, NULL);
+    answer_path_list(req, "no such organization", user_list_fn);
 }
 
 static enum fx_err token_create_fn(struct fx_db *db, void *arg)
@@ -255,6 +264,13 @@ static enum fx_err token_create_fn(struct fx_db *db, void *arg)
                              json_string_value(json_object_get(op->out, "id")), org, "ok");
     if (err != FX_OK)
         return err;
+    /* SPEC §12: the secret is shown once, so an Idempotency-Key replay answers without it */
+    json_t *replay = json_copy(op->out);
+    json_object_set_new(replay, "token", json_null());
+    json_object_set_new(replay, "note",
+                        json_string("a replay of the first answer, which alone showed the "
+                                    "token; revoke it and create another if it was lost"));
+    fx_req_replay_json(req, replay);
     fx_req_json(req, 201, op->out);
     op->out = NULL;
     return FX_OK;
@@ -297,22 +313,13 @@ static enum fx_err token_list_fn(struct fx_db *db, void *arg)
     if (err == FX_OK)
         err = gate_user(op->req, FX_ACT_MANAGE, org, op->id);
     if (err == FX_OK)
-        err = fx_token_list(db, op->id, &op->out);
+        err = fx_token_list(db, op->id, op->cursor, op->limit, &op->out, &op->next);
     return err;
 }
 
 void fx_api_token_list(struct fx_req *req)
 {
-    struct op op = {.req = req, .id = req->params[0]};
-    if (!fx_uuid_valid(op.id, strlen(op.id))) {
-        fx_req_problem(req, 404, "no such user");
-        return;
-    }
-    enum fx_err err = fx_store_read(req->ctx->store, token_list_fn, &op);
-    if (err != FX_OK)
-        fx_req_error(req, err, NULL, NULL);
-    else
-        answer_list(req, op.out, NULL);
+    answer_path_list(req, "no such user", token_list_fn);
 }
 
 static enum fx_err token_revoke_fn(struct fx_db *db, void *arg)

@@ -460,7 +460,6 @@ static void audit_incidents(struct fx_req *req, const struct dl *l, size_t from,
 
 void fx_api_deadlines(struct fx_req *req)
 {
-    static const char *const q[] = {"within", "kind", "limit", "cursor", NULL};
     static const char *const kinds[] = {"notice_release", "assessment_opens",
                                         "assessment_closes", "task_due",
                                         "grant_starts",   "grant_ends",
@@ -469,7 +468,6 @@ void fx_api_deadlines(struct fx_req *req)
     struct dl l = {.req = req, .within = 30};
     int64_t limit = FX_DEFAULT_PAGE, offset = 0;
     fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
     const char *w = fx_req_query(req, "within");
     if (w && fx_parse_i64(w, strlen(w), 0, 3660, &l.within) != FX_OK)
         fx_problem_add(&pb, "query:within", "must be a number of days from 0 to 3660");

@@ -298,15 +298,14 @@ static size_t split(struct page *pg, const char *name, const char *v, const char
 }
 
 /*
- * TAXII 2.1 §3.4: the filters an endpoint takes. version_default_all: the
- * versions endpoint and DELETE read every version unless told otherwise.
+ * TAXII 2.1 §3.4: the filters and pagination of a request. Each endpoint's
+ * route (router.c) names those it takes: the server refused any other.
  */
-static bool parse_filters(struct page *pg, const char *const *allowed)
+static bool parse_filters(struct page *pg)
 {
     struct fx_req *req = pg->req;
     struct fx_taxii_query *q = &pg->q;
     fx_problem_init(&pg->pb);
-    fx_req_query_only(req, allowed, &pg->pb);
     q->after = -1;
     q->spec_ok = true;
     q->limit = FX_TAXII_DEFAULT_PAGE;
@@ -597,12 +596,12 @@ static void remember(struct page *pg)
 
 /* ---- objects, manifest ---- */
 
-static bool begin(struct page *pg, struct fx_req *req, const char *const *allowed)
+static bool begin(struct page *pg, struct fx_req *req)
 {
     memset(pg, 0, sizeof(*pg));
     pg->req = req;
     fx_buf_init(&pg->bodies, (size_t)FX_MAX_TAXII_PAGE * FX_MAX_TAXII_BODY_CEILING);
-    if (!accept_ok(req) || !parse_filters(pg, allowed) || !resolve(req, &pg->coll))
+    if (!accept_ok(req) || !parse_filters(pg) || !resolve(req, &pg->coll))
         return false;
     pg->q.collection = pg->coll.org;
     return true;
@@ -610,11 +609,8 @@ static bool begin(struct page *pg, struct fx_req *req, const char *const *allowe
 
 void fx_api_taxii_objects(struct fx_req *req)
 {
-    static const char *const allowed[] = {"limit",     "added_after", "next",
-                                          "match[id]", "match[type]", "match[version]",
-                                          "match[spec_version]", NULL};
     struct page pg;
-    if (begin(&pg, req, allowed)) {
+    if (begin(&pg, req)) {
         pg.q.bodies = true;
         if (!cached_answer(&pg, 'o') && run_page(&pg, "taxii.read")) {
             answer_envelope(&pg);
@@ -626,12 +622,8 @@ void fx_api_taxii_objects(struct fx_req *req)
 
 void fx_api_taxii_manifest(struct fx_req *req)
 {
-    static const char *const allowed[] = {"limit",     "added_after", "next",
-                                          "match[id]", "match[type]", "match[version]",
-                                          "match[spec_version]", NULL};
     struct page pg;
-    if (begin(&pg, req, allowed) && !cached_answer(&pg, 'm') &&
-        run_page(&pg, "taxii.manifest")) {
+    if (begin(&pg, req) && !cached_answer(&pg, 'm') && run_page(&pg, "taxii.manifest")) {
         json_t *items = json_array();
         for (size_t i = 0; i < pg.n; i++) {
             char added[28], v[28];
@@ -670,10 +662,8 @@ static bool object_id(struct page *pg)
 
 void fx_api_taxii_object(struct fx_req *req)
 {
-    static const char *const allowed[] = {"limit", "added_after", "next", "match[version]",
-                                          "match[spec_version]", NULL};
     struct page pg;
-    if (begin(&pg, req, allowed) && object_id(&pg)) {
+    if (begin(&pg, req) && object_id(&pg)) {
         pg.q.bodies = true;
         if (run_page(&pg, "taxii.read")) {
             if (pg.n == 0 && pg.q.after < 0)
@@ -687,10 +677,8 @@ void fx_api_taxii_object(struct fx_req *req)
 
 void fx_api_taxii_versions(struct fx_req *req)
 {
-    static const char *const allowed[] = {"limit", "added_after", "next",
-                                          "match[spec_version]", NULL};
     struct page pg;
-    if (begin(&pg, req, allowed) && object_id(&pg)) {
+    if (begin(&pg, req) && object_id(&pg)) {
         pg.q.v_all = true;
         if (run_page(&pg, "taxii.versions")) {
             if (pg.n == 0 && pg.q.after < 0) {
@@ -739,10 +727,9 @@ static enum fx_err delete_fn(struct fx_db *db, void *arg)
 
 void fx_api_taxii_delete(struct fx_req *req)
 {
-    static const char *const allowed[] = {"match[version]", "match[spec_version]", NULL};
     struct page pg;
     req->audit_action = "taxii.delete";
-    if (begin(&pg, req, allowed) && object_id(&pg)) {
+    if (begin(&pg, req) && object_id(&pg)) {
         req->audit_record = fx_arena_strdup(&req->arena, pg.q.object_id);
         struct fx_subject s = {.kind = FX_REC_COLLECTION, .org_id = pg.coll.org};
         if (pg.coll.org == NULL) {
@@ -1013,16 +1000,6 @@ void fx_api_taxii_add(struct fx_req *req)
                                  "its collection");
         return;
     }
-    struct fx_problem pb;
-    fx_problem_init(&pb);
-    static const char *const none[] = {NULL};
-    fx_req_query_only(req, none, &pb);
-    if (fx_problem_any(&pb)) {
-        fx_req_problem_fields(req, 400, &pb, "this endpoint takes no query parameters");
-        fx_problem_cleanup(&pb);
-        return;
-    }
-    fx_problem_cleanup(&pb);
     in.req = req;
     in.collection = c.org;
     in.failures = json_array();

@@ -71,6 +71,13 @@ void fx_req_json(struct fx_req *req, unsigned status, json_t *body)
     req->content_type = "application/json";
 }
 
+void fx_req_replay_json(struct fx_req *req, json_t *body)
+{
+    free(req->replay);
+    req->replay = fx_json_compact(body, &req->replay_len);
+    json_decref(body);
+}
+
 void fx_req_no_content(struct fx_req *req)
 {
     FX_FREE(req->resp);

@@ -38,6 +38,8 @@ struct fx_req {
     unsigned status;
     char *resp;                        /* owned (malloc); NULL for an empty body */
     size_t resp_len;
+    char *replay; /* owned (malloc); NULL: resp is what a replay answers */
+    size_t replay_len;
     const char *content_type;          /* static string */
     const char *hdr_name[FX_MAX_RESP_HEADERS]; /* static strings */
     const char *hdr_value[FX_MAX_RESP_HEADERS]; /* arena */
@@ -69,6 +71,12 @@ const char *fx_req_query(struct fx_req *req, const char *name);
 void fx_req_set_header(struct fx_req *req, const char *name, const char *value);
 /* Answers with JSON. Takes ownership of body (a new reference). */
 void fx_req_json(struct fx_req *req, unsigned status, json_t *body);
+/*
+ * The JSON body an Idempotency-Key replay of this write answers instead of
+ * the one given (write.c keeps it in its stead), for an answer that holds a
+ * secret to show once (SPEC §12 tokens). Takes ownership of body.
+ */
+void fx_req_replay_json(struct fx_req *req, json_t *body);
 /* Answers 200 with a page: {"items": items, "next_cursor": next_cursor or null}. Takes both. */
 void fx_req_page(struct fx_req *req, json_t *items, json_t *next_cursor);
 /* True when pb holds no field error; otherwise answers them (400/422) and returns false. */
@@ -124,7 +132,11 @@ void fx_req_query_bool(struct fx_req *req, const char *name, struct fx_problem *
 const char *fx_req_query_id(struct fx_req *req, const char *name, struct fx_problem *pb);
 /* "cursor" as a row number (audit pages); *out is 0 when absent. */
 void fx_req_query_row_cursor(struct fx_req *req, struct fx_problem *pb, int64_t *out);
-/* Refuses query parameters outside allowed (NULL-terminated) with 422 naming them. */
+/*
+ * Adds to pb each query parameter outside allowed (NULL-terminated), too long
+ * a value, or one parameter too many. The server runs it for every request
+ * with its route's list (router.c) before the handler.
+ */
 void fx_req_query_only(struct fx_req *req, const char *const *allowed, struct fx_problem *pb);
 
 #endif

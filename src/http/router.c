@@ -1,92 +1,123 @@
 /*
  * router.c: the API map (SPEC §14) as one table. Adding an endpoint means one
- * line here and a handler in api_*.c.
+ * line here, naming the query parameters it takes, and a handler in api_*.c.
  */
 #include "http/router.h"
 #include "http/api.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * The query parameters of the routes that take any (decision 0004: any other
+ * is refused by name before the handler runs). Handlers read only these.
+ */
+static const char *const q_page[] = {"limit", "cursor", NULL};
+static const char *const q_orgs[] = {"kind", "limit", "cursor", NULL};
+static const char *const q_notices[] = {
+    "status",         "developer", "short_notice", "release_after",
+    "release_before", "limit",     "cursor",       NULL};
+static const char *const q_audit[] = {"record", "user",  "org",    "since",
+                                      "action", "limit", "cursor", NULL};
+static const char *const q_grants[] = {"sector", "state", "notice", "limit", "cursor", NULL};
+static const char *const q_deadlines[] = {"within", "kind", "limit", "cursor", NULL};
+static const char *const q_incidents[] = {"tlp",  "status", "severity", "category", "reporter",
+                                          "late", "since",  "limit",    "cursor",   NULL};
+static const char *const q_inclusion[] = {"index", "size", NULL};
+static const char *const q_consistency[] = {"from", "to", NULL};
+/* TAXII 2.1 §3.4: the filters and pagination each endpoint supports */
+static const char *const q_taxii_list[] = {
+    "limit",          "added_after",         "next", "match[id]", "match[type]",
+    "match[version]", "match[spec_version]", NULL};
+static const char *const q_taxii_object[] = {"limit",          "added_after",         "next",
+                                             "match[version]", "match[spec_version]", NULL};
+static const char *const q_taxii_versions[] = {"limit", "added_after", "next",
+                                               "match[spec_version]", NULL};
+static const char *const q_taxii_delete[] = {"match[version]", "match[spec_version]", NULL};
+
 static const struct fx_route routes[] = {
-    {"GET", "/healthz", fx_api_healthz, FX_ROUTE_PUBLIC},
-    {"GET", "/metrics", fx_api_metrics, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/openapi.json", fx_api_openapi, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/me", fx_api_me, 0},
-    {"POST", "/api/v1/orgs", fx_api_org_create, 0},
-    {"GET", "/api/v1/orgs", fx_api_org_list, 0},
-    {"GET", "/api/v1/orgs/*", fx_api_org_get, 0},
-    {"POST", "/api/v1/orgs/*/users", fx_api_user_create, 0},
-    {"GET", "/api/v1/orgs/*/users", fx_api_user_list, 0},
-    {"POST", "/api/v1/users/*/tokens", fx_api_token_create, 0},
-    {"GET", "/api/v1/users/*/tokens", fx_api_token_list, 0},
-    {"DELETE", "/api/v1/tokens/*", fx_api_token_revoke, 0},
-    {"POST", "/api/v1/notices", fx_api_notice_create, FX_ROUTE_ASYNC},
-    {"GET", "/api/v1/notices", fx_api_notice_list, 0},
-    {"GET", "/api/v1/notices/*", fx_api_notice_get, 0},
-    {"PATCH", "/api/v1/notices/*", fx_api_notice_amend, FX_ROUTE_ASYNC},
-    {"POST", "/api/v1/notices/*/submit", fx_api_notice_submit, FX_ROUTE_ASYNC},
-    {"POST", "/api/v1/notices/*/withdraw", fx_api_notice_withdraw, FX_ROUTE_ASYNC},
-    {"POST", "/api/v1/notices/*/release", fx_api_notice_release, FX_ROUTE_ASYNC},
-    {"GET", "/api/v1/notices/*/versions", fx_api_notice_versions, 0},
-    {"GET", "/api/v1/notices/*/versions/*", fx_api_notice_version, 0},
-    {"GET", "/api/v1/notices/*/history", fx_api_notice_history, 0},
-    {"GET", "/api/v1/notices/*/access-log", fx_api_notice_access_log, 0},
-    {"GET", "/api/v1/audit", fx_api_audit_list, 0},
-    {"GET", "/api/v1/policy", fx_api_policy_get, 0},
+    {"GET", "/healthz", fx_api_healthz, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/metrics", fx_api_metrics, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/api/v1/openapi.json", fx_api_openapi, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/api/v1/me", fx_api_me, 0, NULL},
+    {"POST", "/api/v1/orgs", fx_api_org_create, 0, NULL},
+    {"GET", "/api/v1/orgs", fx_api_org_list, 0, q_orgs},
+    {"GET", "/api/v1/orgs/*", fx_api_org_get, 0, NULL},
+    {"POST", "/api/v1/orgs/*/users", fx_api_user_create, 0, NULL},
+    {"GET", "/api/v1/orgs/*/users", fx_api_user_list, 0, q_page},
+    {"POST", "/api/v1/users/*/tokens", fx_api_token_create, 0, NULL},
+    {"GET", "/api/v1/users/*/tokens", fx_api_token_list, 0, q_page},
+    {"DELETE", "/api/v1/tokens/*", fx_api_token_revoke, 0, NULL},
+    {"POST", "/api/v1/notices", fx_api_notice_create, FX_ROUTE_ASYNC, NULL},
+    {"GET", "/api/v1/notices", fx_api_notice_list, 0, q_notices},
+    {"GET", "/api/v1/notices/*", fx_api_notice_get, 0, NULL},
+    {"PATCH", "/api/v1/notices/*", fx_api_notice_amend, FX_ROUTE_ASYNC, NULL},
+    {"POST", "/api/v1/notices/*/submit", fx_api_notice_submit, FX_ROUTE_ASYNC, NULL},
+    {"POST", "/api/v1/notices/*/withdraw", fx_api_notice_withdraw, FX_ROUTE_ASYNC, NULL},
+    {"POST", "/api/v1/notices/*/release", fx_api_notice_release, FX_ROUTE_ASYNC, NULL},
+    {"GET", "/api/v1/notices/*/versions", fx_api_notice_versions, 0, NULL},
+    {"GET", "/api/v1/notices/*/versions/*", fx_api_notice_version, 0, NULL},
+    {"GET", "/api/v1/notices/*/history", fx_api_notice_history, 0, NULL},
+    {"GET", "/api/v1/notices/*/access-log", fx_api_notice_access_log, 0, q_page},
+    {"GET", "/api/v1/audit", fx_api_audit_list, 0, q_audit},
+    {"GET", "/api/v1/policy", fx_api_policy_get, 0, NULL},
     /* review process (SPEC §4–6) */
-    {"PUT", "/api/v1/policy", fx_api_policy_put, 0},
-    {"POST", "/api/v1/policy/check", fx_api_policy_check, 0},
-    {"GET", "/api/v1/notices/*/screening", fx_api_notice_screening, 0},
-    {"GET", "/api/v1/notices/*/screenings/*", fx_api_notice_screening_version, 0},
-    {"POST", "/api/v1/notices/*/review", fx_api_notice_review, 0},
-    {"POST", "/api/v1/notices/*/determination", fx_api_notice_determine, 0},
-    {"GET", "/api/v1/notices/*/determinations", fx_api_notice_determinations, 0},
-    {"POST", "/api/v1/notices/*/reconsideration", fx_api_notice_reconsider, 0},
-    {"POST", "/api/v1/notices/*/assessment", fx_api_assessment_open, 0},
-    {"GET", "/api/v1/notices/*/assessment", fx_api_assessment_get, 0},
-    {"POST", "/api/v1/assessments/*/tasks/*/start", fx_api_task_start, 0},
-    {"POST", "/api/v1/assessments/*/tasks/*/complete", fx_api_task_complete, 0},
-    {"POST", "/api/v1/assessments/*/findings", fx_api_finding_create, 0},
-    {"GET", "/api/v1/assessments/*/findings", fx_api_finding_list, 0},
-    {"GET", "/api/v1/assessments/*/findings/*", fx_api_finding_get, 0},
-    {"POST", "/api/v1/assessments/*/outcome", fx_api_assessment_outcome, 0},
-    {"POST", "/api/v1/notices/*/grants", fx_api_grant_propose, 0},
-    {"GET", "/api/v1/grants", fx_api_grant_list, 0},
-    {"GET", "/api/v1/grants/*", fx_api_grant_get, 0},
-    {"POST", "/api/v1/grants/*/consent", fx_api_grant_consent, 0},
-    {"POST", "/api/v1/grants/*/accept", fx_api_grant_accept, 0},
-    {"POST", "/api/v1/grants/*/revoke", fx_api_grant_revoke, 0},
-    {"POST", "/api/v1/grants/*/feedback", fx_api_grant_feedback, 0},
-    {"GET", "/api/v1/deadlines", fx_api_deadlines, 0},
+    {"PUT", "/api/v1/policy", fx_api_policy_put, 0, NULL},
+    {"POST", "/api/v1/policy/check", fx_api_policy_check, 0, NULL},
+    {"GET", "/api/v1/notices/*/screening", fx_api_notice_screening, 0, NULL},
+    {"GET", "/api/v1/notices/*/screenings/*", fx_api_notice_screening_version, 0, NULL},
+    {"POST", "/api/v1/notices/*/review", fx_api_notice_review, 0, NULL},
+    {"POST", "/api/v1/notices/*/determination", fx_api_notice_determine, 0, NULL},
+    {"GET", "/api/v1/notices/*/determinations", fx_api_notice_determinations, 0, NULL},
+    {"POST", "/api/v1/notices/*/reconsideration", fx_api_notice_reconsider, 0, NULL},
+    {"POST", "/api/v1/notices/*/assessment", fx_api_assessment_open, 0, NULL},
+    {"GET", "/api/v1/notices/*/assessment", fx_api_assessment_get, 0, NULL},
+    {"POST", "/api/v1/assessments/*/tasks/*/start", fx_api_task_start, 0, NULL},
+    {"POST", "/api/v1/assessments/*/tasks/*/complete", fx_api_task_complete, 0, NULL},
+    {"POST", "/api/v1/assessments/*/findings", fx_api_finding_create, 0, NULL},
+    {"GET", "/api/v1/assessments/*/findings", fx_api_finding_list, 0, NULL},
+    {"GET", "/api/v1/assessments/*/findings/*", fx_api_finding_get, 0, NULL},
+    {"POST", "/api/v1/assessments/*/outcome", fx_api_assessment_outcome, 0, NULL},
+    {"POST", "/api/v1/notices/*/grants", fx_api_grant_propose, 0, NULL},
+    {"GET", "/api/v1/grants", fx_api_grant_list, 0, q_grants},
+    {"GET", "/api/v1/grants/*", fx_api_grant_get, 0, NULL},
+    {"POST", "/api/v1/grants/*/consent", fx_api_grant_consent, 0, NULL},
+    {"POST", "/api/v1/grants/*/accept", fx_api_grant_accept, 0, NULL},
+    {"POST", "/api/v1/grants/*/revoke", fx_api_grant_revoke, 0, NULL},
+    {"POST", "/api/v1/grants/*/feedback", fx_api_grant_feedback, 0, NULL},
+    {"GET", "/api/v1/deadlines", fx_api_deadlines, 0, q_deadlines},
     /* transparency log (SPEC §9): public */
-    {"GET", "/api/v1/ledger/checkpoint", fx_api_ledger_checkpoint, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/ledger/key", fx_api_ledger_key, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/ledger/entries/*", fx_api_ledger_entry, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/ledger/proof/inclusion", fx_api_ledger_inclusion, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/ledger/proof/consistency", fx_api_ledger_consistency, FX_ROUTE_PUBLIC},
-    {"GET", "/api/v1/ledger/**", fx_api_ledger_tile, FX_ROUTE_PUBLIC},
+    {"GET", "/api/v1/ledger/checkpoint", fx_api_ledger_checkpoint, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/api/v1/ledger/key", fx_api_ledger_key, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/api/v1/ledger/entries/*", fx_api_ledger_entry, FX_ROUTE_PUBLIC, NULL},
+    {"GET", "/api/v1/ledger/proof/inclusion", fx_api_ledger_inclusion, FX_ROUTE_PUBLIC,
+     q_inclusion},
+    {"GET", "/api/v1/ledger/proof/consistency", fx_api_ledger_consistency, FX_ROUTE_PUBLIC,
+     q_consistency},
+    {"GET", "/api/v1/ledger/**", fx_api_ledger_tile, FX_ROUTE_PUBLIC, NULL},
     /* incidents and TAXII 2.1 (SPEC §7–8) */
-    {"POST", "/api/v1/incidents", fx_api_incident_create, 0},
-    {"GET", "/api/v1/incidents", fx_api_incident_list, 0},
-    {"GET", "/api/v1/incidents/*", fx_api_incident_get, 0},
-    {"PATCH", "/api/v1/incidents/*", fx_api_incident_update, 0},
-    {"GET", "/api/v1/incidents/*/stix", fx_api_incident_stix, 0},
-    {"GET", "/api/v1/incidents/*/versions", fx_api_incident_versions, 0},
-    {"GET", "/api/v1/incidents/*/versions/*", fx_api_incident_version, 0},
-    {"GET", "/api/v1/incidents/*/history", fx_api_incident_history, 0},
-    {"GET", "/api/v1/incidents/*/access-log", fx_api_incident_access_log, 0},
-    {"GET", "/taxii2/", fx_api_taxii_discovery, 0},
-    {"GET", "/taxii2/fx/", fx_api_taxii_root, 0},
-    {"GET", "/taxii2/fx/status/*/", fx_api_taxii_status, 0},
-    {"GET", "/taxii2/fx/collections/", fx_api_taxii_collections, 0},
-    {"GET", "/taxii2/fx/collections/*/", fx_api_taxii_collection, 0},
-    {"GET", "/taxii2/fx/collections/*/manifest/", fx_api_taxii_manifest, 0},
-    {"GET", "/taxii2/fx/collections/*/objects/", fx_api_taxii_objects, 0},
-    {"POST", "/taxii2/fx/collections/*/objects/", fx_api_taxii_add, 0},
-    {"GET", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_object, 0},
-    {"DELETE", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_delete, 0},
-    {"GET", "/taxii2/fx/collections/*/objects/*/versions/", fx_api_taxii_versions, 0},
+    {"POST", "/api/v1/incidents", fx_api_incident_create, 0, NULL},
+    {"GET", "/api/v1/incidents", fx_api_incident_list, 0, q_incidents},
+    {"GET", "/api/v1/incidents/*", fx_api_incident_get, 0, NULL},
+    {"PATCH", "/api/v1/incidents/*", fx_api_incident_update, 0, NULL},
+    {"GET", "/api/v1/incidents/*/stix", fx_api_incident_stix, 0, NULL},
+    {"GET", "/api/v1/incidents/*/versions", fx_api_incident_versions, 0, NULL},
+    {"GET", "/api/v1/incidents/*/versions/*", fx_api_incident_version, 0, NULL},
+    {"GET", "/api/v1/incidents/*/history", fx_api_incident_history, 0, NULL},
+    {"GET", "/api/v1/incidents/*/access-log", fx_api_incident_access_log, 0, q_page},
+    {"GET", "/taxii2/", fx_api_taxii_discovery, 0, NULL},
+    {"GET", "/taxii2/fx/", fx_api_taxii_root, 0, NULL},
+    {"GET", "/taxii2/fx/status/*/", fx_api_taxii_status, 0, NULL},
+    {"GET", "/taxii2/fx/collections/", fx_api_taxii_collections, 0, NULL},
+    {"GET", "/taxii2/fx/collections/*/", fx_api_taxii_collection, 0, NULL},
+    {"GET", "/taxii2/fx/collections/*/manifest/", fx_api_taxii_manifest, 0, q_taxii_list},
+    {"GET", "/taxii2/fx/collections/*/objects/", fx_api_taxii_objects, 0, q_taxii_list},
+    {"POST", "/taxii2/fx/collections/*/objects/", fx_api_taxii_add, 0, NULL},
+    {"GET", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_object, 0, q_taxii_object},
+    {"DELETE", "/taxii2/fx/collections/*/objects/*/", fx_api_taxii_delete, 0, q_taxii_delete},
+    {"GET", "/taxii2/fx/collections/*/objects/*/versions/", fx_api_taxii_versions, 0,
+     q_taxii_versions},
 };
 
 /* Matches pattern against path segment by segment; collects "*" segments. */
@@ -136,17 +167,22 @@ const struct fx_route *fx_router_match(struct fx_req *req, const char *method, c
     *path_known = 0;
     allow[0] = '\0';
     size_t used = 0;
+    /* RFC 9110 §9.3.2: HEAD wherever GET, answered as GET without the body
+     * (libmicrohttpd sends no body to a HEAD request, and keeps Content-Length) */
+    const char *as = strcmp(method, "HEAD") == 0 ? "GET" : method;
     for (size_t i = 0; i < FX_ARRAY_LEN(routes); i++) {
         if (!match(routes[i].pattern, path, starts, lens, &np))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        if (strcmp(routes[i].method, as) == 0) {
             for (size_t k = 0; k < np; k++)
                 req->params[k] = fx_arena_strndup(&req->arena, starts[k], lens[k]);
             req->n_params = np;
             return &routes[i];
         }
         *path_known = 1;
-        int w = snprintf(allow + used, n - used, "%s%s", used ? ", " : "", routes[i].method);
+        bool get = strcmp(routes[i].method, "GET") == 0;
+        int w = snprintf(allow + used, n - used, "%s%s%s", used ? ", " : "", routes[i].method,
+                         get ? ", HEAD" : "");
         if (w > 0 && (size_t)w < n - used)
             used += (size_t)w;
     }

@@ -1,7 +1,8 @@
 /*
- * router.h: the route table: method and path pattern to handler, and whether
- * the route needs a caller. Patterns are literal segments and "*" for one
- * parameter segment, which lands in req->params in order.
+ * router.h: the route table: method and path pattern to handler, whether the
+ * route needs a caller, and the query parameters it takes. Patterns are
+ * literal segments and "*" for one parameter segment, which lands in
+ * req->params in order. A GET route answers HEAD too (RFC 9110 §9.3.2).
  */
 #ifndef FX_ROUTER_H
 #define FX_ROUTER_H
@@ -20,12 +21,16 @@ struct fx_route {
     const char *pattern;
     fx_handler_fn handler;
     unsigned flags;
+    /* the query parameters it takes (NULL-terminated), NULL for none: the server
+     * refuses any other before the handler runs (decision 0004) */
+    const char *const *query;
 };
 
 /*
- * Finds the route for method and path. Returns it, or NULL with *path_known
- * set when another method matches (405) and allow (n bytes) listing them.
- * Parameters are copied into req->params from the arena.
+ * Finds the route for method and path (HEAD finds the GET route). Returns it,
+ * or NULL with *path_known set when another method matches (405) and allow
+ * (n bytes) listing them, HEAD beside GET. Parameters are copied into
+ * req->params from the arena.
  */
 const struct fx_route *fx_router_match(struct fx_req *req, const char *method, const char *path,
                                        int *path_known, char *allow, size_t n);

@@ -196,6 +196,25 @@ static void on_headers(struct conn_state *cs)
     }
 }
 
+/*
+ * Decision 0004: a query parameter the route does not take (router.c) is
+ * refused by name before its handler runs: 422, or 400 as TAXII 2.1 answers
+ * a bad filter. False once answered.
+ */
+static bool query_known(struct fx_req *req, const struct fx_route *r)
+{
+    static const char *const none[] = {NULL};
+    struct fx_problem pb;
+    fx_problem_init(&pb);
+    fx_req_query_only(req, r->query ? r->query : none, &pb);
+    bool ok = !fx_problem_any(&pb);
+    if (!ok)
+        fx_req_problem_fields(req, taxii_route(req) ? 400 : 422, &pb,
+                              r->query ? NULL : "this endpoint takes no query parameters");
+    fx_problem_cleanup(&pb);
+    return ok;
+}
+
 /* The route to run, or NULL once the request is answered without one (401, 404, 413 …). */
 static const struct fx_route *route_of(struct conn_state *cs)
 {
@@ -232,7 +251,7 @@ static const struct fx_route *route_of(struct conn_state *cs)
                            : "send Authorization: Bearer <token>");
         return NULL;
     }
-    return r;
+    return query_known(req, r) ? r : NULL;
 }
 
 /* Runs the matched route's handler: it answers, or leaves a write in flight. */
@@ -595,6 +614,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);
+    free(cs->req.replay);
     fx_buf_cleanup(&cs->req.body);
     fx_arena_cleanup(&cs->req.arena);
     free(cs);

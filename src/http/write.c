@@ -148,7 +148,11 @@ static enum fx_err remember(struct wrap *w, struct fx_db *db)
         json_object_set_new(headers, req->hdr_name[i], json_string(req->hdr_value[i]));
     json_t *saved = json_object();
     json_object_set_new(saved, "headers", headers);
-    json_object_set_new(saved, "body", json_stringn(req->resp ? req->resp : "", req->resp_len));
+    /* a secret shown once is never kept: the replay answer the handler gave stands in */
+    if (req->replay)
+        json_object_set_new(saved, "body", json_stringn(req->replay, req->replay_len));
+    else
+        json_object_set_new(saved, "body", json_stringn(req->resp ? req->resp : "", req->resp_len));
     char *pt = json_dumps(saved, JSON_COMPACT);
     json_decref(saved);
     char aad[256];
@@ -236,6 +240,7 @@ static enum fx_err run(struct fx_db *db, void *arg)
     if (err != FX_OK) {
         /* the transaction rolls back: drop any answer the callback began */
         FX_FREE(w->req->resp);
+        FX_FREE(w->req->replay);
         w->req->status = 0;
         w->req->n_hdr = 0;
     }

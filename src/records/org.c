@@ -132,36 +132,35 @@ enum fx_err fx_org_kind_of(struct fx_db *db, const char *org_id, enum fx_org_kin
 }
 
 /*
- * Orgs after the cursor $2 (NULL: from the first) in id order; one kind is read
- * through orgs_kind, as SQLite cannot choose an index for "$1 IS NULL OR kind = $1".
+ * One page of a list (SPEC §12) in id order, creation order: the rows of sql
+ * whose key is key ($1; NULL binds NULL) after the cursor after_id ($2; NULL:
+ * from the first), at most limit ($3 is limit + 1), each as view renders it
+ * (its first column the id). *next_out: the last id served when another row
+ * follows (owned), NULL on the last page.
  */
-#define ORG_LIST(driver)                                                                           \
-    "SELECT id, name, kind, mission, sector, created_at FROM orgs WHERE " driver                   \
-    " (CAST($2 AS TEXT) IS NULL OR id > $2) ORDER BY id LIMIT $3"
-
-enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id, int64_t limit,
-                        json_t **items_out, char **next_out)
+static enum fx_err key_page(struct fx_db *db, const char *sql, const char *key,
+                            const char *after_id, int64_t limit,
+                            json_t *(*view)(struct fx_stmt *st), json_t **items_out,
+                            char **next_out)
 {
-    static const char *by_kind = ORG_LIST("kind = $1 AND");
-    static const char *all = ORG_LIST("");
     struct fx_stmt *st = NULL;
     bool row = false;
     *next_out = NULL;
-    enum fx_err err = fx_db_prepare(db, kind ? by_kind : all, &st);
+    enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
-    fx_stmt_bind_str(st, 1, kind);
+    fx_stmt_bind_str(st, 1, key);
     fx_stmt_bind_str(st, 2, after_id);
     fx_stmt_bind_i64(st, 3, limit + 1);
     json_t *items = json_array();
     int64_t n = 0;
     while ((err = fx_stmt_step(st, &row)) == FX_OK && row) {
         if (n == limit) {
-            json_t *last = json_array_get(items, json_array_size(items) - 1);
-            *next_out = fx_xstrdup(json_string_value(json_object_get(last, "id")));
+            *next_out = fx_xstrdup(json_string_value(
+                json_object_get(json_array_get(items, json_array_size(items) - 1), "id")));
             break;
         }
-        json_array_append_new(items, org_view(st));
+        json_array_append_new(items, view(st));
         n++;
     }
     fx_stmt_finalize(st);
@@ -172,6 +171,24 @@ enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id
     }
     *items_out = items;
     return FX_OK;
+}
+
+/* Rows after the cursor $2 (NULL: from the first) in id order, at most $3. */
+#define AFTER_CURSOR " (CAST($2 AS TEXT) IS NULL OR id > $2) ORDER BY id LIMIT $3"
+
+/*
+ * Orgs in id order; one kind is read through orgs_kind, as SQLite cannot
+ * choose an index for "$1 IS NULL OR kind = $1".
+ */
+#define ORG_LIST(driver)                                                                           \
+    "SELECT id, name, kind, mission, sector, created_at FROM orgs WHERE " driver AFTER_CURSOR
+
+enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id, int64_t limit,
+                        json_t **items_out, char **next_out)
+{
+    static const char *by_kind = ORG_LIST("kind = $1 AND");
+    static const char *all = ORG_LIST("");
+    return key_page(db, kind ? by_kind : all, kind, after_id, limit, org_view, items_out, next_out);
 }
 
 static const char *const user_fields[] = {"email", "name", "role", NULL};
@@ -213,11 +230,25 @@ static json_t *user_view(struct fx_stmt *st)
                      t);
 }
 
+/*
+ * An email is stored as given, and unique by its key (docs/API.md, decision
+ * 0014): ASCII letters lower-cased, as migration 9 folded the emails already
+ * stored. Other letters are compared as they are, on both backends alike.
+ */
+static char *email_key(const char *email)
+{
+    char *k = fx_xstrdup(email);
+    for (char *c = k; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    return k;
+}
+
 enum fx_err fx_user_create(struct fx_db *db, int64_t now, const char *org_id,
                            const struct fx_user_input *in, json_t **out)
 {
-    static const char *ins = "INSERT INTO users (id, org_id, email, name, role, created_at)"
-                             " VALUES ($1, $2, $3, $4, $5, $6)";
+    static const char *ins = "INSERT INTO users (id, org_id, email, email_key, name, role,"
+                             " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     static const char *sel =
         "SELECT id, org_id, email, name, role, created_at FROM users WHERE id = $1";
     char id[37];
@@ -227,14 +258,17 @@ enum fx_err fx_user_create(struct fx_db *db, int64_t now, const char *org_id,
     enum fx_err err = fx_db_prepare(db, ins, &st);
     if (err != FX_OK)
         return err;
+    char *key = email_key(in->email);
     fx_stmt_bind_str(st, 1, id);
     fx_stmt_bind_str(st, 2, org_id);
     fx_stmt_bind_str(st, 3, in->email);
-    fx_stmt_bind_str(st, 4, in->name);
-    fx_stmt_bind_str(st, 5, in->role);
-    fx_stmt_bind_i64(st, 6, now);
+    fx_stmt_bind_str(st, 4, key);
+    fx_stmt_bind_str(st, 5, in->name);
+    fx_stmt_bind_str(st, 6, in->role);
+    fx_stmt_bind_i64(st, 7, now);
     err = fx_stmt_step(st, &row);
     fx_stmt_finalize(st);
+    free(key);
     if (err != FX_OK)
         return err;
     err = fx_db_prepare(db, sel, &st);
@@ -268,33 +302,13 @@ enum fx_err fx_user_org(struct fx_db *db, const char *user_id, char *org_out)
     return err;
 }
 
-/* The rows of sql (its one parameter $1 = key), each as view renders it, in a new array. */
-static enum fx_err rows_json(struct fx_db *db, const char *sql, const char *key,
-                             json_t *(*view)(struct fx_stmt *st), json_t **items_out)
-{
-    struct fx_stmt *st = NULL;
-    bool row = false;
-    enum fx_err err = fx_db_prepare(db, sql, &st);
-    if (err != FX_OK)
-        return err;
-    fx_stmt_bind_str(st, 1, key);
-    json_t *items = json_array();
-    while ((err = fx_stmt_step(st, &row)) == FX_OK && row)
-        json_array_append_new(items, view(st));
-    fx_stmt_finalize(st);
-    if (err != FX_OK) {
-        json_decref(items);
-        return err;
-    }
-    *items_out = items;
-    return FX_OK;
-}
-
-enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_out)
+/* An org's users, read through users_org_id (org_id, id). */
+enum fx_err fx_user_list(struct fx_db *db, const char *org_id, const char *after_id, int64_t limit,
+                         json_t **items_out, char **next_out)
 {
     static const char *sql = "SELECT id, org_id, email, name, role, created_at FROM users"
-                             " WHERE org_id = $1 ORDER BY id";
-    return rows_json(db, sql, org_id, user_view, items_out);
+                             " WHERE org_id = $1 AND" AFTER_CURSOR;
+    return key_page(db, sql, org_id, after_id, limit, user_view, items_out, next_out);
 }
 
 static json_t *token_view(struct fx_stmt *st)
@@ -358,11 +372,13 @@ out:
     return err;
 }
 
-enum fx_err fx_token_list(struct fx_db *db, const char *user_id, json_t **items_out)
+/* A user's tokens, read through tokens_user_id (user_id, id). */
+enum fx_err fx_token_list(struct fx_db *db, const char *user_id, const char *after_id,
+                          int64_t limit, json_t **items_out, char **next_out)
 {
     static const char *sql = "SELECT id, user_id, name, created_at, expires_at, revoked_at"
-                             " FROM tokens WHERE user_id = $1 ORDER BY id";
-    return rows_json(db, sql, user_id, token_view, items_out);
+                             " FROM tokens WHERE user_id = $1 AND" AFTER_CURSOR;
+    return key_page(db, sql, user_id, after_id, limit, token_view, items_out, next_out);
 }
 
 enum fx_err fx_token_any(struct fx_db *db, const char *user_id, bool *out)

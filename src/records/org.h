@@ -29,6 +29,11 @@ enum fx_err fx_org_create(struct fx_db *db, struct fx_keyring *kr, int64_t now,
                           const struct fx_org_input *in, json_t **out);
 /* The org view, FX_ENOTFOUND when absent. */
 enum fx_err fx_org_get(struct fx_db *db, const char *id, json_t **out);
+/*
+ * The lists (SPEC §12) in id order, creation order: at most limit views after
+ * after_id (NULL: from the first) in *items_out (owned), and in *next_out
+ * (owned) the cursor of the next page, NULL on the last. kind may be NULL.
+ */
 enum fx_err fx_org_list(struct fx_db *db, const char *kind, const char *after_id, int64_t limit,
                         json_t **items_out, char **next_out);
 
@@ -37,16 +42,22 @@ struct fx_user_input {
 };
 void fx_user_validate(json_t *body, enum fx_org_kind org_kind, struct fx_user_input *in,
                       struct fx_problem *pb);
+/* Inserts a user. FX_ECONFLICT when a user's email differs from in->email at most by the
+ * case of ASCII letters. *out: the new view. */
 enum fx_err fx_user_create(struct fx_db *db, int64_t now, const char *org_id,
                            const struct fx_user_input *in, json_t **out);
 /* The user's org, FX_ENOTFOUND when absent. org_out: 37 bytes. */
 enum fx_err fx_user_org(struct fx_db *db, const char *user_id, char *org_out);
-enum fx_err fx_user_list(struct fx_db *db, const char *org_id, json_t **items_out);
+/* An org's users, as fx_org_list pages. */
+enum fx_err fx_user_list(struct fx_db *db, const char *org_id, const char *after_id, int64_t limit,
+                         json_t **items_out, char **next_out);
 
 /* Creates a token for user_id, days of validity. *out holds the token itself: show once. */
 enum fx_err fx_token_create(struct fx_db *db, int64_t now, const char *user_id, const char *name,
                             int64_t days, json_t **out);
-enum fx_err fx_token_list(struct fx_db *db, const char *user_id, json_t **items_out);
+/* A user's tokens (never their secrets), as fx_org_list pages. */
+enum fx_err fx_token_list(struct fx_db *db, const char *user_id, const char *after_id,
+                          int64_t limit, json_t **items_out, char **next_out);
 /* Whether user_id holds or ever held a token (revoked and expired ones count). */
 enum fx_err fx_token_any(struct fx_db *db, const char *user_id, bool *out);
 /* The token's user and that user's org. FX_ENOTFOUND when absent. */

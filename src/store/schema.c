@@ -170,5 +170,24 @@ const struct fx_migration fx_migrations[] = {
      "CREATE INDEX incidents_detected ON incidents(detected_at);"
      "CREATE INDEX incidents_late ON incidents(late, status);"
      "CREATE INDEX orgs_kind ON orgs(kind, id);"},
+    /* An org's users and a user's tokens are lists too (SPEC §12): read in id order
+     * through their key, they stop at the LIMIT instead of sorting every row. */
+    {8, "user-token-lists",
+     "CREATE INDEX users_org_id ON users(org_id, id);"
+     "DROP INDEX users_org;"
+     "CREATE INDEX tokens_user_id ON tokens(user_id, id);"
+     "DROP INDEX tokens_user;"},
+    /* Emails are unique whatever the case of their ASCII letters (docs/API.md, decision
+     * 0014): email_key is the email so folded (fx_user_create), unique. Where two users
+     * already differ only by case, the oldest keeps the key and the others get NULL
+     * (which a unique index admits): nobody is changed or locked out, and no new user
+     * may take any of those addresses. lower() folds ASCII letters only, as
+     * fx_user_create does: SQLite's does, PostgreSQL's under COLLATE "C" (store_pg.c). */
+    {9, "email-case",
+     "ALTER TABLE users ADD COLUMN email_key TEXT;"
+     "UPDATE users SET email_key = lower(email);"
+     "UPDATE users SET email_key = NULL WHERE EXISTS (SELECT 1 FROM users o"
+     " WHERE o.email_key = users.email_key AND o.id < users.id);"
+     "CREATE UNIQUE INDEX users_email_ci ON users(email_key);"},
 };
 const size_t fx_n_migrations = sizeof(fx_migrations) / sizeof(fx_migrations[0]);

@@ -75,7 +75,7 @@ const char *fx_store_backend(const struct fx_store *s)
 
 void fx_store_stats(struct fx_store *s, struct fx_store_stats *out)
 {
-    *out = (struct fx_store_stats){-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    *out = (struct fx_store_stats){-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     if (OPS(s)->stats)
         OPS(s)->stats(s, out);
 }

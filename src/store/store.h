@@ -64,6 +64,9 @@ struct fx_store_stats {
      * index with no constraint), on every connection; a list read through the index of
      * its filter adds nothing (docs/internals/store.md, "List queries") */
     int64_t fullscan_steps;
+    /* SQLite: sorts its statements ran; a list read in its order through its index runs
+     * none (the same section) */
+    int64_t sorts;
     /* fx_store_write() calls, the transactions they ran in (group commit), and their
      * time summed (ns) by stage: queued for the writer, in the writer's batch until
      * its transaction ended, from then until durable, and until the caller ran again

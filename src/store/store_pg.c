@@ -193,8 +193,9 @@ static void conn_close(struct pg_conn *c)
 
 /*
  * SQLite spellings in the shared migrations, in PostgreSQL's: an integer
- * primary key is an identity, BLOB is BYTEA, and a trigger that refuses is a
- * call of fx_refuse().
+ * primary key is an identity, BLOB is BYTEA, a trigger that refuses is a
+ * call of fx_refuse(), and lower() folds ASCII letters only, as SQLite's
+ * does (the database's own collation may fold more).
  */
 static char *translate_schema(const char *sql)
 {
@@ -205,6 +206,7 @@ static char *translate_schema(const char *sql)
         {"BLOB", "BYTEA"},
         {" BEGIN SELECT RAISE(ABORT, ", " FOR EACH ROW EXECUTE FUNCTION fx_refuse("},
         {"); END;", ");"},
+        {"lower(email)", "lower(email COLLATE \"C\")"},
     };
     size_t cap = strlen(sql) * 2 + 64, o = 0;
     char *out = fx_xmalloc(cap);

@@ -57,6 +57,7 @@ struct sq_conn {
     struct sq_stmt *cache[STMT_CACHE]; /* owned */
     struct sq_conn *next_reader;       /* list of all readers, for close */
     _Atomic int64_t fullscan_steps;    /* written by its thread, summed by sq_stats() */
+    _Atomic int64_t sorts;             /* the same */
 };
 
 /*
@@ -864,11 +865,14 @@ static bool sq_col_is_null(struct fx_stmt *st, int col)
 static void sq_finalize(struct fx_stmt *st)
 {
     struct sq_stmt *s = (struct sq_stmt *)st;
-    /* rows stepped through in full scans since the last reset (and the count restarts):
-     * a list that reads them has missed its index (fx_store_stats) */
+    /* rows stepped through in full scans, and sorts, since the last reset (both counts
+     * restart): a list that needs either has missed its index (fx_store_stats) */
     int steps = sqlite3_stmt_status(s->st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
     if (steps > 0)
         s->conn->fullscan_steps += steps;
+    int sorts = sqlite3_stmt_status(s->st, SQLITE_STMTSTATUS_SORT, 1);
+    if (sorts > 0)
+        s->conn->sorts += sorts;
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
 }
@@ -933,8 +937,11 @@ static void sq_stats(struct fx_store *store, struct fx_store_stats *out)
     out->checkpoints = s->checkpoints;
     out->wal_restarts = s->wal_restarts;
     out->fullscan_steps = s->writer->fullscan_steps;
-    for (struct sq_conn *r = s->readers; r; r = r->next_reader)
+    out->sorts = s->writer->sorts;
+    for (struct sq_conn *r = s->readers; r; r = r->next_reader) {
         out->fullscan_steps += r->fullscan_steps;
+        out->sorts += r->sorts;
+    }
     pthread_mutex_unlock(&s->mu);
     fx_jobq_stats(&s->jobs, out);
 }

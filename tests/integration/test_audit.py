@@ -1,14 +1,11 @@
 """Audit trail and access transparency (SPEC §10; API.md Audit, access-log)."""
 import contextlib
-import os
-import sqlite3
-import subprocess
 import uuid
 
 import pytest
 
-from fxharness import (BACKEND, PG_BIN, create_notice, describe, expect, org_client, problem,
-                       unique, user_client)
+from fxharness import (BACKEND, create_notice, describe, expect, org_client, problem, unique,
+                       user_client)
 from fxtaxii import report
 
 
@@ -199,32 +196,20 @@ def audit_refused(fxd, record):
     """While inside: the database itself refuses audit rows about `record` (a trigger
     installed beside the running fxd), as a full disk or a failing store would."""
     if BACKEND == "sqlite":
-        def sql(statement):
-            db = sqlite3.connect(os.path.join(fxd.data, "fx.db"), timeout=30)
-            try:
-                db.executescript(statement)
-            finally:
-                db.close()
         install = ("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit WHEN NEW.record = '%s'"
                    " BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;" % record)
         remove = "DROP TRIGGER refuse_audit;"
     else:
-        url = open(os.path.join(fxd.data, "db-url")).read().strip()
-
-        def sql(statement):
-            r = subprocess.run([PG_BIN + "/psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
-                                statement], capture_output=True, timeout=60)
-            assert r.returncode == 0, r.stderr
         install = ("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$"
                    " BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$;"
                    " CREATE TRIGGER refuse_audit BEFORE INSERT ON audit FOR EACH ROW"
                    " WHEN (NEW.record = '%s') EXECUTE FUNCTION refuse_audit();" % record)
         remove = "DROP TRIGGER refuse_audit ON audit; DROP FUNCTION refuse_audit();"
-    sql(install)
+    fxd.sql(install)
     try:
         yield
     finally:
-        sql(remove)
+        fxd.sql(remove)
 
 
 def test_a_read_whose_audit_row_cannot_be_kept_is_not_answered(fxd, lab, coord):

@@ -9,8 +9,9 @@ what the server does:
     public routes are the ones documented with `security: []`;
   - every documented operation is routed (never 405 nor the router's 404) and
     answers a status it documents; a method a path lacks answers 405 with an
-    Allow listing exactly the documented methods;
-  - every documented query parameter is accepted with its example;
+    Allow listing exactly the documented methods (and HEAD beside GET);
+  - every documented query parameter is accepted with its example, and every
+    operation refuses one it does not document;
   - real answers of every operation (successes and problems) validate against
     the documented schemas, headers included.
 
@@ -536,8 +537,11 @@ def test_every_operation_is_routed(fxd, doc, check):
 
 
 def test_allow_lists_the_documented_methods(fxd, doc, validator):
+    assert "**HEAD** is served wherever GET is" in doc["info"]["description"]
     for template, item in doc["paths"].items():
         methods = {m.upper() for m in item if m in METHODS}
+        if "GET" in methods:
+            methods.add("HEAD")  # RFC 9110 §9.3.2, as the document's description says
         url = placeholder_url(validator, template,
                               {"parameters": [p for m in item if m in METHODS
                                               for p in item[m].get("parameters", [])]})
@@ -574,6 +578,35 @@ def test_documented_query_parameters_are_accepted(fxd, doc, validator):
             continue
         assert r.status_code == 422, describe(r)
         assert "query:colour" in [e["field"] for e in r.json()["errors"]], describe(r)
+
+
+def test_unknown_query_parameters_are_refused_everywhere(fxd, doc, check):
+    """Decision 0004: every operation, those that take no parameter too, refuses one it
+    does not list, by name, before it runs (so placeholder ids do not matter)."""
+    for method, template, o in operations(doc):
+        url = placeholder_url(check.v, template, o)
+        kw = {"json": {}} if "requestBody" in o else {}
+        r = fxd.admin.request(method, url, params={"colour": "red"}, **kw)
+        if template.startswith("/taxii2/"):
+            assert r.status_code == 400, describe(r)
+            named = [e["field"] for e in r.json()["details"]["errors"]]
+        else:
+            assert r.status_code == 422, describe(r)
+            named = [e["field"] for e in r.json()["errors"]]
+        assert named == ["query:colour"], describe(r)
+        check(r)
+
+
+def test_user_list_statuses_are_the_documented_ones(fxd, doc, check):
+    """listUsers: 404 when no organization has the id, 403 for a caller of another one."""
+    o = doc["paths"]["/api/v1/orgs/{org}/users"]["get"]
+    assert "404 when no organization has this id" in o["description"], o["description"]
+    assert "another organization get 403" in o["description"], o["description"]
+    a = org_client(fxd, "developer", role="admin")
+    b = org_client(fxd, "developer", role="admin")
+    check(fxd.admin.get("orgs/%s/users" % PLACEHOLDER_ID), 404)
+    check(b.get("orgs/%s/users" % PLACEHOLDER_ID), 404)
+    check(b.get("orgs/%s/users" % a.org["id"]), 403)
 
 
 # --------------------------------------------------------------------------

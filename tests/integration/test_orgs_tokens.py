@@ -1,11 +1,15 @@
 """Organizations, users, roles and tokens (SPEC §2, §12; API.md Organizations/Users/Tokens)."""
 import datetime as dt
+import json
+import os
 import secrets
+import subprocess
 
 import pytest
 
-from fxharness import (SECTORS, create_org, create_token, create_user, expect, files_containing,
-                       org_client, problem, unique, user_client)
+from fxharness import (BACKEND, FX, SECTORS, create_org, create_token, create_user,
+                       describe, expect, files_containing, org_client, pg_cluster, problem,
+                       start_server, unique, user_client)
 
 # Pinned "now": the real date (so the init token, made on the real clock, is
 # valid), at noon UTC. Token expiry moves this clock forward.
@@ -152,6 +156,55 @@ def test_emails_are_unique(fxd):
     problem(r, 409)
 
 
+def test_emails_that_differ_only_by_case_are_one_email(fxd):
+    """docs/API.md: emails are unique, whatever the case of their letters; kept as given."""
+    org = create_org(fxd.admin, "developer")
+    local = unique("devm")
+    first = create_user(fxd.admin, org["id"], "member", email=local + "@lab.example")
+    other = create_org(fxd.admin, "developer")
+    for email in (local.upper() + "@LAB.EXAMPLE", local + "@Lab.Example"):
+        for where in (org, other):
+            r = fxd.admin.post("orgs/%s/users" % where["id"],
+                               json={"email": email, "name": "B", "role": "member"})
+            assert [e["field"] for e in problem(r, 409)["errors"]] == ["/email"], describe(r)
+    shown = create_user(fxd.admin, org["id"], "member",
+                        email=unique("Mixed.Case") + "@Lab.Example")
+    assert "Mixed.Case" in shown["email"] and "@Lab.Example" in shown["email"]
+    users = fxd.admin.list_all("orgs/%s/users" % org["id"])
+    assert sorted(u["id"] for u in users) == sorted([first["id"], shown["id"]])
+
+
+def test_a_database_holding_emails_that_differ_by_case_migrates():
+    """Migration 9 (decision 0014) on a store whose users already differ only by case: it
+    does not fail, nobody is changed or locked out, and no new user takes the address."""
+    srv = start_server()
+    try:
+        org = create_org(srv.admin, "developer")
+        srv.stop()
+        back = ("PRAGMA user_version=8;" if BACKEND == "sqlite"
+                else "DELETE FROM fx_schema WHERE version = 9;")
+        srv.sql("DROP INDEX users_email_ci; ALTER TABLE users DROP COLUMN email_key;"
+            "INSERT INTO users (id, org_id, email, name, role, created_at) VALUES"
+            " ('01900000-0000-7000-8000-0000000000a1', '%s', 'Twin@Lab.Example', 'Old',"
+            " 'admin', 1), ('01900000-0000-7000-8000-0000000000a2', '%s', 'twin@lab.example',"
+            " 'New', 'member', 2);"
+            % (org["id"], org["id"]) + back)
+        srv.start()
+        users = srv.admin.list_all("orgs/%s/users" % org["id"])
+        assert [(u["email"], u["name"]) for u in users] == [
+            ("Twin@Lab.Example", "Old"), ("twin@lab.example", "New")]
+        for u in users:  # both still get in
+            tok = create_token(srv.admin, u["id"])
+            assert expect(srv.client(tok["token"]).get("me"), 200)["user"]["id"] == u["id"]
+        for email in ("TWIN@lab.example", "twin@lab.example"):
+            r = srv.admin.post("orgs/%s/users" % org["id"],
+                               json={"email": email, "name": "Third", "role": "viewer"})
+            problem(r, 409, ["/email"])
+        srv.stop()
+    finally:
+        srv.cleanup()
+
+
 def test_org_admin_manages_own_users_only(fxd):
     a = org_client(fxd, "developer", role="admin")
     b = org_client(fxd, "developer", role="admin")
@@ -192,6 +245,40 @@ def test_token_is_shown_once_and_only_its_hash_is_stored(fxd):
     needles = [secret.encode(), secret[3:].encode(), fxd.init_info["token"].encode(),
                fxd.init_info["token"][3:].encode()]
     assert files_containing(fxd.data, needles) == {}
+
+
+def test_an_idempotent_retry_never_shows_the_token_again(fxd):
+    """SPEC §12: tokens are shown once. A retry with the same Idempotency-Key is the first
+    answer again (same token id, nothing new) without the secret, and nothing the store
+    keeps for the key holds it."""
+    c = org_client(fxd, "developer", role="member")
+    key = unique("idem-token")
+    first = c.post("users/%s/tokens" % c.user["id"], json={"name": "ci"},
+                   headers={"Idempotency-Key": key})
+    tok = expect(first, 201)
+    secret = tok["token"]
+    assert secret.startswith("fx_") and "Idempotent-Replayed" not in first.headers
+    answers = [first]
+    for _ in range(2):
+        again = c.post("users/%s/tokens" % c.user["id"], json={"name": "ci"},
+                       headers={"Idempotency-Key": key})
+        body = expect(again, 201)
+        assert again.headers.get("Idempotent-Replayed") == "true", describe(again)
+        assert body["token"] is None and body["note"], body
+        assert {k: v for k, v in body.items() if k not in ("token", "note")} == {
+            k: v for k, v in tok.items() if k != "token"}
+        answers.append(again)
+    r = c.get("users/%s/tokens" % c.user["id"])
+    listed = [t["id"] for t in expect(r, 200)["items"]]
+    assert listed.count(tok["id"]) == 1 and len(listed) == 2, listed  # no second token
+    answers += [r, c.get("me"), fxd.admin.get("audit", params={"record": tok["id"]})]
+    shown = [a for a in answers if secret in a.text or secret[3:] in a.text]
+    assert shown == [first], [describe(a) for a in shown]
+    assert expect(fxd.client(secret).get("me"), 200)["user"]["id"] == c.user["id"]
+    roots = [fxd.data] + ([pg_cluster().dir] if BACKEND == "postgres" else [])
+    needles = [secret.encode(), secret[3:].encode()]
+    for root in roots:
+        assert files_containing(root, needles) == {}, root
 
 
 def test_default_and_explicit_expiry(fxd):
@@ -295,6 +382,55 @@ def test_org_list_pagination(fxd):
     everything = [o["id"] for o in fxd.admin.list_all("orgs")]
     walked = [o["id"] for o in fxd.admin.list_all("orgs", limit=2)]
     assert walked == everything and len(set(walked)) == len(walked)
+
+
+@pytest.mark.parametrize("what", ["users", "tokens"])
+def test_user_and_token_lists_are_paginated(fxd, what):
+    """SPEC §12: ?limit=&cursor= -> {"items", "next_cursor"}, oldest first."""
+    c = org_client(fxd, "developer", role="admin")
+    if what == "users":
+        path = "orgs/%s/users" % c.org["id"]
+        made = [c.user["id"]] + [create_user(c, c.org["id"], "member")["id"] for _ in range(4)]
+    else:
+        path = "users/%s/tokens" % c.user["id"]
+        made = [c.token_id] + [create_token(c, c.user["id"])["id"] for _ in range(4)]
+    made.sort()  # id order: ids made in the same millisecond need not follow creation
+    page = expect(c.get(path, params={"limit": 2}), 200)
+    assert [x["id"] for x in page["items"]] == made[:2] and page["next_cursor"], page
+    page = expect(c.get(path, params={"limit": 2, "cursor": page["next_cursor"]}), 200)
+    assert [x["id"] for x in page["items"]] == made[2:4] and page["next_cursor"], page
+    last = expect(c.get(path, params={"limit": 2, "cursor": page["next_cursor"]}), 200)
+    assert [x["id"] for x in last["items"]] == made[4:] and last["next_cursor"] is None, last
+    assert [x["id"] for x in c.list_all(path, limit=1)] == made
+    assert [x["id"] for x in expect(c.get(path), 200)["items"]] == made
+    problem(c.get(path, params={"limit": 0}), 422, ["query:limit"])
+    problem(c.get(path, params={"limit": 501}), 422, ["query:limit"])
+    problem(c.get(path, params={"cursor": "x"}), 422, ["query:cursor"])
+
+
+def test_fx_user_and_token_lists_follow_pages(fxd):
+    """fx user list / fx token list page as the API does: --limit is one page (more
+    noted on stderr), --all follows next_cursor to the end."""
+    c = org_client(fxd, "developer", role="admin")
+    users = sorted([c.user["id"]] + [create_user(c, c.org["id"], "member")["id"] for _ in "ab"])
+    tokens = sorted([c.token_id] + [create_token(c, c.user["id"])["id"] for _ in "ab"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FX_")}
+    env.update(FX_URL=fxd.url, FX_TOKEN=c.token, HOME=fxd.workdir)
+
+    def fx(*args):
+        p = subprocess.run([FX] + list(args), env=env, capture_output=True, timeout=120)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    for args, ids in ((("user", "list", c.org["id"]), users),
+                      (("token", "list", c.user["id"]), tokens)):
+        one = json.loads(fx(*args, "--limit", "1", "--json").stdout)
+        assert [x["id"] for x in one["items"]] == ids[:1] and one["next_cursor"], one
+        table = fx(*args, "--limit", "1")
+        assert ids[0] in table.stdout.decode() and ids[1] not in table.stdout.decode()
+        assert table.stderr, "no note that more pages remain"
+        every = json.loads(fx(*args, "--limit", "1", "--all", "--json").stdout)
+        assert [x["id"] for x in every["items"]] == ids and every["next_cursor"] is None
 
 
 def test_users_and_tokens_of_another_org_are_not_listed(fxd):

@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -602,6 +603,23 @@ class Server:
         self.kill()
         if not os.environ.get("FX_KEEP_TMP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- the database -----------------------------------------------------
+
+    def sql(self, statements):
+        """Runs SQL statements on the server's database beside fxd (SQLite in WAL mode
+        lets another process write; PostgreSQL through psql), or while it is stopped."""
+        if BACKEND == "sqlite":
+            db = sqlite3.connect(os.path.join(self.data, "fx.db"), timeout=30)
+            try:
+                db.executescript(statements)
+            finally:
+                db.close()
+            return
+        url = open(os.path.join(self.data, "db-url")).read().strip()
+        r = subprocess.run([PG_BIN + "/psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
+                            statements], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
 
     # -- logs -------------------------------------------------------------
 

@@ -2,13 +2,15 @@
  * test_list_index.c: every list reads its rows through the index of its most
  * selective filter (docs/internals/store.md, "List queries"). A SQLite store
  * holds thousands of rows that no filter below matches (audit rows of other
- * records and orgs, other orgs' notices, grants and incidents far from the
- * deadline window, orgs of another kind) and a few that do, written in groups
+ * records and orgs, other orgs' notices, grants, incidents and users far from
+ * the deadline window, orgs of another kind, other users' tokens) and a few
+ * that do, written in groups
  * between runs of noise so that ids interleave. Each list, driven by each of
  * its indexed filters, must answer exactly the matching rows in its order,
  * page by page through its cursor, while the store's count of rows stepped
  * through in full scans (fx_store_stats) stays put: a statement that scanned
- * the table would add thousands.
+ * the table would add thousands. Lists in id order (orgs, users, tokens) must
+ * not sort either: their index gives the order, so a page stops at its LIMIT.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +114,20 @@ static void add_org(struct fx_db *db, char *id, const char *kind)
     put(db, sql, "ss", next_id(id, "org"), kind);
 }
 
+static void add_user(struct fx_db *db, char *id, const char *org)
+{
+    static const char *sql = "INSERT INTO users (id, org_id, email, name, role, created_at)"
+                             " VALUES ($1, $2, $1, $1, 'member', 0)";
+    put(db, sql, "ss", next_id(id, "user"), org);
+}
+
+static void add_token(struct fx_db *db, char *id, const char *user)
+{
+    static const char *sql = "INSERT INTO tokens (id, user_id, hash, created_at, expires_at)"
+                             " VALUES ($1, $2, CAST($1 AS BLOB), 0, 0)";
+    put(db, sql, "ss", next_id(id, "token"), user);
+}
+
 static void add_notice(struct fx_db *db, char *id, const char *org, const char *status,
                        int64_t release)
 {
@@ -172,7 +188,8 @@ static struct {
     struct ids notices_mine, notices_dev_mine, notices_assessed, notices_window, notices_before,
         notices_assigned;
     struct ids grants_n1, grants_n2, grants_mine, grants_mine_n2;
-    struct ids incidents_mine, agencies;
+    struct ids incidents_mine, agencies, users_mine, tokens_mine;
+    char user[40]; /* a user of mine, whose tokens are listed */
     struct ids audit_record, audit_acting, audit_scope, audit_access_log, audit_agency_in_scope;
     struct ids deadlines; /* kind:record_id, by due date */
     char notices[6][40];  /* the special notices, which grants name */
@@ -192,6 +209,8 @@ static void noise(struct fx_db *db, int i, const char *policy)
     add_incident(db, id, fx.other, "open", 0, (TODAY - 400) * DAY_MS, policy);
     snprintf(id, sizeof(id), "record-%d", i);
     add_audit(db, orgs[i % 8], "noise", id, fx.other);
+    add_user(db, notice, fx.other);
+    add_token(db, id, notice);
 }
 
 /* The matching rows of group k, written between two runs of noise. */
@@ -282,6 +301,21 @@ static void special(struct fx_db *db, int k, const char *policy)
         want.audit_access_log = newest_first((const char *[]){"a", "d"}, 2);
         want.audit_agency_in_scope = newest_first((const char *[]){"e"}, 1);
         break;
+    case 5: /* an org's users, a user's tokens (oldest first) */
+    {
+        char u[2][40], t[40];
+        add_user(db, want.user, fx.mine);
+        add_user(db, u[0], fx.mine);
+        add_user(db, u[1], fx.mine);
+        add_id(&want.users_mine, want.user);
+        add_id(&want.users_mine, u[0]);
+        add_id(&want.users_mine, u[1]);
+        for (int i = 0; i < 3; i++) {
+            add_token(db, t, want.user);
+            add_id(&want.tokens_mine, t);
+        }
+        break;
+    }
     default:
         break;
     }
@@ -319,6 +353,7 @@ static int setup(void **state)
     assert_int_equal(fx_store_open("sqlite:", fx.dir, &fx.store), FX_OK);
     assert_int_equal(fx_store_write(fx.store, fill_fn, NULL), FX_OK);
     assert_int_equal(want.audit_record.n, 3); /* every special row was written */
+    assert_int_equal(want.tokens_mine.n, 3);
     return 0;
 }
 
@@ -364,6 +399,14 @@ static int64_t fullscan_steps(void)
     return st.fullscan_steps;
 }
 
+static int64_t sorts(void)
+{
+    struct fx_store_stats st;
+    fx_store_stats(fx.store, &st);
+    assert_true(st.sorts >= 0);
+    return st.sorts;
+}
+
 /* Reads every page of a list and checks it against want, and each read's full-scan steps. */
 static void check_list(page_fn fn, const void *filter, const struct ids *want_ids)
 {
@@ -388,6 +431,15 @@ static void check_list(page_fn fn, const void *filter, const struct ids *want_id
     for (size_t i = 0; i < got.n && i < want_ids->n; i++)
         assert_string_equal(got.v[i], want_ids->v[i]);
     assert_int_equal(got.n, want_ids->n);
+}
+
+/* check_list for a list its index gives in order: no page may sort. */
+static void check_list_in_order(page_fn fn, const void *filter, const struct ids *want_ids)
+{
+    int64_t before = sorts();
+    check_list(fn, filter, want_ids);
+    if (sorts() != before)
+        fail_msg("a list in id order sorted its rows: its index does not give the order");
 }
 
 static enum fx_err audit_page(struct fx_db *db, const void *filter, const char *cursor,
@@ -487,17 +539,39 @@ static enum fx_err incident_page(struct fx_db *db, const void *filter, const cha
     return err;
 }
 
-static enum fx_err org_page(struct fx_db *db, const void *filter, const char *cursor,
-                            struct ids *out, char next[40])
+/* fx_org_list, fx_user_list and fx_token_list: a key, then the same page arguments. */
+typedef enum fx_err (*json_list_fn)(struct fx_db *db, const char *key, const char *after_id,
+                                    int64_t limit, json_t **items_out, char **next_out);
+
+static enum fx_err json_page(json_list_fn fn, struct fx_db *db, const char *key, const char *cursor,
+                             struct ids *out, char next[40])
 {
     json_t *items = NULL;
     char *cur = NULL;
-    enum fx_err err = fx_org_list(db, filter, cursor[0] ? cursor : NULL, PAGE, &items, &cur);
+    enum fx_err err = fn(db, key, cursor[0] ? cursor : NULL, PAGE, &items, &cur);
     for (size_t i = 0; i < json_array_size(items); i++)
         add_id(out, json_string_value(json_object_get(json_array_get(items, i), "id")));
     json_decref(items);
     take_next(next, cur);
     return err;
+}
+
+static enum fx_err org_page(struct fx_db *db, const void *filter, const char *cursor,
+                            struct ids *out, char next[40])
+{
+    return json_page(fx_org_list, db, filter, cursor, out, next);
+}
+
+static enum fx_err user_page(struct fx_db *db, const void *filter, const char *cursor,
+                             struct ids *out, char next[40])
+{
+    return json_page(fx_user_list, db, filter, cursor, out, next);
+}
+
+static enum fx_err token_page(struct fx_db *db, const void *filter, const char *cursor,
+                              struct ids *out, char next[40])
+{
+    return json_page(fx_token_list, db, filter, cursor, out, next);
 }
 
 /* ---- the tests ---- */
@@ -567,7 +641,14 @@ static void test_incident_list_by_reporter(void **state)
 static void test_org_list_by_kind(void **state)
 {
     (void)state;
-    check_list(org_page, "agency", &want.agencies);
+    check_list_in_order(org_page, "agency", &want.agencies);
+}
+
+static void test_user_and_token_lists_by_key(void **state)
+{
+    (void)state;
+    check_list_in_order(user_page, fx.mine, &want.users_mine);
+    check_list_in_order(token_page, want.user, &want.tokens_mine);
 }
 
 static bool keep_deadline(const struct fx_deadline *d, void *arg)
@@ -612,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_grant_list_by_index),
         cmocka_unit_test(test_incident_list_by_reporter),
         cmocka_unit_test(test_org_list_by_kind),
+        cmocka_unit_test(test_user_and_token_lists_by_key),
         cmocka_unit_test(test_deadline_list_by_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
