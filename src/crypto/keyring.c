@@ -129,6 +129,25 @@ void fx_keyring_free(struct fx_keyring *kr)
 
 static const char *CHECK_SQL_GET = "SELECT value FROM meta WHERE key = 'master_check'";
 static const char *CHECK_SQL_PUT = "INSERT INTO meta (key, value) VALUES ('master_check', $1)";
+static const char *CHECK_SQL_SET = "UPDATE meta SET value = $1 WHERE key = 'master_check'";
+
+/* Stores the check value sealed under master with sql (CHECK_SQL_PUT or CHECK_SQL_SET). */
+static enum fx_err put_check(struct fx_db *db, const unsigned char *master, const char *sql)
+{
+    unsigned char *c = NULL;
+    size_t clen = 0;
+    struct fx_stmt *st = NULL;
+    bool row;
+    seal_raw(master, "master_check", CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT), &c, &clen);
+    enum fx_err err = fx_db_prepare(db, sql, &st);
+    if (err == FX_OK) {
+        fx_stmt_bind_blob(st, 1, c, clen);
+        err = fx_stmt_step(st, &row);
+        fx_stmt_finalize(st);
+    }
+    free(c);
+    return err;
+}
 
 enum fx_err fx_keyring_verify(struct fx_keyring *kr, struct fx_db *db)
 {
@@ -153,19 +172,7 @@ enum fx_err fx_keyring_verify(struct fx_keyring *kr, struct fx_db *db)
         return err;
     }
     fx_stmt_finalize(st);
-    if (err != FX_OK)
-        return err;
-    unsigned char *c = NULL;
-    size_t clen = 0;
-    seal_raw(kr->master, "master_check", CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT), &c, &clen);
-    err = fx_db_prepare(db, CHECK_SQL_PUT, &st);
-    if (err == FX_OK) {
-        fx_stmt_bind_blob(st, 1, c, clen);
-        err = fx_stmt_step(st, &row);
-        fx_stmt_finalize(st);
-    }
-    free(c);
-    return err;
+    return err == FX_OK ? put_check(db, kr->master, CHECK_SQL_PUT) : err;
 }
 
 static void wrap_aad(const char *org_id, char *aad, size_t n)
@@ -313,25 +320,6 @@ enum fx_err fx_keyring_open_to(struct fx_keyring *kr, struct fx_db *db, const ch
     return open_raw(key, aad, ct, ct_len, out, out_len);
 }
 
-/* Stores the master-key check value sealed under master (the row exists since init). */
-static enum fx_err put_check(struct fx_db *db, const unsigned char *master)
-{
-    static const char *chk = "UPDATE meta SET value = $1 WHERE key = 'master_check'";
-    unsigned char *c = NULL;
-    size_t clen = 0;
-    struct fx_stmt *st = NULL;
-    bool row;
-    seal_raw(master, "master_check", CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT), &c, &clen);
-    enum fx_err err = fx_db_prepare(db, chk, &st);
-    if (err == FX_OK) {
-        fx_stmt_bind_blob(st, 1, c, clen);
-        err = fx_stmt_step(st, &row);
-        fx_stmt_finalize(st);
-    }
-    free(c);
-    return err;
-}
-
 enum fx_err fx_keyring_rewrap_all(struct fx_keyring *kr, struct fx_db *db,
                                   const unsigned char *new_master)
 {
@@ -341,7 +329,7 @@ enum fx_err fx_keyring_rewrap_all(struct fx_keyring *kr, struct fx_db *db,
     bool row = false;
     /* the check row first: an org being created meanwhile (fx_keyring_new_org_key)
      * is either committed before the orgs are read, or sees the new check */
-    enum fx_err err = put_check(db, new_master);
+    enum fx_err err = put_check(db, new_master, CHECK_SQL_SET);
     if (err != FX_OK)
         return err;
     unsigned char *key = sodium_malloc(FX_KEY_BYTES + TAG);

@@ -681,8 +681,6 @@ static enum fx_err list_fn(struct fx_db *db, void *arg)
 
 void fx_api_notice_list(struct fx_req *req)
 {
-    static const char *const q[] = {"status", "developer", "short_notice", "release_after",
-                                    "release_before", "limit", "cursor", NULL};
     static const char *const statuses[] = {"draft", "submitted", "under_review", "determined",
                                            "assessment", "assessed", "withdrawn", "released",
                                            NULL};
@@ -691,8 +689,7 @@ void fx_api_notice_list(struct fx_req *req)
     memset(&l, 0, sizeof(l));
     l.op.req = req;
     l.op.pb = &pb;
-    fx_problem_init(&pb);
-    fx_req_query_only(req, q, &pb);
+    fx_problem_init(&pb); /* the route's parameters are checked by the server (router.c) */
     l.f.status = fx_req_query_enum(req, "status", statuses, &pb);
     l.f.developer = fx_req_query_id(req, "developer", &pb);
     bool sn = false, has_sn = false;
