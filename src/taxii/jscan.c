@@ -9,6 +9,8 @@
 #include "common/limits.h"
 #include "common/parse.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +126,21 @@ static enum fx_err scan_string(const char *p, size_t len, size_t i, size_t *end_
     return fail(msg, n, "a string that does not end (from byte %zu)", start - 1);
 }
 
+/* p[0..len) is a real in JSON syntax, so strtod reads all of it. */
+static bool real_overflows(const char *p, size_t len)
+{
+    char small[64];
+    char *buf = len < sizeof(small) ? small : fx_xmalloc(len + 1); /* owned when not small */
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    errno = 0;
+    double d = strtod(buf, NULL);
+    bool over = errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+    if (buf != small)
+        free(buf);
+    return over;
+}
+
 static enum fx_err scan_number(const char *p, size_t len, size_t i, size_t *end_out, char *msg,
                                size_t n)
 {
@@ -155,13 +172,13 @@ static enum fx_err scan_number(const char *p, size_t len, size_t i, size_t *end_
         if (i == d)
             return fail(msg, n, "a number without exponent digits at byte %zu", s);
     }
-    /* as jansson reads numbers: integers that fit in 64 bits, finite reals */
+    /* as jansson reads numbers: integers that fit in 64 bits, reals that do
+     * not overflow (one too small for a double reads as zero, at any length) */
     bool integer = memchr(p + s, '.', i - s) == NULL && memchr(p + s, 'e', i - s) == NULL &&
                    memchr(p + s, 'E', i - s) == NULL;
     int64_t iv;
-    double dv;
     if (integer ? fx_parse_i64(p + s, i - s, INT64_MIN, INT64_MAX, &iv) != FX_OK
-                : fx_parse_double(p + s, i - s, &dv) != FX_OK)
+                : real_overflows(p + s, i - s))
         return fail(msg, n, "a number out of range at byte %zu", s);
     *end_out = i;
     return FX_OK;

@@ -193,6 +193,21 @@ def test_invalid_object_inside_a_valid_envelope(lab):
     assert not ({o["id"] for o in objects if isinstance(o, dict)} - {good1["id"], good2["id"]}) & got
 
 
+def test_numbers_read_as_the_json_parser_reads_them(lab):
+    """A real too small for a double reads as zero, whatever its length, as
+    jansson reads it; only one beyond a double or a 64-bit integer is refused."""
+    small, long_real, big, huge_int = indicator(), indicator(), indicator(), indicator()
+    text = json.dumps({"objects": [small, long_real, big, huge_int]})
+    for o, raw in ((small, "1e-400"), (long_real, "0." + "0" * 80 + "1"), (big, "1e400"),
+                   (huge_int, "9223372036854775808")):
+        text = text.replace('"id": "%s"' % o["id"], '"id": "%s", "x_n": %s' % (o["id"], raw))
+    st = taxii_ok(post_envelope(lab, coll_of(lab), None, raw=text), 202)
+    assert {s["id"] for s in st["successes"]} == {small["id"], long_real["id"]}, st
+    fails = {f["id"]: f["message"] for f in st["failures"]}
+    assert set(fails) == {big["id"], huge_int["id"]}, st
+    assert all("out of range" in m for m in fails.values()), fails
+
+
 def test_bad_envelopes(lab):
     c = coll_of(lab)
     for raw in ("[]", '"objects"', "42", "null", "{", '{"objects": {}}', '{"objects": [1,}',
