@@ -128,7 +128,6 @@ void fx_api_assessment_open(struct fx_req *req)
     struct fx_problem pb;
     struct aop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "assessment.open";
     if (!body_or_fail(&op, false))
         goto out;
     fx_assessment_validate(op.body, &op.in, &pb);
@@ -205,7 +204,6 @@ static void task(struct fx_req *req, bool complete)
     struct aop op = {.req = req, .pb = &pb, .id = req->params[0], .agency = req->params[1],
                      .complete = complete};
     fx_problem_init(&pb);
-    req->audit_action = complete ? "task.complete" : "task.start";
     if (!body_or_fail(&op, true))
         goto out;
     fx_json_only_keys(op.body, none, "", &pb);
@@ -260,7 +258,6 @@ void fx_api_finding_create(struct fx_req *req)
     struct fx_problem pb;
     struct aop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "finding.create";
     if (!body_or_fail(&op, false))
         goto out;
     fx_assessment_finding_validate(op.body, &op.fin, &pb);
@@ -375,7 +372,6 @@ void fx_api_assessment_outcome(struct fx_req *req)
     struct fx_problem pb;
     struct aop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "assessment.outcome";
     if (!body_or_fail(&op, false))
         goto out;
     fx_json_only_keys(op.body, keys, "", &pb);

@@ -130,7 +130,6 @@ void fx_api_grant_propose(struct fx_req *req)
     struct fx_problem pb;
     struct gop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "grant.propose";
     if (!body_ok(&op, false))
         goto out;
     fx_grant_validate(op.body, &op.in, &pb);
@@ -199,10 +198,6 @@ static void step(struct fx_req *req, enum fx_act act)
     struct fx_problem pb;
     struct gop op = {.req = req, .pb = &pb, .id = req->params[0], .act = act};
     fx_problem_init(&pb);
-    req->audit_action = act == FX_ACT_CONSENT  ? "grant.consent"
-                        : act == FX_ACT_ACCEPT ? "grant.accept"
-                        : act == FX_ACT_REVOKE ? "grant.revoke"
-                                               : "grant.feedback";
     if (!body_ok(&op, act == FX_ACT_CONSENT || act == FX_ACT_ACCEPT))
         goto out;
     switch (act) {

@@ -173,7 +173,6 @@ void fx_api_incident_create(struct fx_req *req)
     c.op.req = req;
     c.op.pb = &pb;
     fx_problem_init(&pb);
-    req->audit_action = "incident.report";
     struct fx_subject s = {.kind = FX_REC_INCIDENT};
     if (fx_access_check(&req->who, FX_ACT_CREATE, &s) != FX_OK) {
         fx_req_error(req, FX_EFORBIDDEN, NULL,
@@ -280,7 +279,6 @@ void fx_api_incident_update(struct fx_req *req)
     struct fx_problem pb;
     struct iop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "incident.update";
     const char *if_match = fx_req_header(req, "If-Match");
     if (if_match == NULL) {
         fx_req_problem(req, 428, "send If-Match with the incident's current ETag");

@@ -343,7 +343,6 @@ void fx_api_notice_create(struct fx_req *req)
     struct create *c = (struct create *)nwrite_new(req, sizeof(struct create));
     struct fx_problem *pb = &c->w.pb;
     struct nop *op = &c->w.op;
-    req->audit_action = "notice.create";
     struct fx_subject s = {.kind = FX_REC_NOTICE};
     enum fx_err err = fx_access_check(&req->who, FX_ACT_CREATE, &s);
     if (err != FX_OK) {
@@ -498,7 +497,6 @@ void fx_api_notice_amend(struct fx_req *req)
 {
     struct nwrite *w = nwrite_new(req, sizeof(*w));
     struct nop *op = &w->op;
-    req->audit_action = "notice.amend";
     const char *if_match = fx_req_header(req, "If-Match");
     if (if_match == NULL) {
         fx_req_problem(req, 428, "send If-Match with the notice's current ETag");
@@ -579,13 +577,10 @@ static void step(struct fx_req *req, enum fx_notice_action action)
     static const char *const none[] = {NULL};
     static const char *const reason[] = {"reason", NULL};
     static const char *const release[] = {"actual_release_date", NULL};
-    static const char *const audit[] = {"notice.amend", "notice.submit", "notice.withdraw",
-                                        "notice.release"};
     struct nwrite *w = nwrite_new(req, sizeof(*w));
     struct nop *op = &w->op;
     struct fx_problem *pb = &w->pb;
     op->action = action;
-    req->audit_action = audit[action];
     op->body = fx_req_body_object(req, action == FX_NOTICE_SUBMIT);
     if (op->body == NULL)
         goto refused;

@@ -116,7 +116,6 @@ void fx_api_org_create(struct fx_req *req)
     struct fx_problem pb;
     struct op op = {.req = req, .pb = &pb};
     fx_problem_init(&pb);
-    req->audit_action = "org.create";
     struct fx_subject s = {.kind = FX_REC_ORG};
     enum fx_err err = fx_access_check(&req->who, FX_ACT_CREATE, &s);
     if (err != FX_OK) {
@@ -212,7 +211,6 @@ void fx_api_user_create(struct fx_req *req)
     struct fx_problem pb;
     struct op op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "user.create";
     if (!fx_uuid_valid(op.id, strlen(op.id))) {
         fx_req_problem(req, 404, "no such organization");
         goto out;
@@ -282,7 +280,6 @@ void fx_api_token_create(struct fx_req *req)
     struct fx_problem pb;
     struct op op = {.req = req, .pb = &pb, .id = req->params[0], .days = FX_DEFAULT_TOKEN_DAYS};
     fx_problem_init(&pb);
-    req->audit_action = "token.create";
     if (!fx_uuid_valid(op.id, strlen(op.id))) {
         fx_req_problem(req, 404, "no such user");
         goto out;
@@ -344,7 +341,6 @@ void fx_api_token_revoke(struct fx_req *req)
     struct fx_problem pb;
     struct op op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "token.revoke";
     if (!fx_uuid_valid(op.id, strlen(op.id))) {
         fx_req_problem(req, 404, "no such token");
     } else {

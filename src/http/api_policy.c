@@ -146,7 +146,6 @@ void fx_api_policy_put(struct fx_req *req)
     struct fx_problem pb;
     struct pop op = {.req = req, .pb = &pb, .receipts = json_array()};
     fx_problem_init(&pb);
-    req->audit_action = "policy.apply";
     if (!policy_allowed(req, FX_ACT_APPLY) || !parse_policy(req, &pb, &op.pol))
         goto out;
     req->audit_record = fx_arena_strdup(&req->arena, op.pol.sha256);

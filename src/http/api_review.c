@@ -169,7 +169,6 @@ void fx_api_notice_review(struct fx_req *req)
     struct fx_problem pb;
     struct rop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "notice.review";
     op.body = fx_req_body_object(req, true);
     if (op.body == NULL)
         goto out;
@@ -227,7 +226,6 @@ void fx_api_notice_determine(struct fx_req *req)
     struct fx_problem pb;
     struct rop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "notice.determine";
     op.body = fx_req_body_object(req, false);
     if (op.body == NULL)
         goto out;
@@ -280,7 +278,6 @@ void fx_api_notice_reconsider(struct fx_req *req)
     struct fx_problem pb;
     struct rop op = {.req = req, .pb = &pb, .id = req->params[0]};
     fx_problem_init(&pb);
-    req->audit_action = "notice.reconsider";
     op.body = fx_req_body_object(req, false);
     if (op.body == NULL)
         goto out;

@@ -728,7 +728,6 @@ static enum fx_err delete_fn(struct fx_db *db, void *arg)
 void fx_api_taxii_delete(struct fx_req *req)
 {
     struct page pg;
-    req->audit_action = "taxii.delete";
     if (begin(&pg, req) && object_id(&pg)) {
         req->audit_record = fx_arena_strdup(&req->arena, pg.q.object_id);
         struct fx_subject s = {.kind = FX_REC_COLLECTION, .org_id = pg.coll.org};
@@ -986,7 +985,6 @@ void fx_api_taxii_add(struct fx_req *req)
     struct coll c;
     struct ingest in;
     memset(&in, 0, sizeof(in));
-    req->audit_action = "taxii.add";
     if (!accept_ok(req) || !resolve(req, &c) || !content_type_ok(req))
         return;
     if (c.org == NULL) {

@@ -44,7 +44,7 @@ struct fx_req {
     const char *hdr_name[FX_MAX_RESP_HEADERS]; /* static strings */
     const char *hdr_value[FX_MAX_RESP_HEADERS]; /* arena */
     size_t n_hdr;
-    const char *audit_action;          /* set by handlers that mutate, for the failure audit */
+    const char *audit_action;          /* the route's (router.h), for a refusal's row */
     const char *audit_record;          /* arena: the record's id once known (else the path id) */
     json_t *receipts;                  /* borrowed during a write: its ledger receipts */
 

@@ -24,6 +24,9 @@ struct fx_route {
     /* the query parameters it takes (NULL-terminated), NULL for none: the server
      * refuses any other before the handler runs (decision 0004) */
     const char *const *query;
+    /* a write's audit action (SPEC §10), for the row its refusal leaves: set on
+     * the request before the handler runs; NULL for reads */
+    const char *audit;
 };
 
 /*

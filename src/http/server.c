@@ -215,26 +215,34 @@ static bool query_known(struct fx_req *req, const struct fx_route *r)
     return ok;
 }
 
-/* The route to run, or NULL once the request is answered without one (401, 404, 413 …). */
+/*
+ * The route to run, or NULL once the request is answered without one (401,
+ * 404, 413 …). A route's audit action is set on the request for its handler;
+ * a caller's write refused here for what it sent (413, or a query parameter
+ * the route does not take) leaves a row as a handler's refusal does, but one
+ * refused for the server's sake (429, 431, 503) leaves none: a flood of them
+ * must not cost a durable write each.
+ */
 static const struct fx_route *route_of(struct conn_state *cs)
 {
     struct fx_req *req = &cs->req;
+    int known = 0;
+    char allow[128];
+    const struct fx_route *r =
+        strlen(req->path) > FX_MAX_PATH
+            ? NULL
+            : fx_router_match(req, req->method, req->path, &known, allow, sizeof(allow));
+    const char *audit = r && req->authenticated ? r->audit : NULL;
     if (cs->early_status) {
+        req->audit_action = cs->early_status == 413 ? audit : NULL;
         fx_req_problem(req, cs->early_status, cs->early_detail);
         return NULL;
     }
     if (req->body_too_big) {
+        req->audit_action = audit;
         fx_req_problem(req, 413, too_big(req));
         return NULL;
     }
-    if (strlen(req->path) > FX_MAX_PATH) {
-        fx_req_problem(req, 404, "no such resource");
-        return NULL;
-    }
-    int known = 0;
-    char allow[128];
-    const struct fx_route *r =
-        fx_router_match(req, req->method, req->path, &known, allow, sizeof(allow));
     if (r == NULL) {
         if (known) {
             fx_req_problem(req, 405, "method not allowed on this resource");
@@ -251,6 +259,7 @@ static const struct fx_route *route_of(struct conn_state *cs)
                            : "send Authorization: Bearer <token>");
         return NULL;
     }
+    req->audit_action = audit;
     return query_known(req, r) ? r : NULL;
 }
 
@@ -518,7 +527,7 @@ static enum MHD_Result serve(struct fx_server *srv, struct conn_state *cs)
     struct fx_req *req = &cs->req;
     cs->route = route_of(cs);
     if (cs->route == NULL)
-        return queue(cs);
+        return answer(srv, cs); /* keeps the row of a refused write first */
     if (is_write(req) && (cs->route->flags & FX_ROUTE_ASYNC)) {
         req->suspend = suspend_write;
         req->wake = wake_conn;
@@ -554,8 +563,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = cs;
         const char *expect = fx_req_header(&cs->req, "Expect");
         if (cs->early_status && expect && strcasecmp(expect, "100-continue") == 0) {
-            /* refuse before the client sends the body at all */
+            /* refuse before the client sends the body at all; a refused write's
+             * row is kept without holding the answer, which has no body to wait for */
             route_of(cs);
+            audit_refusal(&cs->req);
+            if (cs->req.audit_rows)
+                fx_audit_rows_later(ctx->store, cs->req.audit_rows);
+            cs->req.audit_rows = NULL;
             return queue(cs);
         }
         return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */

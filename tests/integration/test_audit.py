@@ -1,11 +1,12 @@
 """Audit trail and access transparency (SPEC §10; API.md Audit, access-log)."""
 import contextlib
+import time
 import uuid
 
 import pytest
 
-from fxharness import (BACKEND, create_notice, describe, expect, org_client, problem, unique,
-                       user_client)
+from fxharness import (BACKEND, create_notice, describe, expect, org_client, problem,
+                       raw_request, unique, user_client)
 from fxtaxii import report
 
 
@@ -99,6 +100,37 @@ def test_refused_notice_writes_are_audited_before_and_inside_their_transaction(f
     assert [x["record"] for x in new if x["action"] == "notice.amend"] == [n["id"]], new
     mine = [x for x in audit_rows(fxd.admin, user=m.user["id"]) if x["id"] not in before]
     assert [(x["action"], x["outcome"]) for x in mine] == [("notice.create", "denied")], mine
+
+
+def test_writes_refused_before_their_handler_are_audited(fxd, lab):
+    """A write refused for what it sent before its handler runs (a query parameter
+    the route does not take, a body over the limit, declared or sent) leaves a
+    refusal's row as a handler's refusal does; a refused read or a request that
+    matches no route leaves none."""
+    member = lab["member"]
+    n, _ = create_notice(member)
+    seen = {x["id"] for x in audit_rows(fxd.admin, user=member.user["id"])}
+    problem(member.post("notices?dry_run=1", json={"model_name": "x"}), 422)
+    problem(member.patch("notices/%s?force=1" % n["id"], json={"model_version": "2"}), 422)
+    problem(member.post("notices", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                        headers={"Content-Type": "application/json"}), 413)
+    big = b"{}" + b" " * (2 * 1024 * 1024)
+    r = raw_request(fxd.url, "PATCH", "/api/v1/notices/" + n["id"],
+                    [("Authorization", "Bearer " + member.token),
+                     ("Content-Type", "application/json"), ("Content-Length", str(len(big)))],
+                    big, expect_continue=True)
+    problem(r, 413)
+    problem(member.get("notices/%s?x=1" % n["id"]), 422)
+    problem(member.delete("notices"), 405)
+    want = sorted([("notice.amend", "refused", n["id"]), ("notice.amend", "refused", n["id"]),
+                   ("notice.create", "refused", None), ("notice.create", "refused", None)])
+    # the row of an answer refused before its body is kept without holding the answer
+    for _ in range(50):
+        new = [x for x in audit_rows(fxd.admin, user=member.user["id"]) if x["id"] not in seen]
+        if len(new) >= len(want):
+            break
+        time.sleep(0.1)
+    assert sorted((x["action"], x["outcome"], x["record"]) for x in new) == want, new
 
 
 def test_since_filter(fxd, lab):
