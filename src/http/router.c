@@ -1,6 +1,7 @@
 /*
  * router.c: the API map (SPEC §14) as one table. Adding an endpoint means one
- * line here, naming the query parameters it takes, and a handler in api_*.c.
+ * line here, naming the query parameters it takes and, for a write, the action
+ * its audit rows name, and a handler in api_*.c.
  */
 #include "http/router.h"
 #include "http/api.h"
