@@ -54,12 +54,21 @@ enum fx_err fx_api_notice_gate(struct fx_db *db, struct fx_req *req, const char 
         err = fx_api_assigned(db, req, row->id, &assigned);
     if (err != FX_OK)
         return err;
-    req->audit_record = fx_arena_strdup(&req->arena, row->id);
     if (assigned_out)
         *assigned_out = assigned;
     struct fx_subject s = {.kind = kind, .org_id = row->org_id, .status = row->status,
                            .agency_assigned = assigned};
-    return fx_access_check(&req->who, act, &s);
+    err = fx_access_check(&req->who, act, &s);
+    if (err == FX_ENOTFOUND) {
+        /* hidden (SPEC §2): nothing of the row may shape the answer, not even
+         * which 404 detail a caller gets, so it reads as a missing one */
+        memset(row, 0, sizeof(*row));
+        if (assigned_out)
+            *assigned_out = false;
+    } else {
+        req->audit_record = fx_arena_strdup(&req->arena, row->id);
+    }
+    return err;
 }
 
 void fx_api_audit_read(struct fx_req *req, const char *record, const char *record_org,

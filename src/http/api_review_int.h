@@ -18,7 +18,9 @@ void fx_api_env(struct fx_req *req, json_t *receipts, struct fx_notice_env *env)
  * Loads the notice (UUID or FXN reference), notes it as the request's audit record
  * and asks the gate whether the caller may `act` on a record of `kind` belonging to
  * it (SPEC §2: for agencies, whether they are assigned to its assessment).
- * *assigned_out (may be NULL): the caller's agency is assigned.
+ * *assigned_out (may be NULL): the caller's agency is assigned. When the gate
+ * hides the notice (FX_ENOTFOUND) *row is cleared, so that no answer can tell it
+ * from a missing one.
  */
 enum fx_err fx_api_notice_gate(struct fx_db *db, struct fx_req *req, const char *id,
                                enum fx_rec_kind kind, enum fx_act act, struct fx_notice_row *row,

@@ -15,7 +15,8 @@ import json
 import pytest
 
 from fxharness import expect, problem
-from fxreview import Community, determined, fx, submitted, under_review
+from fxreview import (Community, covered_body, determined, fx, in_assessment, submitted,
+                      under_review)
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
@@ -115,6 +116,29 @@ def test_screening_and_determinations_are_read_as_the_notice(c, org, role, code)
             expect(r, 200)
         else:
             problem(r, 404)
+
+
+def test_a_hidden_notice_reads_as_a_missing_one_on_every_path(c):
+    """SPEC §2: a refused read answers 404 and existence is not leaked, not even
+    by the detail. Another developer, an operator and an agency not assigned
+    get, for another org's draft, submitted notice or open assessment, the same
+    problem as for a reference that was never issued."""
+    draft = expect(c.dev.post("notices", json=covered_body()), 201)
+    sub = submitted(c)
+    n, _ = in_assessment(c, agencies=("agency_natsec",))
+    missing = "FXN-%d-9999" % TODAY.year
+    paths = ("notices/%s/screening", "notices/%s/screenings/1", "notices/%s/assessment",
+             "notices/%s/determinations", "notices/%s")
+    for who in (("developer_b", "admin"), ("operator_partner", "admin"),
+                ("agency_civilian", "reviewer")):
+        client = c[who]
+        for path in paths:
+            want = problem(client.get(path % missing), 404)
+            for notice in (draft, sub, n):
+                for ident in (notice["id"], notice["ref"]):
+                    got = problem(client.get(path % ident), 404)
+                    assert (got.get("title"), got.get("detail")) == \
+                        (want.get("title"), want.get("detail")), (who, path, notice["status"])
 
 
 def test_review_determination_and_one_reconsideration(c):
