@@ -568,13 +568,10 @@ static const char *grant_sql(const struct fx_grant_filter *f)
     return f->org_id ? by_org : newest;
 }
 
-enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
-                          bool (*keep)(const void *row, void *arg), void *keep_arg,
-                          struct fx_grant_row **rows_out, size_t *n_out, char **next_out)
+static enum fx_err grant_open(struct fx_db *db, const void *arg, const char *before_id,
+                              struct fx_stmt **st_out)
 {
-    *rows_out = NULL;
-    *n_out = 0;
-    *next_out = NULL;
+    const struct fx_grant_filter *f = arg;
     struct fx_stmt *st = NULL;
     enum fx_err err = fx_db_prepare(db, grant_sql(f), &st);
     if (err != FX_OK)
@@ -584,11 +581,19 @@ enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
     fx_stmt_bind_str(st, 3, f->sector);
     fx_stmt_bind_str(st, 4, f->state);
     fx_stmt_bind_str(st, 5, f->notice_id);
-    fx_stmt_bind_str(st, 6, f->before_id);
+    fx_stmt_bind_str(st, 6, before_id);
     fx_stmt_bind_i64(st, 7, f->limit + 1);
+    *st_out = st;
+    return FX_OK;
+}
+
+enum fx_err fx_grant_list(struct fx_db *db, const struct fx_grant_filter *f,
+                          bool (*keep)(const void *row, void *arg), void *keep_arg,
+                          struct fx_grant_row **rows_out, size_t *n_out, char **next_out)
+{
     void *rows = NULL;
-    err = fx_page_read(st, f->limit, &grant_page, keep, keep_arg, &rows, n_out, next_out);
-    fx_stmt_finalize(st);
+    enum fx_err err = fx_page_read(db, grant_open, f, f->before_id, f->limit, &grant_page, keep,
+                                   keep_arg, &rows, n_out, next_out);
     *rows_out = rows;
     return err;
 }

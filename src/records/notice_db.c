@@ -983,15 +983,10 @@ static const char *notice_sql(const struct fx_notice_filter *f)
     return f->has_after || f->has_before ? by_release : newest;
 }
 
-enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
-                           bool (*keep)(const void *row, void *arg), void *keep_arg,
-                           struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
+static enum fx_err notice_open(struct fx_db *db, const void *arg, const char *before_id,
+                               struct fx_stmt **st_out)
 {
-    *rows_out = NULL;
-    *n_out = 0;
-    *next_out = NULL;
-    if (f->scope == FX_LIST_NONE)
-        return FX_OK;
+    const struct fx_notice_filter *f = arg;
     struct fx_stmt *st = NULL;
     enum fx_err err = fx_db_prepare(db, notice_sql(f), &st);
     if (err != FX_OK)
@@ -1009,14 +1004,27 @@ enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
         fx_stmt_bind_i64(st, 7, f->release_before);
     else
         fx_stmt_bind_null(st, 7);
-    fx_stmt_bind_str(st, 8, f->before_id);
+    fx_stmt_bind_str(st, 8, before_id);
     fx_stmt_bind_i64(st, 9, f->limit + 1);
     fx_stmt_bind_str(st, 10, f->scope == FX_LIST_ORG ? f->scope_org : f->developer);
     fx_stmt_bind_i64(st, 11, f->has_after ? f->release_after : INT64_MIN);
     fx_stmt_bind_i64(st, 12, f->has_before ? f->release_before : INT64_MAX);
+    *st_out = st;
+    return FX_OK;
+}
+
+enum fx_err fx_notice_list(struct fx_db *db, const struct fx_notice_filter *f,
+                           bool (*keep)(const void *row, void *arg), void *keep_arg,
+                           struct fx_notice_row **rows_out, size_t *n_out, char **next_out)
+{
+    *rows_out = NULL;
+    *n_out = 0;
+    *next_out = NULL;
+    if (f->scope == FX_LIST_NONE)
+        return FX_OK;
     void *rows = NULL;
-    err = fx_page_read(st, f->limit, &notice_page, keep, keep_arg, &rows, n_out, next_out);
-    fx_stmt_finalize(st);
+    enum fx_err err = fx_page_read(db, notice_open, f, f->before_id, f->limit, &notice_page, keep,
+                                   keep_arg, &rows, n_out, next_out);
     *rows_out = rows;
     return err;
 }

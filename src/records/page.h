@@ -1,8 +1,11 @@
 /*
  * page.h: one page of a list read newest first below a cursor. The caller's
  * statement orders by id descending with LIMIT limit + 1; rows its gate drops
- * are skipped. A page thinned out by the gate may be short: its cursor then
- * goes on after the last row read, so that no row past the LIMIT is lost.
+ * are skipped, and a run the gate thinned out is followed by another below
+ * its last row, until the page and one row beyond it are kept or the rows run
+ * out. So a cursor only ever names a row the caller was shown (SPEC §2: the
+ * id of one it may not see would tell it exists), and a page is short only
+ * when it is the last.
  */
 #ifndef FX_RECORDS_PAGE_H
 #define FX_RECORDS_PAGE_H
@@ -28,13 +31,19 @@ struct fx_page_kind {
     const char *(*id)(const void *row);            /* the row's cursor value */
 };
 
-/*
- * Steps st to the end of its page. *rows_out: owned, room for limit + 1 rows
- * of which *n_out are kept; *next_out: owned, NULL on the last page. keep may
- * be NULL (every row). Nothing is returned on error.
+/* Prepares and binds the caller's statement for the rows below before_id (NULL: from the newest).
  */
-enum fx_err fx_page_read(struct fx_stmt *st, int64_t limit, const struct fx_page_kind *kind,
-                         bool (*keep)(const void *row, void *arg), void *keep_arg,
-                         void **rows_out, size_t *n_out, char **next_out);
+typedef enum fx_err (*fx_page_open_fn)(struct fx_db *db, const void *arg, const char *before_id,
+                                       struct fx_stmt **st_out);
+
+/*
+ * Reads one page. *rows_out: owned, room for limit + 1 rows of which *n_out
+ * are kept; *next_out: owned, NULL on the last page. keep may be NULL (every
+ * row). Nothing is returned on error.
+ */
+enum fx_err fx_page_read(struct fx_db *db, fx_page_open_fn open, const void *open_arg,
+                         const char *before_id, int64_t limit, const struct fx_page_kind *kind,
+                         bool (*keep)(const void *row, void *arg), void *keep_arg, void **rows_out,
+                         size_t *n_out, char **next_out);
 
 #endif

@@ -265,14 +265,28 @@ def test_fx_grant_commands(c, clock, tmp_path):
 
 
 def test_a_partner_pages_past_proposals_it_may_not_see(c):
-    """Proposals to a partner are hidden from it (404), yet its list must not end at them:
-    a page the gate thins out still carries the cursor to the rows past it."""
+    """Proposals to a partner are hidden from it (404), yet its list must not end at them,
+    and no cursor may name one (SPEC §2: the id would tell the partner it exists): the
+    server reads on past the rows the gate drops, so a page is short only when it is the
+    last, and its cursor names the last row shown."""
     n = determined(c)
     older = approved_grant(c, n, on(c, 0), on(c, 20))
-    for _ in range(3):  # newer than the approved grant, all hidden from the partner
-        expect(c.dev.post("notices/%s/grants" % n["id"], json=grant_body(c, on(c, 0), on(c, 20))),
-               201)
-    seen = {g["id"] for g in c.partner.list_all("grants", limit=2)}
-    assert older["id"] in seen
-    first = expect(c.partner.get("grants", params={"limit": 2}), 200)
-    assert len(first["items"]) <= 2 and all(g["state"] != "proposed" for g in first["items"])
+    hidden = set()
+    for _ in range(5):  # newer than the approved grant, all hidden from the partner
+        hidden.add(expect(c.dev.post("notices/%s/grants" % n["id"],
+                                     json=grant_body(c, on(c, 0), on(c, 20))), 201)["id"])
+    newer = approved_grant(c, n, on(c, 0), on(c, 20))
+    for limit in (1, 2, 3):
+        shown, cursor = [], None
+        while True:
+            params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+            page = expect(c.partner.get("grants", params=params), 200)
+            shown += [g["id"] for g in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+            assert len(page["items"]) == limit, page
+            assert cursor == page["items"][-1]["id"] and cursor not in hidden, page
+        assert not hidden & set(shown)
+        assert {older["id"], newer["id"]} <= set(shown), shown
+        assert len(shown) == len(set(shown))
