@@ -166,20 +166,47 @@ void fx_grant_validate(json_t *body, struct fx_grant_input *in, struct fx_proble
         fx_problem_add(pb, "/terms", "must not be empty");
 }
 
-enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
-                             const struct fx_notice_row *notice, const struct fx_grant_input *in,
-                             struct fx_problem *pb, struct fx_grant_row *out)
+/*
+ * SPEC §6: grants are for a notice determined covered. A proposal needs it, and
+ * so do the consents that approve a grant and the partner's acceptance: a notice
+ * withdrawn, or determined not covered on reconsideration, since the proposal
+ * takes no grant further (revocation and feedback stay open).
+ */
+static enum fx_err require_covered(const struct fx_notice_row *notice, const char *what,
+                                   struct fx_problem *pb)
 {
     bool covered_state = strcmp(notice->status, "determined") == 0 ||
                          strcmp(notice->status, "assessment") == 0 ||
                          strcmp(notice->status, "assessed") == 0;
-    if (!covered_state || strcmp(notice->determination, "covered") != 0) {
-        fx_problem_detail(pb, "grants are proposed for a notice determined covered (SPEC §6)");
-        fx_problem_allow(pb, notice->status, NULL, 0);
-        return FX_ECONFLICT;
-    }
+    if (covered_state && strcmp(notice->determination, "covered") == 0)
+        return FX_OK;
+    fx_problem_detail(pb,
+                      "grants are %s for a notice determined covered (SPEC §6); the notice is %s",
+                      what, notice->status);
+    fx_problem_allow(pb, notice->status, NULL, 0);
+    return FX_ECONFLICT;
+}
+
+/* The grant's notice, which a consent or an acceptance needs still covered. */
+static enum fx_err notice_covered(struct fx_db *db, const struct fx_grant_row *g, const char *what,
+                                  struct fx_problem *pb)
+{
+    struct fx_notice_row n;
+    enum fx_err err = fx_notice_load(db, g->notice_id, &n);
+    if (err == FX_ENOTFOUND)
+        err = FX_ESTORE; /* a grant always names a stored notice */
+    return err == FX_OK ? require_covered(&n, what, pb) : err;
+}
+
+enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
+                             const struct fx_notice_row *notice, const struct fx_grant_input *in,
+                             struct fx_problem *pb, struct fx_grant_row *out)
+{
+    enum fx_err err = require_covered(notice, "proposed", pb);
+    if (err != FX_OK)
+        return err;
     json_t *org = NULL;
-    enum fx_err err = fx_org_get(db, in->partner_org, &org);
+    err = fx_org_get(db, in->partner_org, &org);
     if (err == FX_ENOTFOUND) {
         fx_problem_add(pb, "/partner_org", "no such organization");
         return FX_EINVAL;
@@ -416,9 +443,12 @@ enum fx_err fx_grant_consent(struct fx_db *db, const struct fx_notice_env *env,
         fx_problem_allow(pb, "proposed", NULL, 0);
         return FX_ECONFLICT;
     }
+    enum fx_err err = notice_covered(db, g, "approved", pb);
+    if (err != FX_OK)
+        return err;
     *at = env->now;
     const char *side = developer ? "developer" : "coordinator";
-    enum fx_err err = step(db, env, g, "consent", json_pack("{s:s}", "side", side));
+    err = step(db, env, g, "consent", json_pack("{s:s}", "side", side));
     if (err == FX_OK)
         err = grant_event(db, env, g, "grant_consented",
                           json_pack("{s:s,s:b}", "side", side, "approved",
@@ -436,9 +466,11 @@ enum fx_err fx_grant_accept(struct fx_db *db, const struct fx_notice_env *env,
         fx_problem_add(pb, "/terms_sha256", "is not the SHA-256 of this grant's terms");
         return FX_EINVAL;
     }
+    enum fx_err err = notice_covered(db, g, "accepted", pb);
+    if (err != FX_OK)
+        return err;
     g->accepted_at = env->now;
-    enum fx_err err = step(db, env, g, "accept", json_pack("{s:s}", "terms_sha256",
-                                                            g->terms_sha256));
+    err = step(db, env, g, "accept", json_pack("{s:s}", "terms_sha256", g->terms_sha256));
     if (err == FX_OK)
         err = grant_event(db, env, g, "grant_accepted",
                           json_pack("{s:s}", "terms_sha256", g->terms_sha256));

@@ -290,3 +290,34 @@ def test_a_partner_pages_past_proposals_it_may_not_see(c):
         assert not hidden & set(shown)
         assert {older["id"], newer["id"]} <= set(shown), shown
         assert len(shown) == len(set(shown))
+
+
+def test_a_grant_goes_no_further_once_its_notice_is_no_longer_covered(c):
+    """SPEC §6: grants are for a notice determined covered. One proposed or approved
+    before the notice was withdrawn, or determined not covered on reconsideration,
+    is neither approved nor accepted after (409 naming the notice's status, the
+    grant unchanged); it can still be revoked."""
+    # withdrawn after both consents: the partner may not accept
+    n = determined(c)
+    g = approved_grant(c, n, on(c, 0), on(c, 20))
+    expect(c.dev.post("notices/%s/withdraw" % n["id"], json={"reason": "Cancelled."}), 200)
+    p = problem(c.partner.post("grants/%s/accept" % g["id"],
+                               json={"terms_sha256": g["terms_sha256"]}), 409)
+    assert "withdrawn" in p["detail"] and p["status_now"] == "withdrawn", p
+    assert expect(c.partner.get("grants/%s" % g["id"]), 200)["state"] == "approved"
+    expect(c.dev.post("grants/%s/revoke" % g["id"], json={"reason": "Notice withdrawn."}), 200)
+
+    # determined not covered on reconsideration, between the two consents
+    n = determined(c)
+    g = expect(c.dev.post("notices/%s/grants" % n["id"],
+                          json=grant_body(c, on(c, 0), on(c, 20))), 201)
+    expect(c.dev.post("grants/%s/consent" % g["id"], json={}), 200)
+    expect(c.dev.post("notices/%s/reconsideration" % n["id"],
+                      json={"statement": "Our run was smaller than reported."}), 201)
+    problem(c.reviewer.post("grants/%s/consent" % g["id"], json={}), 409)  # under review
+    expect(c.reviewer.post("notices/%s/determination" % n["id"],
+                           json={"determination": "not_covered", "rationale": "Corrected."}), 201)
+    p = problem(c.reviewer.post("grants/%s/consent" % g["id"], json={}), 409)
+    assert "determined covered" in p["detail"], p
+    after = expect(c.dev.get("grants/%s" % g["id"]), 200)
+    assert after["state"] == "proposed" and after["coordinator_consent_at"] is None, after
