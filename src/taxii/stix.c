@@ -75,24 +75,52 @@ json_t *fx_stix_tlp_marking_object(enum fx_tlp t)
     return o;
 }
 
+/* The TLP level a marking-definition id (TLP 2.0 or 1.0) names, or -1 for any other id. */
+static int tlp_of_ref(const char *s, size_t len)
+{
+    for (int k = 0; s && k < FX_TLP_COUNT; k++) {
+        bool is2 = strlen(tlp[k].id) == len && memcmp(s, tlp[k].id, len) == 0;
+        bool is1 = tlp[k].id_v1 && strlen(tlp[k].id_v1) == len && memcmp(s, tlp[k].id_v1, len) == 0;
+        if (is2 || is1)
+            return k;
+    }
+    return -1;
+}
+
+/*
+ * Counts one marking reference, from object_marking_refs or a granular
+ * marking's marking_ref, toward the object's level: the most restrictive
+ * wins. FX cannot withhold single properties, so a granular TLP marking
+ * applies to the whole object. Both readers of markings (the jansson one and
+ * the checker's) go through here so that they cannot disagree.
+ */
+static void fold_ref(const char *s, size_t len, enum fx_tlp *level, bool *found)
+{
+    int k = tlp_of_ref(s, len);
+    if (k < 0)
+        return;
+    if (!*found || (enum fx_tlp)k > *level)
+        *level = (enum fx_tlp)k;
+    *found = true;
+}
+
+static void fold_json_ref(const json_t *ref, enum fx_tlp *level, bool *found)
+{
+    const char *s = json_string_value(ref);
+    if (s != NULL)
+        fold_ref(s, json_string_length(ref), level, found);
+}
+
 enum fx_tlp fx_stix_object_tlp(const json_t *obj, bool *found)
 {
     enum fx_tlp level = FX_TLP_CLEAR;
     *found = false;
     size_t i;
-    json_t *ref;
-    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, ref)
-    {
-        const char *s = json_string_value(ref);
-        if (s == NULL)
-            continue;
-        for (int k = 0; k < FX_TLP_COUNT; k++)
-            if (strcmp(s, tlp[k].id) == 0 || (tlp[k].id_v1 && strcmp(s, tlp[k].id_v1) == 0)) {
-                if (!*found || (enum fx_tlp)k > level)
-                    level = (enum fx_tlp)k;
-                *found = true;
-            }
-    }
+    json_t *v;
+    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+        fold_json_ref(v, &level, found);
+    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
+        fold_json_ref(json_object_get(v, "marking_ref"), &level, found);
     return *found ? level : FX_TLP_AMBER;
 }
 
@@ -585,25 +613,28 @@ static bool copy_str(struct fx_jscan *js, long i, char *out, size_t n)
     return true;
 }
 
+/* fx_stix_object_tlp(), read from the checker's tokens: no tree is built. */
 static enum fx_tlp marking_tlp(struct fx_jscan *js, bool *found)
 {
     enum fx_tlp level = FX_TLP_CLEAR;
-    long v = get(js, 0, "object_marking_refs");
     *found = false;
-    if (v < 0 || type_of(js, v) != FX_J_ARR)
-        return FX_TLP_AMBER;
-    size_t e = (size_t)v + 1;
-    for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
-        size_t len = 0;
-        const char *s = fx_jscan_str(js, e, &len);
-        for (int k = 0; s && k < FX_TLP_COUNT; k++) {
-            bool is2 = strlen(tlp[k].id) == len && memcmp(s, tlp[k].id, len) == 0;
-            bool is1 = tlp[k].id_v1 && strlen(tlp[k].id_v1) == len && memcmp(s, tlp[k].id_v1, len) == 0;
-            if (is2 || is1) {
-                if (!*found || (enum fx_tlp)k > level)
-                    level = (enum fx_tlp)k;
-                *found = true;
-            }
+    long v = get(js, 0, "object_marking_refs");
+    if (v >= 0 && type_of(js, v) == FX_J_ARR) {
+        size_t e = (size_t)v + 1;
+        for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+            size_t len = 0;
+            const char *s = fx_jscan_str(js, e, &len);
+            fold_ref(s, len, &level, found);
+        }
+    }
+    v = get(js, 0, "granular_markings");
+    if (v >= 0 && type_of(js, v) == FX_J_ARR) {
+        size_t e = (size_t)v + 1;
+        for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+            long ref = get(js, e, "marking_ref"); /* -1 when the item is not an object */
+            size_t len = 0;
+            const char *s = ref >= 0 ? fx_jscan_str(js, (size_t)ref, &len) : NULL;
+            fold_ref(s, len, &level, found);
         }
     }
     return *found ? level : FX_TLP_AMBER;

@@ -31,8 +31,9 @@ const char *fx_stix_tlp_marking_id(enum fx_tlp t);
 json_t *fx_stix_tlp_marking_object(enum fx_tlp t);
 /*
  * The most restrictive TLP among the TLP 2.0 and TLP 1.0 marking ids in the
- * object's object_marking_refs; *found is false (and FX_TLP_AMBER returned)
- * when there is none.
+ * object's object_marking_refs and its granular_markings' marking_ref (a
+ * granular marking covers the whole object: FX does not redact properties);
+ * *found is false (and FX_TLP_AMBER returned) when there is none.
  */
 enum fx_tlp fx_stix_object_tlp(const json_t *obj, bool *found);
 
@@ -56,7 +57,7 @@ struct fx_stix_summary {
     char id[300];
     char version[64];   /* modified, else created; "" for objects with neither */
     int64_t version_us; /* 0 when version is "" */
-    enum fx_tlp tlp;    /* from object_marking_refs (AMBER when unmarked) */
+    enum fx_tlp tlp;    /* as fx_stix_object_tlp() reads it (AMBER when unmarked) */
     bool marked;        /* a TLP marking was found */
 };
 

@@ -27,13 +27,15 @@ Objects posted to an organization's TAXII collection follow the same table
 by the marking they carry, with no sharing lists: CLEAR and GREEN, everyone;
 AMBER (and unmarked), the poster and the coordinator; AMBER+STRICT and RED,
 the poster only. TLP 1.0 markings (STIX 2.1 §7.2.1.4) count as their 2.0
-levels.
+levels. A TLP marking given as a granular marking (STIX 2.1 §7.2.3) counts
+too, for the whole object, since FX does not withhold single properties: the
+most restrictive of all the markings wins.
 """
 import pytest
 
-from fxharness import create_org, describe, expect, org_client, problem, user_client
+from fxharness import create_org, describe, expect, org_client, problem, unique, user_client
 from fxtaxii import (H, INCIDENTS, LEVELS, TLP_IDS, add, collection_url, get_all, indicator,
-                     report, taxii_ok)
+                     new_id, report, taxii_ok)
 
 ALL = set(LEVELS)
 SEES = {
@@ -232,3 +234,61 @@ def test_posted_objects_follow_their_marking(world, posted, who):
         assert r.status_code == (200 if sees else 404), (who, key, describe(r))
         if sees:
             assert taxii_ok(r)["objects"][0] == o
+
+
+def note(content, markings=None, granular=None):
+    """A note; granular: TLP levels, each marking the note's content."""
+    o = {"type": "note", "spec_version": "2.1", "id": new_id("note"),
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+         "content": content, "object_refs": [new_id("indicator")]}
+    if markings is not None:
+        o["object_marking_refs"] = [TLP_IDS[m] for m in markings]
+    if granular:
+        o["granular_markings"] = [{"marking_ref": TLP_IDS[m], "selectors": ["content"]}
+                                  for m in granular]
+    return o
+
+
+# granular markings: (object_marking_refs, granular marking levels) -> the level that applies
+GRANULAR = {
+    "CLEAR, RED content": (["CLEAR"], ["RED"], "RED"),
+    "RED content only": (None, ["RED"], "RED"),
+    "GREEN, AMBER content": (["GREEN"], ["AMBER"], "AMBER"),
+}
+
+
+@pytest.fixture(scope="module")
+def granular(world):
+    """The lab posts notes whose content carries a granular TLP marking."""
+    w, _ = world
+    lab = w["lab_member"]
+    objs = {key: note(unique("granular secret"), markings=m, granular=g)
+            for key, (m, g, _) in GRANULAR.items()}
+    add(lab, lab.org["id"], list(objs.values()))
+    return objs
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_granular_markings_count_toward_the_level(world, granular, who):
+    w, _ = world
+    c = w[who]
+    lab_coll = w["lab_member"].org["id"]
+    org_items, org_pages = get_all(c, lab_coll, limit=1000)
+    all_items, all_pages = get_all(c, INCIDENTS, limit=1000)
+    in_org = {o["id"] for o in org_items}
+    in_all = {o["id"] for o in all_items}
+    served = "".join(r.text for r, _ in org_pages + all_pages)
+    for key, o in granular.items():
+        level = GRANULAR[key][2]
+        sees = reads_posted(who, level)
+        assert (o["id"] in in_org) == sees, (who, key, level)
+        assert (o["id"] in in_all) == sees, (who, key, level)
+        assert (o["content"] in served) == sees, (who, key, level)
+        r = c.get(collection_url(lab_coll) + "objects/%s/" % o["id"], headers=H)
+        assert r.status_code == (200 if sees else 404), (who, key, describe(r))
+        if sees:
+            assert taxii_ok(r)["objects"][0] == o
+        else:
+            assert o["content"] not in r.text, (who, key)
+        r = c.get(collection_url(lab_coll) + "objects/%s/versions/" % o["id"], headers=H)
+        assert r.status_code == (200 if sees else 404), (who, key, describe(r))
