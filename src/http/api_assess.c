@@ -69,6 +69,22 @@ static enum fx_err load_assessment(struct fx_db *db, struct aop *op, enum fx_act
     return fx_access_check(&req->who, act, &s);
 }
 
+/*
+ * An open assessment takes tasks, findings and its outcome while its notice is
+ * in assessment: one withdrawn or released meanwhile (SPEC §3 allows both) ends
+ * the work, and its deadlines leave the list (deadline.c).
+ */
+static enum fx_err notice_assessing(struct aop *op, const char *what)
+{
+    if (fx_notice_allowed(op->notice.status, FX_NOTICE_OUTCOME))
+        return FX_OK;
+    const char *allowed[8];
+    size_t n = fx_notice_allowed_actions(op->notice.status, allowed);
+    fx_problem_allow(op->pb, op->notice.status, allowed, n);
+    fx_problem_detail(op->pb, "cannot %s: the notice is %s", what, op->notice.status);
+    return FX_ECONFLICT;
+}
+
 static void fail(struct fx_req *req, enum fx_err err, const struct fx_problem *pb)
 {
     fx_api_fail(req, err, pb, "no such assessment",
@@ -180,6 +196,8 @@ static enum fx_err task_fn(struct fx_db *db, void *arg)
     struct aop *op = arg;
     struct fx_req *req = op->req;
     enum fx_err err = load_assessment(db, op, FX_ACT_TASK);
+    if (err == FX_OK)
+        err = notice_assessing(op, op->complete ? "complete a task" : "start a task");
     if (err != FX_OK)
         return err;
     struct fx_notice_env env;
@@ -235,6 +253,8 @@ static enum fx_err finding_create_fn(struct fx_db *db, void *arg)
     struct aop *op = arg;
     struct fx_req *req = op->req;
     enum fx_err err = load_assessment(db, op, FX_ACT_CREATE);
+    if (err == FX_OK)
+        err = notice_assessing(op, "file a finding");
     if (err != FX_OK)
         return err;
     struct fx_notice_env env;
@@ -353,6 +373,9 @@ static enum fx_err outcome_fn(struct fx_db *db, void *arg)
                           op->a.outcome);
         return FX_ECONFLICT;
     }
+    err = notice_assessing(op, "record the outcome");
+    if (err != FX_OK)
+        return err;
     struct fx_notice_env env;
     env_of(op, &env);
     err = fx_assessment_close(db, &env, &op->a, &op->notice, op->outcome, op->summary, &op->out);

@@ -86,7 +86,7 @@ def test_open_refusals(c):
     # not covered, or not determined yet
     nc = determined(c, determination="not_covered")
     p = problem(c.reviewer.post("notices/%s/assessment" % nc["id"], json={"agencies": [civ]}), 409)
-    assert "covered" in p["detail"]
+    assert "covered" in p["detail"] and p["status_now"] == "determined" and "allowed" in p
     s = submitted(c)
     p = problem(c.reviewer.post("notices/%s/assessment" % s["id"], json={"agencies": [civ]}), 409)
     assert p["status_now"] == "submitted"
@@ -262,6 +262,34 @@ def test_outcome_closes_the_assessment(c):
     events = [e for e in expect(c.dev.get("notices/%s/history" % n["id"]), 200)["items"]
               if e["action"] == "assessed"]
     assert events and events[0]["outcome"] == "mitigations_recommended"
+
+
+@pytest.mark.parametrize("end", ["withdraw", "release"])
+def test_an_assessment_ends_with_its_notice(c, end):
+    """SPEC §3 lets the developer withdraw or release a notice in assessment. Its
+    assessment then takes no task step, finding or outcome (409 naming the
+    notice's status, with what it allows), and its window and tasks leave the
+    deadlines, where they would otherwise stay overdue for ever."""
+    n, a = in_assessment(c)
+    civ = c.org("agency_civilian")["id"]
+    expect(c.civ.post("assessments/%s/tasks/%s/start" % (a["id"], civ)), 200)
+    due = lambda: {d["record"]["id"] for d in c.reviewer.list_all("deadlines",
+                                                                   params={"within": 3660})}
+    assert a["id"] in due()
+    if end == "withdraw":
+        expect(c.dev.post("notices/%s/withdraw" % n["id"], json={"reason": "Shelved."}), 200)
+    else:
+        expect(c.dev.post("notices/%s/release" % n["id"],
+                          json={"actual_release_date": str(c.fxd.clock.today)}), 200)
+    status = "withdrawn" if end == "withdraw" else "released"
+    for r in (c.civ.post("assessments/%s/tasks/%s/complete" % (a["id"], civ)),
+              c.civ.post("assessments/%s/findings" % a["id"], json=finding()),
+              c.reviewer.post("assessments/%s/outcome" % a["id"],
+                              json={"outcome": "no_concerns", "summary": "Nothing found."})):
+        p = problem(r, 409)
+        assert p["status_now"] == status and status in p["detail"] and "allowed" in p, p
+    assert a["id"] not in due()
+    assert expect(c.civ.get("assessments/%s/findings" % a["id"]), 200)["items"] == []
 
 
 def test_tasks_not_complete_after_the_window_are_overdue(c):
