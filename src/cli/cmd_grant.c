@@ -57,6 +57,13 @@ static const char show_usage[] = "usage: fx grant show GRANT\n"
                                  "\n"
                                  "Shows a grant, with the partner's feedback.\n";
 
+static const char version_usage[] =
+    "usage: fx grant version GRANT N\n"
+    "\n"
+    "Prints version N of a grant exactly as stored: 1 is the proposal, each state\n"
+    "change (consent, acceptance, revocation) the next; the bytes whose SHA-256 the\n"
+    "ledger holds (fx verify RECEIPT --record FILE). --json changes nothing here.\n";
+
 static const char *const grant_keys[] = {
     "id",        "state",          "model_name",  "model_version", "partner_org", "sector",
     "starts",    "ends",           "purpose",     "terms_sha256",  "developer_contact",
@@ -221,6 +228,11 @@ static int run_show(struct fx_cli *cli, int argc, char **argv)
     return rc;
 }
 
+static int run_version(struct fx_cli *cli, int argc, char **argv)
+{
+    return fx_cli_record_version(cli, argc, argv, "/api/v1/grants", "grant id");
+}
+
 static const struct fx_cmd commands[] = {
     {"propose", run_propose, "propose early access for an operator", propose_usage},
     {"consent", run_consent, "consent for your side", consent_usage},
@@ -229,6 +241,7 @@ static const struct fx_cmd commands[] = {
     {"feedback", run_feedback, "file feedback on an active grant (the partner)", feedback_usage},
     {"list", run_list, "list grants", list_usage},
     {"show", run_show, "show one grant", show_usage},
+    {"version", run_version, "print one version of a grant's record as stored", version_usage},
 };
 
 int fx_cmd_grant_run(struct fx_cli *cli, int argc, char **argv)

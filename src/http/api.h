@@ -64,6 +64,7 @@ void fx_api_assessment_outcome(struct fx_req *req);
 void fx_api_grant_propose(struct fx_req *req);
 void fx_api_grant_list(struct fx_req *req);
 void fx_api_grant_get(struct fx_req *req);
+void fx_api_grant_version(struct fx_req *req);
 void fx_api_grant_consent(struct fx_req *req);
 void fx_api_grant_accept(struct fx_req *req);
 void fx_api_grant_revoke(struct fx_req *req);

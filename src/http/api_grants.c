@@ -6,6 +6,7 @@
  * developer's contact, never the notice body nor even its id.
  */
 #include "common/json.h"
+#include "common/parse.h"
 #include "http/api.h"
 #include "http/api_review_int.h"
 #include "http/write.h"
@@ -274,6 +275,43 @@ void fx_api_grant_get(struct fx_req *req)
         op.out = NULL;
     }
     gop_cleanup(&op);
+}
+
+/* ---- GET /grants/{id}/versions/{n} ---- */
+
+struct vop {
+    struct gop g;
+    int64_t n;
+    char *bytes; /* owned */
+    size_t len;
+};
+
+static enum fx_err version_fn(struct fx_db *db, void *arg)
+{
+    struct vop *op = arg;
+    enum fx_err err = load_grant(db, &op->g, FX_ACT_READ);
+    if (err == FX_OK)
+        err =
+            fx_grant_version_bytes(db, op->g.req->ctx->keys, &op->g.g, op->n, &op->bytes, &op->len);
+    return err;
+}
+
+void fx_api_grant_version(struct fx_req *req)
+{
+    struct vop op = {.g = {.req = req, .id = req->params[0]}};
+    const char *n = req->params[1];
+    enum fx_err err = fx_parse_i64(n, strlen(n), 1, INT64_MAX, &op.n) == FX_OK
+                          ? fx_store_read(req->ctx->store, version_fn, &op)
+                          : FX_ENOTFOUND;
+    if (err != FX_OK) {
+        /* the same detail whether the grant is hidden, missing or has no such version */
+        fx_api_fail(req, err, NULL, "no such grant version", NULL);
+    } else {
+        fx_api_audit_read(req, op.g.g.id, op.g.g.developer_org, "grant.read_version");
+        fx_req_bytes(req, 200, "application/json", op.bytes, op.len);
+    }
+    free(op.bytes);
+    gop_cleanup(&op.g);
 }
 
 struct glist {

@@ -90,6 +90,7 @@ static const struct fx_route routes[] = {
     {"POST", "/api/v1/notices/*/grants", fx_api_grant_propose, 0, NULL, "grant.propose"},
     {"GET", "/api/v1/grants", fx_api_grant_list, 0, q_grants, NULL},
     {"GET", "/api/v1/grants/*", fx_api_grant_get, 0, NULL, NULL},
+    {"GET", "/api/v1/grants/*/versions/*", fx_api_grant_version, 0, NULL, NULL},
     {"POST", "/api/v1/grants/*/consent", fx_api_grant_consent, 0, NULL, "grant.consent"},
     {"POST", "/api/v1/grants/*/accept", fx_api_grant_accept, 0, NULL, "grant.accept"},
     {"POST", "/api/v1/grants/*/revoke", fx_api_grant_revoke, 0, NULL, "grant.revoke"},

@@ -291,13 +291,14 @@ enum fx_err fx_grant_load(struct fx_db *db, const char *id, struct fx_grant_row 
     return err;
 }
 
-static enum fx_err open_version(struct fx_db *db, struct fx_keyring *kr,
-                                const struct fx_grant_row *g, int64_t version, json_t **out)
+enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
+                                   const struct fx_grant_row *g, int64_t version, char **out,
+                                   size_t *len_out)
 {
-    static const char *sql = "SELECT body, content_sha256 FROM grant_versions"
-                             " WHERE grant_id = $1 AND version = $2";
+    static const char *sql = "SELECT body FROM grant_versions WHERE grant_id = $1 AND version = $2";
     struct fx_stmt *st = NULL;
     bool r = false;
+    *out = NULL;
     enum fx_err err = fx_db_prepare(db, sql, &st);
     if (err != FX_OK)
         return err;
@@ -305,17 +306,35 @@ static enum fx_err open_version(struct fx_db *db, struct fx_keyring *kr,
     fx_stmt_bind_i64(st, 2, version);
     err = fx_stmt_step(st, &r);
     if (err == FX_OK && !r)
-        err = FX_ESTORE;
+        err = FX_ENOTFOUND;
     if (err == FX_OK) {
         size_t len = 0;
         const void *blob = fx_stmt_blob(st, 0, &len);
-        err = fx_review_open_json(kr, db, g->developer_org, "grant", g->id, version, blob, len,
-                                  out);
-        if (err == FX_OK)
-            json_object_set_new(*out, "content_sha256", json_string(fx_stmt_text(st, 1, NULL)));
+        err = fx_review_open(kr, db, g->developer_org, "grant", g->id, version, blob, len, out,
+                             len_out);
     }
     fx_stmt_finalize(st);
     return err;
+}
+
+/* Version n of the grant's record, parsed, with the SHA-256 of its bytes (new reference). */
+static enum fx_err open_version(struct fx_db *db, struct fx_keyring *kr,
+                                const struct fx_grant_row *g, int64_t version, json_t **out)
+{
+    char *bytes = NULL, hex[65];
+    size_t len = 0;
+    enum fx_err err = fx_grant_version_bytes(db, kr, g, version, &bytes, &len);
+    if (err == FX_ENOTFOUND)
+        err = FX_ESTORE; /* the row counts its versions: each is stored */
+    if (err != FX_OK)
+        return err;
+    *out = json_loadb(bytes, len, 0, NULL);
+    if (*out != NULL) {
+        fx_digest_sha256_hex(bytes, len, hex);
+        json_object_set_new(*out, "content_sha256", json_string(hex));
+    }
+    free(bytes);
+    return *out ? FX_OK : FX_ESTORE;
 }
 
 static json_t *time_or_null(int64_t ms)

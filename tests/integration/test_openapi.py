@@ -903,6 +903,8 @@ def review_process(fxd, check, dev):
     check.request_body("POST", "/api/v1/grants/{id}/feedback", fbk)
     check(partner.post("grants/%s/feedback" % grant["id"], json=fbk), 201)
     check(partner.get("grants/%s" % grant["id"]), 200)
+    check(partner.get("grants/%s/versions/%d" % (grant["id"], acc["version"])), 200)
+    check(partner.get("grants/%s/versions/%d" % (grant["id"], acc["version"] + 1)), 404)
     check(partner.get("grants", params={"sector": "energy", "state": "active"}), 200)
     check(admin.get("grants", params={"state": "expired"}), 200)
     check(admin.get("grants", params={"state": "gone"}), 422)

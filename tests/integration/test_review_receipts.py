@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
-from fxharness import FX, expect
-from fxreview import (Community, approved_grant, determined, in_assessment, policy_file,
-                      submitted, under_review)
+from fxharness import FX, expect, problem
+from fxreview import (Community, approved_grant, determined, fx, grant_body, in_assessment,
+                      policy_file, submitted, under_review)
 
 FXD_OPTIONS = {"test_clock": dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc)}
 
@@ -64,6 +64,45 @@ def test_each_review_record_answers_with_a_verifiable_receipt(c, fxd, tmp_path):
     today = fxd.clock.today
     g = approved_grant(c, n3, today + dt.timedelta(days=1), today + dt.timedelta(days=20))
     verify(fxd, tmp_path, g, "grant")
+
+
+def test_every_grant_version_is_served_as_its_leaf_hashed_it(c, fxd, tmp_path):
+    """Each state change of a grant is a version and a leaf over that version's bytes
+    (SPEC §9): GET /grants/{id}/versions/{n} serves them, fx grant version prints them,
+    and fx verify --record checks each step's receipt against them. Who may not read
+    the grant gets 404 for its versions, as for a version that does not exist."""
+    n, _ = in_assessment(c)
+    today = fxd.clock.today
+    body = grant_body(c, today, today + dt.timedelta(days=20))
+    g = expect(c.dev.post("notices/%s/grants" % n["id"], json=body), 201)
+    problem(c.partner.get("grants/%s/versions/1" % g["id"]), 404)  # not approved yet
+    steps = [g, expect(c.dev.post("grants/%s/consent" % g["id"], json={}), 200),
+             expect(c.reviewer.post("grants/%s/consent" % g["id"], json={}), 200),
+             expect(c.partner.post("grants/%s/accept" % g["id"],
+                                   json={"terms_sha256": g["terms_sha256"]}), 200),
+             expect(c.dev.post("grants/%s/revoke" % g["id"], json={"reason": "Done."}), 200)]
+    key = tmp_path / "ledger.pub"
+    key.write_text(fxd.anon().get("/api/v1/ledger/key").text)
+    for i, answer in enumerate(steps, start=1):
+        leaf = json.loads(base64.b64decode(answer["receipt"]["leaf"]))
+        assert (leaf["kind"], leaf["record_id"], leaf["version"]) == ("grant", g["id"], i), leaf
+        for who in (c.dev, c.reviewer, c.partner):
+            r = who.get("grants/%s/versions/%d" % (g["id"], i))
+            assert r.status_code == 200, r.text
+            assert hashlib.sha256(r.content).hexdigest() == leaf["content_sha256"]
+        record, receipt = tmp_path / ("v%d.json" % i), tmp_path / ("r%d.json" % i)
+        record.write_bytes(r.content)
+        receipt.write_text(json.dumps(answer))
+        p = subprocess.run([FX, "verify", str(receipt), "--key", str(key), "--record", str(record)],
+                           capture_output=True, timeout=60,
+                           env=dict(os.environ, FX_URL="http://127.0.0.1:9"))
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert fx(fxd, c.dev, "grant", "version", g["id"], i).ok().out.encode() == r.content
+    assert "Done." in json.loads(r.content).values()
+    missing = problem(c.dev.get("grants/%s/versions/%d" % (g["id"], len(steps) + 1)), 404)
+    for path in ("grants/%s/versions/0", "grants/%s/versions/x", "grants/%s/versions/1"):
+        who = c.dev if not path.endswith("/1") else c[("developer_b", "admin")]
+        assert problem(who.get(path % g["id"]), 404)["detail"] == missing["detail"]
 
 
 def test_every_screening_is_a_leaf_over_the_bytes_the_api_serves(c, fxd, tmp_path):
