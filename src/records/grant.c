@@ -205,6 +205,12 @@ enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
     enum fx_err err = require_covered(notice, "proposed", pb);
     if (err != FX_OK)
         return err;
+    bool over = in->ends < env->today; /* it would be expired from the start */
+    if (over) {
+        char day[11];
+        fx_format_date(env->today, day);
+        fx_problem_add(pb, "/ends", "is before today (%s): the window would be over already", day);
+    }
     json_t *org = NULL;
     err = fx_org_get(db, in->partner_org, &org);
     if (err == FX_ENOTFOUND) {
@@ -214,9 +220,10 @@ enum fx_err fx_grant_propose(struct fx_db *db, const struct fx_notice_env *env,
     if (err != FX_OK)
         return err;
     const char *kind = json_string_value(json_object_get(org, "kind"));
-    if (kind == NULL || strcmp(kind, "operator") != 0) {
-        json_decref(org);
+    if (kind == NULL || strcmp(kind, "operator") != 0)
         fx_problem_add(pb, "/partner_org", "not an operator organization");
+    if (fx_problem_any(pb)) {
+        json_decref(org);
         return FX_EINVAL;
     }
     struct fx_grant_row *g = out;

@@ -127,6 +127,11 @@ def test_bad_proposals(c):
     problem(c.dev.post(path, json=grant_body(c, on(c, 1), on(c, 2),
                                              partner_org="01900000-0000-7000-8000-000000000000")),
             422, ["/partner_org"])
+    # a window that is over already, named together with a partner that is not an operator
+    p = problem(c.dev.post(path, json=grant_body(c, on(c, -9), on(c, -1), partner_org=c.org(
+        "developer_b")["id"])), 422, ["/ends", "/partner_org"])
+    assert str(on(c, 0)) in [e for e in p["errors"] if e["field"] == "/ends"][0]["message"]
+    expect(c.dev.post(path, json=grant_body(c, on(c, -9), on(c, 0))), 201)  # ends today: fine
     p = problem(c.dev.post(path, json={"starts": "soon", "terms": "", "colour": 1}), 422)
     assert {"/partner_org", "/purpose", "/starts", "/ends", "/terms", "/colour"} <= {
         e["field"] for e in p["errors"]}
@@ -134,7 +139,7 @@ def test_bad_proposals(c):
         p = problem(c.dev.post("notices/%s/grants" % other["id"],
                                json=grant_body(c, on(c, 1), on(c, 2))), 409)
         assert "covered" in p["detail"]
-    assert not [g for g in c.dev.list_all("grants") if g.get("notice_id") == n["id"]]
+    assert len([g for g in c.dev.list_all("grants") if g.get("notice_id") == n["id"]]) == 1
 
 
 def test_consent_twice_is_a_conflict_for_each_side(c):
