@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- shared helpers (api_review_int.h) ---- */
 
@@ -205,8 +206,9 @@ static enum fx_err determine_fn(struct fx_db *db, void *arg)
     err = fx_policy_load_active(db, &pol);
     if (err != FX_OK)
         return err == FX_ENOTFOUND ? FX_ESTORE : err;
-    /* SPEC §4: the policy relied on. When the reviewer names it, it must be the one in force. */
-    if (op->policy_sha256 && strcmp(op->policy_sha256, pol.sha256) != 0) {
+    /* SPEC §4: the policy relied on. When the reviewer names it, it must be the one in
+     * force; a hex digest reads the same in either case (the record keeps the policy's) */
+    if (op->policy_sha256 && strcasecmp(op->policy_sha256, pol.sha256) != 0) {
         fx_problem_add(op->pb, "/policy_sha256", "is not the active policy (%s)", pol.sha256);
         fx_policy_cleanup(&pol);
         return FX_EINVAL;

@@ -217,6 +217,11 @@ def test_the_policy_named_must_be_the_active_one(c):
                             json={"determination": "covered", "rationale": "r",
                                   "policy_sha256": "0" * 64}), 422, ["/policy_sha256"])
     assert expect(c.dev.get("notices/%s" % n["id"]), 200)["status"] == "under_review"
+    active = expect(c.dev.get("policy"), 200)
+    d = expect(c.reviewer.post("notices/%s/determination" % n["id"],
+                               json={"determination": "covered", "rationale": "r",
+                                     "policy_sha256": active["sha256"].upper()}), 201)
+    assert d["policy"]["sha256"] == active["sha256"]
 
 
 STEPS = [
