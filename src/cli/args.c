@@ -247,6 +247,10 @@ int fx_args_dispatch(struct fx_cli *cli, const char *group, const char *usage,
     cli->cmd_name = group;
     cli->usage = usage;
     for (; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) { /* ends the options: the command comes next */
+            i++;
+            break;
+        }
         enum parsed p = parse_one(cli, argc, argv, &i, NULL, 0);
         if (p == PARSED_ERROR)
             goto out;

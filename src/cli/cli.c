@@ -44,14 +44,17 @@ int fx_cli_resolve(struct fx_cli *cli, char **url_out, char **token_out)
 {
     int rc = FX_EXIT_OK;
     const char *url = cli->url_opt ? cli->url_opt : nonempty_env("FX_URL");
-    const char *token = cli->token_opt ? cli->token_opt : nonempty_env("FX_TOKEN");
+    /* a token is a credential: never handed to a server that only serves public data */
+    const char *token = cli->anonymous   ? NULL
+                        : cli->token_opt ? cli->token_opt
+                                         : nonempty_env("FX_TOKEN");
     char *path = NULL;
     char *cfg_url = NULL;
     char *cfg_token = NULL;
 
     *url_out = NULL;
     *token_out = NULL;
-    if (url == NULL || token == NULL) {
+    if (url == NULL || (token == NULL && !cli->anonymous)) {
         path = fx_config_path();
         if (path != NULL && fx_config_load(path, &cfg_url, &cfg_token) != FX_OK) {
             rc = FX_EXIT_LOCAL;
@@ -59,13 +62,18 @@ int fx_cli_resolve(struct fx_cli *cli, char **url_out, char **token_out)
         }
         if (url == NULL)
             url = cfg_url;
-        if (token == NULL)
+        if (token == NULL && !cli->anonymous)
             token = cfg_token;
     }
     if (url == NULL)
         url = FX_CLI_DEFAULT_URL;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
         rc = fx_args_usage_error(cli, "the server URL must start with http:// or https://");
+        goto out;
+    }
+    const char *host = url + (url[4] == 's' ? 8 : 7);
+    if (*host == '\0' || *host == '/' || *host == '?' || *host == '#') {
+        rc = fx_args_usage_error(cli, "the server URL names no host");
         goto out;
     }
     *url_out = fx_xstrdup(url);
@@ -130,6 +138,10 @@ int fx_cli_call(struct fx_cli *cli, const struct fx_request *rq, struct fx_respo
     if (strcmp(r.method, "POST") == 0 && cli->idempotency_key != NULL)
         r.idempotency_key = cli->idempotency_key;
     err = fx_client_send(&cli->client, &r, resp);
+    if (err != FX_OK && resp->bad_request) { /* the command line's fault, not the server's */
+        rc = fx_args_usage_error(cli, "%s", resp->error ? resp->error : fx_err_str(err));
+        goto out;
+    }
     if (err == FX_EIO) {
         fprintf(stderr, "fx: cannot connect to %s: %s\n", cli->url, resp->error);
         rc = FX_EXIT_CONNECT;
@@ -361,6 +373,10 @@ int fx_cli_positional(struct fx_cli *cli, int argc, char **argv, struct fx_opt *
 
     if (fx_args_parse(cli, argc, argv, opts, n_opts, min_pos, max_pos, pos, &npos) != FX_OK)
         return FX_EXIT_USAGE;
+    /* an empty id would name the collection instead ("/notices/"): never what is meant */
+    for (size_t i = 0; i < npos && !cli->help; i++)
+        if (pos[i][0] == '\0')
+            return fx_args_usage_error(cli, "argument %zu is empty", i + 1);
     return FX_EXIT_OK;
 }
 
@@ -482,6 +498,22 @@ int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *pre
                               FX_ARRAY_LEN(cols));
 }
 
+/* GETs path and writes the answer's bytes to stdout unchanged, with no added newline. */
+int fx_cli_print_raw(struct fx_cli *cli, const char *path)
+{
+    struct fx_response resp;
+    struct fx_request rq = {"GET", path, NULL, 0, NULL, NULL};
+    fx_client_response_init(&resp);
+    int rc = fx_cli_call(cli, &rq, &resp, NULL);
+    if (rc == FX_EXIT_OK && resp.body.len > 0 &&
+        fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len) {
+        fputs("fx: cannot write to standard output\n", stderr);
+        rc = FX_EXIT_LOCAL;
+    }
+    fx_client_response_cleanup(&resp);
+    return rc;
+}
+
 /*
  * "fx notice version NOTICE N" and its like for other records: GETs
  * prefix/ID/versions/N and writes the answer's bytes to stdout unchanged,
@@ -492,16 +524,12 @@ int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *pre
 int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                           const char *what)
 {
-    int rc = FX_EXIT_OK;
     const char *pos[FX_CLI_MAX_POS];
     struct fx_buf path;
-    struct fx_response resp;
-    struct fx_request rq = {"GET", NULL, NULL, 0, NULL, NULL};
     int64_t v;
 
     fx_buf_init(&path, 64 * 1024);
-    fx_client_response_init(&resp);
-    rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
+    int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
     if (rc != FX_EXIT_OK || cli->help)
         goto out;
     if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK) {
@@ -513,16 +541,8 @@ int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char 
         rc = fx_args_usage_error(cli, "the %s is too long", what);
         goto out;
     }
-    rq.path = path.p;
-    rc = fx_cli_call(cli, &rq, &resp, NULL);
-    if (rc != FX_EXIT_OK)
-        goto out;
-    if (resp.body.len > 0 && fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len) {
-        fputs("fx: cannot write to standard output\n", stderr);
-        rc = FX_EXIT_LOCAL;
-    }
+    rc = fx_cli_print_raw(cli, path.p);
 out:
-    fx_client_response_cleanup(&resp);
     fx_buf_cleanup(&path);
     return rc;
 }

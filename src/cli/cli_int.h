@@ -98,6 +98,7 @@ struct fx_response {
     char *retry_after;  /* owned, may be NULL */
     bool replayed;      /* Idempotent-Replayed: true */
     char *error;        /* owned; why no complete answer arrived, or NULL */
+    bool bad_request;   /* nothing was sent: the URL or a header value is malformed */
 };
 
 enum fx_err fx_client_init(struct fx_client *c, const char *base_url, const char *token);
@@ -167,6 +168,7 @@ struct fx_cli {
     const char *media;           /* static: the media type spoken, NULL for JSON (fx taxii) */
     const char *cmd_name;        /* "notice list", for messages */
     const char *usage;           /* help text of the command running, borrowed */
+    bool anonymous;              /* public endpoints (fx ledger): no token read, checked or sent */
     bool connected;
     char *url; /* owned; the server in use, once connected */
     struct fx_client client;
@@ -193,6 +195,7 @@ int fx_cli_record_list(struct fx_cli *cli, int argc, char **argv, const char *pr
                        const struct fx_table_col *cols, size_t ncols);
 int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                       const char *what);
+int fx_cli_print_raw(struct fx_cli *cli, const char *path);
 int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                           const char *what);
 enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix);
@@ -212,6 +215,8 @@ enum fx_err fx_cli_read_json_file(const char *path, json_t **out);
 /* ------------------------------------------------------------------ output.c */
 
 char *fx_output_value(const json_t *v);
+/* Appends the shortest text that reads back as d, for every real shown to people. */
+enum fx_err fx_output_real(struct fx_buf *b, double d);
 char *fx_output_clean(const char *s, bool keep_newlines);
 void fx_output_block(FILE *f, const char *title, const json_t *text);
 void fx_output_problem(const struct fx_response *resp);

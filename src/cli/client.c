@@ -127,8 +127,6 @@ static bool is_connect_error(CURLcode rc)
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
         return true;
     default:
         return false;
@@ -161,8 +159,8 @@ out:
  * Returns FX_OK when a complete answer arrived, whatever its status; FX_EIO
  * when no server could be reached (out->error says why); FX_ETOOBIG when the
  * answer exceeds FX_CLI_MAX_RESPONSE; FX_EINVAL when the answer broke off or
- * was not HTTP. A header value with a CR or LF is refused with FX_EINVAL
- * before anything is sent.
+ * was not HTTP. A header value with a CR or LF, or a malformed URL, is refused
+ * with FX_EINVAL and out->bad_request before anything is sent.
  */
 enum fx_err fx_client_send(struct fx_client *c, const struct fx_request *rq,
                            struct fx_response *out)
@@ -178,6 +176,7 @@ enum fx_err fx_client_send(struct fx_client *c, const struct fx_request *rq,
     if ((rq->if_match && strpbrk(rq->if_match, "\r\n")) ||
         (rq->idempotency_key && strpbrk(rq->idempotency_key, "\r\n"))) {
         out->error = fx_xstrdup("a header value contains a line break");
+        out->bad_request = true;
         err = FX_EINVAL;
         goto out;
     }
@@ -239,6 +238,8 @@ enum fx_err fx_client_send(struct fx_client *c, const struct fx_request *rq,
             err = FX_ETOOBIG;
         } else {
             out->error = fx_xstrdup(c->errbuf[0] ? c->errbuf : c->api->easy_strerror(rc));
+            out->bad_request = rc == CURLE_URL_MALFORMAT;
+            /* an answer that is not HTTP (CURLE_UNSUPPORTED_PROTOCOL: "HTTP/0.9") is FX_EINVAL */
             err = is_connect_error(rc) ? FX_EIO : FX_EINVAL;
         }
         goto out;

@@ -5,6 +5,7 @@
 #include "cli/cli_int.h"
 
 #include "common/limits.h"
+#include "common/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,6 +90,11 @@ static char *read_terms(const char *path)
     size_t len = 0;
     char *s = fx_buf_take(&b, &len);
     fx_buf_cleanup(&b);
+    if (s != NULL && !fx_utf8_valid(s, len)) { /* JSON holds UTF-8 text only */
+        fprintf(stderr, "fx: %s is not UTF-8 text (or holds a NUL byte)\n", path);
+        free(s);
+        return NULL;
+    }
     return s ? s : fx_xstrdup("");
 }
 

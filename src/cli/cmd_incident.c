@@ -98,9 +98,8 @@ static const char *const main_keys[] = {
     "share_with_users", "org_id", "created_at",     "updated_at",
 };
 
-/* Shown apart (description, indicators) or not at all. */
-static const char *const special_keys[] = {"description", "indicators", "receipt", "policy",
-                                           "affected"};
+/* Shown apart (description, indicators, affected) or as a note (receipt). */
+static const char *const special_keys[] = {"description", "indicators", "receipt", "affected"};
 
 static bool in_list(const char *key, const char *const *list, size_t n)
 {

@@ -640,6 +640,7 @@ static const struct fx_cmd commands[] = {
 
 int fx_cmd_ledger_run(struct fx_cli *cli, int argc, char **argv)
 {
+    cli->anonymous = true; /* CLI.md: public endpoints, no token is sent or needed */
     return fx_args_dispatch(cli, "ledger", group_usage, commands, FX_ARRAY_LEN(commands), argc,
                             argv);
 }

@@ -51,6 +51,7 @@ int fx_cmd_login_run(struct fx_cli *cli, int argc, char **argv)
     const char *pos[FX_CLI_MAX_POS];
     char *stdin_token = NULL;
     char *path = NULL;
+    char *cfg_url = NULL, *cfg_token = NULL; /* the config file's, as it was */
     json_t *me = NULL;
     const char *env;
 
@@ -73,15 +74,21 @@ int fx_cmd_login_run(struct fx_cli *cli, int argc, char **argv)
         rc = fx_args_usage_error(cli, "--token is required");
         goto out;
     }
-    env = getenv("FX_URL");
-    if (cli->url_opt == NULL)
-        cli->url_opt = env != NULL && env[0] != '\0' ? env : FX_CLI_DEFAULT_URL;
     path = fx_config_path();
     if (path == NULL) {
         fputs("fx: no config file path: set $FX_CONFIG or $HOME\n", stderr);
         rc = FX_EXIT_LOCAL;
         goto out;
     }
+    /* the URL as every command finds it (CLI.md): --url, $FX_URL, the config file's,
+     * the default; a config file that cannot be read is about to be replaced */
+    env = getenv("FX_URL");
+    if (cli->url_opt == NULL && env != NULL && env[0] != '\0')
+        cli->url_opt = env;
+    if (cli->url_opt == NULL && fx_config_load(path, &cfg_url, &cfg_token) == FX_OK)
+        cli->url_opt = cfg_url;
+    if (cli->url_opt == NULL)
+        cli->url_opt = FX_CLI_DEFAULT_URL;
     if (fx_args_get(opts, FX_ARRAY_LEN(opts), "no-verify") == NULL) {
         rc = fx_cli_get(cli, "/api/v1/me", &me);
         if (rc != FX_EXIT_OK)
@@ -130,6 +137,10 @@ int fx_cmd_login_run(struct fx_cli *cli, int argc, char **argv)
 out:
     json_decref(me);
     free(path);
+    free(cfg_url);
+    if (cfg_token != NULL)
+        sodium_memzero(cfg_token, strlen(cfg_token));
+    free(cfg_token);
     if (stdin_token != NULL)
         sodium_memzero(stdin_token, strlen(stdin_token));
     free(stdin_token);

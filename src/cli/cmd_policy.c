@@ -36,8 +36,9 @@ static const char apply_usage[] =
     "Makes the policy in FILE the active one (coordinator admins): every open notice\n"
     "is re-screened in the same transaction. A bad policy is refused whole.\n"
     "\n"
-    "  --if-match ETAG  apply only if the active policy is still this one (the ETag\n"
-    "                   'fx policy show --json' reports: the SHA-256 in quotes)\n";
+    "  --if-match ETAG  apply only if the active policy is still this one: its ETag is\n"
+    "                   the \"sha256\" that 'fx policy show --json' reports, in double\n"
+    "                   quotes: --if-match '\"SHA256\"'\n";
 
 /* Reads FILE ('-' for stdin) as it is, at most the server's body limit. */
 static int read_file(const char *path, struct fx_buf *out)

@@ -11,6 +11,7 @@
 
 #include "common/limits.h"
 #include "common/parse.h"
+#include "taxii/stix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -418,6 +419,114 @@ static int run_status(struct fx_cli *cli, int argc, char **argv)
     return rc;
 }
 
+/* Where the elements of an envelope's "objects" lie in its text (fx_stix_envelope_each). */
+struct elements {
+    const char *first; /* the first element's first byte */
+    const char *end;   /* one past the last element's last byte */
+    size_t n;
+};
+
+static enum fx_err on_element(const char *p, size_t len, size_t index, void *arg)
+{
+    struct elements *e = arg;
+    if (index == 0)
+        e->first = p;
+    e->end = p + len;
+    e->n++;
+    return FX_OK;
+}
+
+/*
+ * Appends {"objects":ARRAY} to env, ARRAY being the text of the top-level
+ * "objects" of the JSON object (p, len), which holds n elements, byte for
+ * byte. FX_EINVAL when it cannot be found as written.
+ */
+static enum fx_err splice_objects(const char *p, size_t len, size_t n, struct fx_buf *env)
+{
+    static const char ws[] = " \t\r\n";
+    struct elements el = {NULL, NULL, 0};
+    char msg[256];
+
+    /* the walker finds "objects" only when spelt plainly, not as "objec\u0074s" */
+    if (fx_stix_envelope_each(p, len, SIZE_MAX, on_element, &el, msg, sizeof(msg)) != FX_OK ||
+        el.n != n || n == 0)
+        return FX_EINVAL;
+    /* (p, len) is valid JSON: only white space lies between the brackets and the elements */
+    const char *lb = el.first, *rb = el.end;
+    while (lb > p && strchr(ws, lb[-1]) != NULL)
+        lb--;
+    while (rb < p + len && strchr(ws, *rb) != NULL)
+        rb++;
+    if (lb == p || lb[-1] != '[' || rb == p + len || *rb != ']')
+        return FX_EINVAL;
+    enum fx_err err = fx_buf_adds(env, "{\"objects\":");
+    if (err == FX_OK)
+        err = fx_buf_add(env, lb - 1, (size_t)(rb + 1 - (lb - 1)));
+    if (err == FX_OK)
+        err = fx_buf_adds(env, "}");
+    return err;
+}
+
+/*
+ * A STIX bundle in body becomes the envelope TAXII 2.1 collections take,
+ * {"objects":[...]}, whose array is the bundle's own text, byte for byte:
+ * the server stores, and the ledger hashes, each object's bytes as posted,
+ * and re-encoding them would not keep "0.1" or "\u00e9" as written. A bundle
+ * without objects (optional in STIX 2.1) sends {"objects":[]}. Anything that
+ * is not a bundle is left as it is, for the server to judge. FX_EXIT_LOCAL,
+ * said on stderr, for a bundle that is not strict JSON (a duplicate member
+ * name among others) or whose "objects" is not a list.
+ */
+static int bundle_to_envelope(const char *name, struct fx_buf *body)
+{
+    const char *p = body->p ? body->p : "", *type = NULL;
+    const json_t *t, *objects;
+    size_t len = body->len, type_len = 0;
+    struct fx_buf env;
+    json_error_t jerr;
+    enum fx_err err;
+    int rc = FX_EXIT_OK;
+
+    fx_buf_init(&env, body->max);
+    json_t *doc = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        /* refused here, not sent: the server would read a broken bundle its own way */
+        if (fx_stix_shallow_string(p, len, "type", &type, &type_len) && type_len == 6 &&
+            memcmp(type, "bundle", 6) == 0) {
+            fprintf(stderr, "fx: %s: the bundle is not valid JSON: %s (line %d, column %d)\n", name,
+                    jerr.text, jerr.line, jerr.column);
+            rc = FX_EXIT_LOCAL;
+        }
+        goto out;
+    }
+    t = json_object_get(doc, "type");
+    objects = json_object_get(doc, "objects");
+    if (!json_is_string(t) || strcmp(json_string_value(t), "bundle") != 0)
+        goto out; /* an envelope (or something else): sent as it is */
+    if (objects != NULL && !json_is_array(objects)) {
+        fprintf(stderr, "fx: %s: the bundle's \"objects\" is not a list\n", name);
+        rc = FX_EXIT_LOCAL;
+        goto out;
+    }
+    if (json_array_size(objects) == 0)
+        err = fx_buf_adds(&env, "{\"objects\":[]}");
+    else
+        err = splice_objects(p, len, json_array_size(objects), &env);
+    if (err != FX_OK) { /* FX_ETOOBIG cannot happen: the envelope is shorter than the bundle */
+        fprintf(stderr, "fx: %s: the bundle's \"objects\" %s\n", name,
+                err == FX_EINVAL ? "cannot be sent as written" : "is too large");
+        rc = FX_EXIT_LOCAL;
+        goto out;
+    }
+    fx_buf_cleanup(body);
+    *body = env;
+    fx_buf_init(&env, body->max);
+out:
+    json_decref(doc);
+    fx_buf_cleanup(&env);
+    return rc;
+}
+
 static int run_add(struct fx_cli *cli, int argc, char **argv)
 {
     struct fx_opt opts[] = {{"file", true, NULL}};
@@ -449,20 +558,9 @@ static int run_add(struct fx_cli *cli, int argc, char **argv)
         rc = fx_args_usage_error(cli, "the collection id is too long");
         goto out;
     }
-    /* a bundle travels as an envelope: TAXII 2.1 collections take envelopes */
-    json_t *doc = json_loadb(body.p ? body.p : "", body.len, JSON_REJECT_DUPLICATES, NULL);
-    if (json_is_object(doc) && json_is_string(json_object_get(doc, "type")) &&
-        strcmp(json_string_value(json_object_get(doc, "type")), "bundle") == 0) {
-        json_t *env = json_pack("{s:O}", "objects", json_object_get(doc, "objects"));
-        char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
-        json_decref(env);
-        if (text == NULL)
-            fx_die("out of memory");
-        fx_buf_reset(&body);
-        fx_buf_adds(&body, text);
-        free(text);
-    }
-    json_decref(doc);
+    rc = bundle_to_envelope(is_stdin ? "standard input" : opts[0].value, &body);
+    if (rc != FX_EXIT_OK)
+        goto out;
     struct fx_request rq = {"POST", path.p, body.p ? body.p : "", body.len, NULL, NULL};
     rc = fx_cli_call(cli, &rq, &resp, &status);
     if (rc != FX_EXIT_OK)

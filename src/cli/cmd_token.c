@@ -75,9 +75,14 @@ static int run_create(struct fx_cli *cli, int argc, char **argv)
         fx_table_kv(&t, "name", tok, "name");
         fx_table_kv(&t, "created_at", tok, "created_at");
         fx_table_kv(&t, "expires_at", tok, "expires_at");
+        const json_t *note = json_object_get(tok, "note");
+        if (json_is_string(note))
+            fx_table_kv(&t, "note", tok, "note");
         fx_table_print(&t, stdout);
         fx_table_cleanup(&t);
-        fputs("fx: keep the token now: the server will not show it again\n", stderr);
+        /* a replayed creation (--idempotency-key) carries no secret, and a note saying so */
+        if (json_is_string(json_object_get(tok, "token")))
+            fputs("fx: keep the token now: the server will not show it again\n", stderr);
     }
 out:
     json_decref(tok);

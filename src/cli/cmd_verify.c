@@ -12,6 +12,7 @@
  * file holds no verifier key; 2 for usage errors.
  */
 #include "cli/cli_int.h"
+#include "common/limits.h"
 
 #include "ledger/ledger.h"
 
@@ -113,6 +114,7 @@ static int hash_file(const char *path, unsigned char out[crypto_hash_sha256_BYTE
     crypto_hash_sha256_state st;
     unsigned char chunk[65536];
     ssize_t n = 1;
+    size_t total = 0; /* no record FX serves is larger than a TAXII envelope may be */
 
     crypto_hash_sha256_init(&st);
     if (fd < 0) {
@@ -126,6 +128,13 @@ static int hash_file(const char *path, unsigned char out[crypto_hash_sha256_BYTE
             continue;
         if (n < 0) {
             fprintf(stderr, "fx: cannot read the record file (%s): %s\n", path, strerror(errno));
+            rc = FX_EXIT_LOCAL;
+            goto out;
+        }
+        total += (size_t)n;
+        if (total > FX_MAX_TAXII_BODY_CEILING) {
+            fprintf(stderr, "fx: the record file (%s) is larger than any record fxd serves\n",
+                    path);
             rc = FX_EXIT_LOCAL;
             goto out;
         }

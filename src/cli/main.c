@@ -5,6 +5,10 @@
  * It holds no state of its own beyond one struct fx_cli for the run.
  */
 #include "cli/cli_int.h"
+#include "common/parse.h"
+
+#include <stdio.h>
+#include <string.h>
 
 static const char usage[] = "usage: fx [options] COMMAND [arguments]\n"
                             "\n"
@@ -50,6 +54,13 @@ int main(int argc, char **argv)
     struct fx_cli cli;
 
     fx_cli_init(&cli);
+    /* Every argument may end up in a JSON body or a URL, which hold UTF-8 text only:
+     * one that is not is refused here, by position, rather than dropped on the way. */
+    for (int i = 1; i < argc; i++)
+        if (!fx_utf8_valid(argv[i], strlen(argv[i]))) {
+            fprintf(stderr, "fx: argument %d is not UTF-8 text\n", i);
+            return FX_EXIT_USAGE;
+        }
     rc = fx_args_dispatch(&cli, NULL, usage, commands, FX_ARRAY_LEN(commands), argc - 1, argv + 1);
     fx_cli_cleanup(&cli);
     fx_curl_unload();

@@ -4,6 +4,7 @@ Exit statuses: 0 ok, 1 local file problem, 2 usage, 3 server refused (4xx),
 4 server failed (5xx), 5 no connection. FX_URL and FX_TOKEN name the server
 and the token; --json prints the server's JSON answer.
 """
+import base64
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ import pytest
 
 from fxharness import (FX, REF_RE, create_org, free_port, notice_body, org_client, unique,
                        user_client)
-from fxtaxii import incident_body, indicator
+from fxtaxii import H, collection_url, incident_body, indicator
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +191,21 @@ def test_notice_lifecycle(fx, dev, files):
     assert w["status"] == "withdrawn" and w["withdrawn_reason"] == "cancelled"
     again = status(fx("notice", "withdraw", n["ref"], "--reason", "again", token=dev.token), 3)
     assert "409" in again.err and "withdrawn" in again.err
+
+
+def test_notice_show_prints_reals_that_read_back_the_same(fx, dev, files):
+    # six significant digits would show 9.9999999e25 as 1e+26, the usual threshold itself
+    body = notice_body(training_compute_flop=9.9999999e25)
+    body["evaluations"][0]["score"] = 0.4999999
+    n = js(fx("notice", "create", "--file", write(files, unique("reals") + ".json", body),
+              "--json", token=dev.token))
+    human = ok(fx("notice", "show", n["ref"], token=dev.token)).out
+    assert kv(human)["training_compute_flop"] == "9.9999999e+25", human
+    assert "1e+26" not in human
+    assert "0.4999999" in human and "0.5 " not in human
+    assert "0.31" in ok(fx("notice", "show", js(fx(
+        "notice", "create", "--file", write(files, unique("reals") + ".json", notice_body()),
+        "--json", token=dev.token))["ref"], token=dev.token)).out
 
 
 def test_notice_create_from_stdin_and_release(fx, dev):
@@ -533,3 +549,74 @@ def test_taxii_delete(fx, dev, files, stranger):
     got = js(fx("taxii", "get", dev.org["id"], "--object", other, "--json", token=dev.token))
     assert [o["id"] for o in got["objects"]] == [other]
 
+
+
+def bundle_text(*objects, **members):
+    """A STIX bundle as text: objects are already JSON text, kept as they are."""
+    head = "".join('"%s": %s, ' % (k, json.dumps(v)) for k, v in members.items())
+    inner = ",\n    ".join(objects)
+    return ('{"type": "bundle", "id": "bundle--0e60b95c-3e54-4097-9a0a-d7d637514312", %s'
+            '"objects": [\n    %s\n]}' % (head, inner))
+
+
+def test_taxii_add_bundle_without_objects(fx, dev, files):
+    # "objects" is optional in a STIX 2.1 bundle: sent as an envelope of none
+    for text in ('{"type":"bundle","id":"bundle--0e60b95c-3e54-4097-9a0a-d7d637514312"}',
+                 bundle_text()):
+        f = write(files, unique("empty-bundle") + ".json", text)
+        st = js(fx("--json", "taxii", "add", dev.org["id"], "--file", f, token=dev.token))
+        assert st["total_count"] == 0 and st["success_count"] == 0, st
+        p = ok(fx("taxii", "add", dev.org["id"], "--file", "-", stdin=text, token=dev.token))
+        assert "0 of 0 stored, 0 refused" in p.out
+
+
+def test_taxii_add_bundle_sends_the_objects_bytes_as_written(fx, fxd, dev, files):
+    # jansson would re-encode 0.1 as 0.10000000000000001 and \u00e9 as UTF-8
+    obj = indicator(name="caf\u00e9", x_score=0.1)
+    text = json.dumps(obj, separators=(",", ":"))
+    assert '"x_score":0.1' in text and '"caf\\u00e9"' in text
+    other = json.dumps(indicator(x_score=1e-7), indent=1)
+    f = write(files, unique("bundle") + ".json", bundle_text(text, other))
+    st = js(fx("--json", "taxii", "add", dev.org["id"], "--file", f, token=dev.token))
+    assert st["success_count"] == 2 and st["failure_count"] == 0, st
+    r = dev.get(collection_url(dev.org["id"]) + "objects/%s/" % obj["id"], headers=H)
+    assert r.status_code == 200, r.text
+    assert text.encode() in r.content, r.content
+    # the ledger leaf hashes the bytes sent
+    assert st["successes"][0]["id"] == obj["id"]
+    entry = dev.get("/api/v1/ledger/entries/%d" % st["successes"][0]["x_fx_leaf_index"])
+    assert entry.status_code == 200, entry.text
+    leaf = json.loads(base64.b64decode(entry.json()["leaf"]))
+    assert leaf["record_id"] == obj["id"]
+    assert leaf["content_sha256"].lower() == hashlib.sha256(text.encode()).hexdigest()
+    r = dev.get(collection_url(dev.org["id"]) + "objects/%s/" % json.loads(other)["id"],
+                headers=H)
+    assert other.encode() in r.content, r.content
+
+
+def test_taxii_add_bundle_refused_before_sending(fx, dev, files):
+    obj = json.dumps(indicator())
+    dup = bundle_text(obj).replace('"objects":', '"objects": [], "objects":')
+    broken = bundle_text(obj)[:-2]
+    not_a_list = '{"type": "bundle", "id": "bundle--0e60b95c-3e54-4097-9a0a-d7d637514312", ' \
+                 '"objects": {}}'
+    for text in (dup, broken, not_a_list):
+        p = status(fx("taxii", "add", dev.org["id"], "--file",
+                      write(files, unique("bad-bundle") + ".json", text), token=dev.token), 1)
+        assert p.out == "" and p.err.startswith("fx: "), p.err
+    got = js(fx("taxii", "get", dev.org["id"], "--id", json.loads(obj)["id"], "--json",
+                token=dev.token))
+    assert got.get("objects", []) == []
+
+
+def test_taxii_add_envelope_file_is_sent_as_it_is(fx, dev, files):
+    obj = indicator(x_score=0.1)
+    text = '{"objects": [%s]}' % json.dumps(obj, separators=(",", ":"))
+    st = js(fx("--json", "taxii", "add", dev.org["id"], "--file",
+               write(files, unique("env") + ".json", text), token=dev.token))
+    assert st["success_count"] == 1, st
+    r = dev.get(collection_url(dev.org["id"]) + "objects/%s/" % obj["id"], headers=H)
+    assert b'"x_score":0.1}' in r.content, r.content
+    st = js(fx("--json", "taxii", "add", dev.org["id"], "--file",
+               write(files, unique("env") + ".json", '{"objects": []}'), token=dev.token))
+    assert st["total_count"] == 0
