@@ -7,7 +7,10 @@ set -u
 dir=$(dirname "$0")
 status=0
 for b in notice_get notice_post deployments ledger rescreen taxii; do
-    sh "$dir/$b.sh" "$@" || { echo "bench: $b failed" >&2; status=1; }
+    # each by the shell its first line names (ledger.sh and rescreen.sh need bash)
+    shell=sh
+    head -n 1 "$dir/$b.sh" | grep -q bash && shell=bash
+    "$shell" "$dir/$b.sh" "$@" || { echo "bench: $b failed" >&2; status=1; }
     echo
 done
 exit $status

@@ -18,7 +18,8 @@ static const char usage[] =
     "else ~/.config/fx/config), mode 0600. Later runs use them unless --url/--token\n"
     "or $FX_URL/$FX_TOKEN say otherwise.\n"
     "\n"
-    "  --url URL     the server (else $FX_URL, else " FX_CLI_DEFAULT_URL ")\n"
+    "  --url URL     the server (else $FX_URL, else the config file's, else\n"
+    "                " FX_CLI_DEFAULT_URL ")\n"
     "  --token TOKEN the API token (else $FX_TOKEN); '-' reads it from standard input,\n"
     "                which keeps it out of the shell history and the process list\n"
     "  --no-verify   save without asking the server\n";

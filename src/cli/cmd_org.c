@@ -22,7 +22,7 @@ static const char create_usage[] =
 static const char list_usage[] = "usage: fx org list [--kind KIND] [--limit N] [--cursor C] "
                                  "[--all]\n"
                                  "\n"
-                                 "Lists organizations, newest first.\n"
+                                 "Lists organizations in the order they were created.\n"
                                  "\n"
                                  "  --kind KIND      only this kind (coordinator, agency, "
                                  "developer, operator)\n" FX_CLI_LIST_HELP;

@@ -205,6 +205,12 @@ int fx_policy_cmd_run(int argc, char **argv)
     size_t len = 0;
     memset(&r, 0, sizeof(r));
     fx_problem_init(&pb);
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout); /* asked for: not an error */
+            rc = 0;
+            goto out;
+        }
     if (argc < 2 || (strcmp(argv[0], "apply") != 0 && strcmp(argv[0], "check") != 0) ||
         parse(argc - 1, argv + 1, &o) != 0) {
         usage(stderr);

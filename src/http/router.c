@@ -170,6 +170,21 @@ static int match(const char *pattern, const char *path, const char **starts, siz
     return *p == '\0' && *s == '\0';
 }
 
+/* Whether the Allow list so far ("GET, HEAD, POST") names method. */
+static bool has_method(const char *allow, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = allow; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, method, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p += 2; /* ", " */
+    }
+    return false;
+}
+
 const struct fx_route *fx_router_match(struct fx_req *req, const char *method, const char *path,
                                        int *path_known, char *allow, size_t n)
 {
@@ -191,6 +206,8 @@ const struct fx_route *fx_router_match(struct fx_req *req, const char *method, c
             return &routes[i];
         }
         *path_known = 1;
+        if (has_method(allow, routes[i].method)) /* a path two patterns match: each name once */
+            continue;
         bool get = strcmp(routes[i].method, "GET") == 0;
         int w = snprintf(allow + used, n - used, "%s%s%s", used ? ", " : "", routes[i].method,
                          get ? ", HEAD" : "");

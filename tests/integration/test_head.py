@@ -99,6 +99,11 @@ def test_allow_names_head_beside_get(fxd):
     assert [m.strip() for m in r.headers["Allow"].split(",")] == ["GET", "HEAD"]
     r = fxd.admin.request("PUT", "orgs")
     assert sorted(m.strip() for m in r.headers["Allow"].split(",")) == ["GET", "HEAD", "POST"]
+    # a path that two routes match (the key, and the ledger's tiles) names each method once
+    for path in ("ledger/key", "ledger/checkpoint", "ledger/entries/0"):
+        r = fxd.admin.request("PUT", path)
+        problem(r, 405)
+        assert [m.strip() for m in r.headers["Allow"].split(",")] == ["GET", "HEAD"], path
     # a path without GET has no HEAD either
     code, headers, rest = head(fxd.admin, API + "/notices/FXN-2026-0001/submit")
     assert (code, headers.get("allow"), rest) == (405, "POST", b"")
