@@ -217,6 +217,12 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
     (void)kind;
     struct only_ctx *oc = cls;
     char f[96];
+    /* percent-decoding yields any bytes: text that is not UTF-8 can be neither a
+     * parameter this API knows nor stored (PostgreSQL refuses it), nor named in JSON */
+    if (!fx_utf8_valid(key, strlen(key))) {
+        fx_problem_add(oc->pb, "query", "a parameter name is not UTF-8 text");
+        return MHD_YES;
+    }
     qfield(f, sizeof(f), key);
     if (++oc->n > FX_MAX_QUERY_ARGS) {
         fx_problem_add(oc->pb, "query", "more than %d parameters", FX_MAX_QUERY_ARGS);
@@ -226,6 +232,8 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
         fx_problem_add(oc->pb, f, "unknown query parameter");
     else if (value && strlen(value) > FX_MAX_QUERY_VALUE)
         fx_problem_add(oc->pb, f, "longer than %d bytes", FX_MAX_QUERY_VALUE);
+    else if (value && !fx_utf8_valid(value, strlen(value)))
+        fx_problem_add(oc->pb, f, "is not UTF-8 text");
     return MHD_YES;
 }
 

@@ -228,8 +228,11 @@ static const struct fx_route *route_of(struct conn_state *cs)
     struct fx_req *req = &cs->req;
     int known = 0;
     char allow[128];
+    /* a decoded path that is not UTF-8 names no resource: no id is such text, and
+     * PostgreSQL could store no audit row naming it */
+    size_t plen = strlen(req->path);
     const struct fx_route *r =
-        strlen(req->path) > FX_MAX_PATH
+        plen > FX_MAX_PATH || !fx_utf8_valid(req->path, plen)
             ? NULL
             : fx_router_match(req, req->method, req->path, &known, allow, sizeof(allow));
     const char *audit = r && req->authenticated ? r->audit : NULL;

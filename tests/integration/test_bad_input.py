@@ -465,3 +465,23 @@ def test_rate_limit_per_address_before_authentication(limited):
         pytest.fail("200 bad-token requests from one address, never a 429")
     problem(r, 429)
     assert r.headers.get("Retry-After", "").isdigit(), r.headers
+
+
+def test_text_that_is_not_utf8_in_the_url_is_refused_before_the_store(fxd, dev):
+    """Percent-decoding yields any bytes. A query value or name that is not UTF-8 is
+    refused by name (422) before any handler reads it: PostgreSQL would refuse it as
+    text (a false 503 before). A path that is not UTF-8 names no resource (404 from
+    the router): no id is such text, and no audit row could name it."""
+    admin = fxd.admin
+    for q in ("record=%FF", "action=%ED%A0%80", "user=%C0%AF"):
+        p = problem(admin.get("audit?" + q), 422, ["query:" + q.split("=")[0]])
+        assert "UTF-8" in p["errors"][0]["message"], p
+    problem(dev.get("notices?%FF=1"), 422, ["query"])
+    seen = {x["id"] for x in admin.list_all("audit", params={"user": dev.user["id"]})}
+    for method, path in (("POST", "orgs/%FF%FE/users"), ("DELETE", "tokens/%FF"),
+                         ("POST", "notices/%ED%A0%80/withdraw"), ("GET", "notices/%C0%AF")):
+        problem(dev.request(method, path, json={}), 404)
+    assert fxd.admin.get("/healthz").status_code == 200
+    new = [x for x in admin.list_all("audit", params={"user": dev.user["id"]})
+           if x["id"] not in seen]
+    assert new == [], new
