@@ -215,8 +215,6 @@ enum fx_err fx_cli_read_json_file(const char *path, json_t **out);
 /* ------------------------------------------------------------------ output.c */
 
 char *fx_output_value(const json_t *v);
-/* Appends the shortest text that reads back as d, for every real shown to people. */
-enum fx_err fx_output_real(struct fx_buf *b, double d);
 char *fx_output_clean(const char *s, bool keep_newlines);
 void fx_output_block(FILE *f, const char *title, const json_t *text);
 void fx_output_problem(const struct fx_response *resp);

@@ -6,8 +6,8 @@
  * stderr: title, detail, then each invalid field as "  /field: message".
  */
 #include "cli/cli_int.h"
+#include "common/json.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Byte length of the UTF-8 sequence at p (at most len), or 0 when it is not valid UTF-8. */
@@ -74,77 +74,6 @@ char *fx_output_clean(const char *s, bool keep_newlines)
 }
 
 /*
- * Appends the shortest text that reads back as the same double: "%g" keeps
- * six digits (9.9999999e25 would show as 1e+26, the threshold it is compared
- * with) and "%.17g" shows 0.1 as 0.10000000000000001. Every real shown to
- * people goes through here.
- */
-enum fx_err fx_output_real(struct fx_buf *b, double d)
-{
-    char text[32]; /* "%.17g" takes at most 24 bytes: -d.dddddddddddddddde-308 */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(text, sizeof(text), "%.*g", prec, d);
-        if (strtod(text, NULL) == d)
-            break;
-    }
-    return fx_buf_adds(b, text);
-}
-
-/*
- * Appends v as compact JSON, as json_dumps(JSON_COMPACT) writes it but with
- * reals through fx_output_real(). The depth is bounded by jansson's parser.
- */
-static enum fx_err dump_compact(struct fx_buf *b, const json_t *v)
-{
-    enum fx_err err = FX_OK;
-    const char *key;
-    json_t *item;
-    size_t i;
-
-    if (json_is_real(v))
-        return fx_output_real(b, json_real_value(v));
-    if (json_is_array(v)) {
-        err = fx_buf_adds(b, "[");
-        json_array_foreach(v, i, item)
-        {
-            if (err == FX_OK && i > 0)
-                err = fx_buf_adds(b, ",");
-            if (err == FX_OK)
-                err = dump_compact(b, item);
-        }
-        return err == FX_OK ? fx_buf_adds(b, "]") : err;
-    }
-    if (json_is_object(v)) {
-        bool first = true;
-        err = fx_buf_adds(b, "{");
-        /* jansson's iterator takes a non-const object; nothing is changed */
-        json_object_foreach((json_t *)(uintptr_t)v, key, item)
-        {
-            json_t *k = json_string(key);
-            char *ks = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
-            if (ks == NULL)
-                fx_die("out of memory");
-            if (err == FX_OK && !first)
-                err = fx_buf_adds(b, ",");
-            if (err == FX_OK)
-                err = fx_buf_printf(b, "%s:", ks);
-            if (err == FX_OK)
-                err = dump_compact(b, item);
-            first = false;
-            free(ks);
-            json_decref(k);
-        }
-        return err == FX_OK ? fx_buf_adds(b, "}") : err;
-    }
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY); /* strings, integers, literals */
-    if (s == NULL)
-        fx_die("out of memory");
-    err = fx_buf_adds(b, s);
-    free(s);
-    return err;
-}
-
-/*
  * The text form of one JSON value for a table cell or a "key: value" line,
  * owned by the caller and already cleaned: "-" for absent or null, strings as
  * they are, booleans as yes/no, lists of scalars joined with ", ", a change
@@ -167,7 +96,9 @@ char *fx_output_value(const json_t *v)
         if (fx_buf_printf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) == FX_OK)
             raw = fx_buf_take(&b, NULL);
     } else if (json_is_real(v)) {
-        if (fx_output_real(&b, json_real_value(v)) == FX_OK)
+        /* as the server writes reals (common/json.h): "%g" keeps six digits, and
+         * 9.9999999e25 would show as 1e+26, the very threshold it is compared with */
+        if (fx_buf_printf(&b, "%.*g", FX_JSON_REAL_DIGITS, json_real_value(v)) == FX_OK)
             raw = fx_buf_take(&b, NULL);
     } else if (json_is_object(v) && json_object_size(v) == 2 && json_object_get(v, "from") &&
                json_object_get(v, "to")) {
@@ -200,16 +131,8 @@ char *fx_output_value(const json_t *v)
             raw = fx_buf_take(&b, NULL);
         }
     }
-    if (raw == NULL) {
-        fx_buf_reset(&b);
-        if (dump_compact(&b, v) == FX_OK)
-            raw = fx_buf_take(&b, NULL);
-    }
-    if (raw == NULL) { /* longer than FX_CLI_MAX_RESPONSE */
-        raw = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (raw == NULL)
-            fx_die("out of memory");
-    }
+    if (raw == NULL) /* reals in it as above */
+        raw = fx_json_compact(v, NULL);
     out = fx_output_clean(raw, false);
     free(raw);
     fx_buf_cleanup(&b);

@@ -78,9 +78,7 @@ static enum fx_err notice_assessing(struct aop *op, const char *what)
 {
     if (fx_notice_allowed(op->notice.status, FX_NOTICE_OUTCOME))
         return FX_OK;
-    const char *allowed[8];
-    size_t n = fx_notice_allowed_actions(op->notice.status, allowed);
-    fx_problem_allow(op->pb, op->notice.status, allowed, n);
+    fx_notice_problem_allow(op->pb, op->notice.status);
     fx_problem_detail(op->pb, "cannot %s: the notice is %s", what, op->notice.status);
     return FX_ECONFLICT;
 }
@@ -108,9 +106,7 @@ static enum fx_err open_fn(struct fx_db *db, void *arg)
     if (err != FX_OK)
         return err;
     if (!fx_notice_allowed(op->notice.status, FX_NOTICE_ASSESS)) {
-        const char *allowed[8];
-        size_t n = fx_notice_allowed_actions(op->notice.status, allowed);
-        fx_problem_allow(op->pb, op->notice.status, allowed, n);
+        fx_notice_problem_allow(op->pb, op->notice.status);
         fx_problem_detail(op->pb, "cannot open an assessment of a notice that is %s",
                           op->notice.status);
         return FX_ECONFLICT;

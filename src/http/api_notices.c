@@ -160,9 +160,7 @@ static enum fx_err load_policy(struct fx_db *db, struct fx_policy *pol)
 /* A lifecycle conflict: 409 naming the current status and the allowed actions. */
 static enum fx_err conflict(struct nop *op)
 {
-    const char *allowed[8];
-    size_t n = fx_notice_allowed_actions(op->row.status, allowed);
-    fx_problem_allow(op->pb, op->row.status, allowed, n);
+    fx_notice_problem_allow(op->pb, op->row.status);
     fx_problem_detail(op->pb, "cannot %s a notice that is %s",
                       fx_notice_action_name(op->action), op->row.status);
     return FX_ECONFLICT;

@@ -126,10 +126,8 @@ static void env_of(struct rop *op, struct fx_notice_env *env)
 /* A lifecycle conflict: 409 with the status and the steps it allows (SPEC §3). */
 static enum fx_err conflict(struct rop *op, enum fx_notice_action a)
 {
-    const char *allowed[8];
-    size_t n = fx_notice_allowed_actions(op->row.status, allowed);
     if (op->pb->status_now == NULL)
-        fx_problem_allow(op->pb, op->row.status, allowed, n);
+        fx_notice_problem_allow(op->pb, op->row.status);
     if (op->pb->detail == NULL)
         fx_problem_detail(op->pb, "cannot %s a notice that is %s", fx_notice_action_name(a),
                           op->row.status);

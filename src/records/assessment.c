@@ -252,9 +252,7 @@ enum fx_err fx_assessment_open(struct fx_db *db, const struct fx_notice_env *env
     if (!fx_notice_allowed(notice->status, FX_NOTICE_ASSESS))
         return FX_ECONFLICT;
     if (strcmp(notice->determination, "covered") != 0) {
-        const char *allowed[8];
-        size_t n = fx_notice_allowed_actions(notice->status, allowed);
-        fx_problem_allow(pb, notice->status, allowed, n); /* the status's, decision 0005 */
+        fx_notice_problem_allow(pb, notice->status); /* the status's, decision 0005 */
         fx_problem_detail(pb, "only a notice determined covered is assessed (SPEC §5)");
         return FX_ECONFLICT;
     }

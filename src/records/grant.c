@@ -298,11 +298,13 @@ enum fx_err fx_grant_load(struct fx_db *db, const char *id, struct fx_grant_row 
     return err;
 }
 
-enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
-                                   const struct fx_grant_row *g, int64_t version, char **out,
-                                   size_t *len_out)
+/* Version n's bytes as stored (*out owned) and, when sha256 is not NULL, their stored hash. */
+static enum fx_err read_version(struct fx_db *db, struct fx_keyring *kr,
+                                const struct fx_grant_row *g, int64_t version, char **out,
+                                size_t *len_out, char sha256[65])
 {
-    static const char *sql = "SELECT body FROM grant_versions WHERE grant_id = $1 AND version = $2";
+    static const char *sql = "SELECT body, content_sha256 FROM grant_versions"
+                             " WHERE grant_id = $1 AND version = $2";
     struct fx_stmt *st = NULL;
     bool r = false;
     *out = NULL;
@@ -317,6 +319,8 @@ enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
     if (err == FX_OK) {
         size_t len = 0;
         const void *blob = fx_stmt_blob(st, 0, &len);
+        if (sha256 != NULL)
+            fx_stmt_copy_text(st, 1, sha256, 65);
         err = fx_review_open(kr, db, g->developer_org, "grant", g->id, version, blob, len, out,
                              len_out);
     }
@@ -324,22 +328,27 @@ enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
     return err;
 }
 
-/* Version n of the grant's record, parsed, with the SHA-256 of its bytes (new reference). */
+enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
+                                   const struct fx_grant_row *g, int64_t version, char **out,
+                                   size_t *len_out)
+{
+    return read_version(db, kr, g, version, out, len_out, NULL);
+}
+
+/* Version n of the grant's record, parsed, with its content_sha256 (new reference). */
 static enum fx_err open_version(struct fx_db *db, struct fx_keyring *kr,
                                 const struct fx_grant_row *g, int64_t version, json_t **out)
 {
-    char *bytes = NULL, hex[65];
+    char *bytes = NULL, sha256[65];
     size_t len = 0;
-    enum fx_err err = fx_grant_version_bytes(db, kr, g, version, &bytes, &len);
+    enum fx_err err = read_version(db, kr, g, version, &bytes, &len, sha256);
     if (err == FX_ENOTFOUND)
         err = FX_ESTORE; /* the row counts its versions: each is stored */
     if (err != FX_OK)
         return err;
     *out = json_loadb(bytes, len, 0, NULL);
-    if (*out != NULL) {
-        fx_digest_sha256_hex(bytes, len, hex);
-        json_object_set_new(*out, "content_sha256", json_string(hex));
-    }
+    if (*out != NULL)
+        json_object_set_new(*out, "content_sha256", json_string(sha256));
     free(bytes);
     return *out ? FX_OK : FX_ESTORE;
 }

@@ -254,3 +254,10 @@ size_t fx_notice_allowed_actions(const char *status, const char **out)
             out[n++] = action_names[i];
     return n;
 }
+
+void fx_notice_problem_allow(struct fx_problem *pb, const char *status)
+{
+    const char *allowed[8];
+    size_t n = fx_notice_allowed_actions(status, allowed);
+    fx_problem_allow(pb, status, allowed, n);
+}

@@ -48,6 +48,8 @@ enum fx_notice_action {
 bool fx_notice_allowed(const char *status, enum fx_notice_action action);
 /* The actions allowed in status, by name, into out (at most 8). Returns how many. */
 size_t fx_notice_allowed_actions(const char *status, const char **out);
+/* A 409's status_now and allowed (SPEC §3) for a notice in status. */
+void fx_notice_problem_allow(struct fx_problem *pb, const char *status);
 const char *fx_notice_action_name(enum fx_notice_action a);
 
 /* ---- persistence (notice_db.c) ---- */

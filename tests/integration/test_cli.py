@@ -193,7 +193,7 @@ def test_notice_lifecycle(fx, dev, files):
     assert "409" in again.err and "withdrawn" in again.err
 
 
-def test_notice_show_prints_reals_that_read_back_the_same(fx, dev, files):
+def test_notice_show_prints_reals_as_they_were_sent(fx, dev, files):
     # six significant digits would show 9.9999999e25 as 1e+26, the usual threshold itself
     body = notice_body(training_compute_flop=9.9999999e25)
     body["evaluations"][0]["score"] = 0.4999999
