@@ -35,13 +35,14 @@
 /* All request headers together: a token and a few standard headers need far less. */
 #define FX_MAX_HEADER_BYTES (16 * 1024)
 /*
- * Memory libmicrohttpd may use per connection to read headers. Larger than
- * FX_MAX_HEADER_BYTES so that FX itself refuses oversized headers with
- * problem+json; past this libmicrohttpd answers on its own (docs/decisions/0004).
- * Not larger: libmicrohttpd zeroes the whole pool between keep-alive requests,
- * and at 256 KiB that memset was a third of a GET's cost.
+ * Memory libmicrohttpd may use per connection to read headers: libmicrohttpd's
+ * own default. Twice FX_MAX_HEADER_BYTES, so that FX itself refuses headers up
+ * to about 31 KiB with problem+json; past this libmicrohttpd answers on its own
+ * (docs/decisions/0004). Not larger: libmicrohttpd zeroes the whole pool
+ * between keep-alive requests, and at 80 KiB that memset was a tenth of a
+ * GET's CPU (a third at 256 KiB).
  */
-#define FX_CONNECTION_MEMORY (80 * 1024)
+#define FX_CONNECTION_MEMORY (32 * 1024)
 /* URL path, before routing. */
 #define FX_MAX_PATH 1024
 /* Path segments the router looks at. */
