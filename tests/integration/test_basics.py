@@ -227,6 +227,18 @@ def test_test_clock_is_refused_off_loopback(fxd):
     assert any("clock" in json.dumps(x) for x in lines), err
 
 
+def test_a_second_server_on_a_taken_port_does_not_start(fxd, tmp_path):
+    # fxd's own listening socket has no SO_REUSEPORT: two servers never share a port (decision 0016)
+    data = str(tmp_path / "other")
+    subprocess.run([FXD, "init", "--data", data, "--json"], check=True, capture_output=True, timeout=60)
+    listen = fxd.url.split("://")[1]
+    p = subprocess.run([FXD, "serve", "--data", data, "--listen", listen], capture_output=True, timeout=60)
+    assert p.returncode != 0
+    lines = [json.loads(x) for x in p.stderr.decode().splitlines() if x.strip()]
+    assert any(x.get("msg") == "cannot listen" for x in lines), p.stderr
+    expect(fxd.admin.get("me"), 200)
+
+
 def test_init_refuses_an_initialised_data_dir(fxd):
     def snapshot():
         out = {}
