@@ -11,7 +11,7 @@ JOBS      ?= $(shell nproc)
 
 DEB_PKGS = build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev \
-	libcurl4-gnutls-dev libgnutls28-dev libgoogle-perftools-dev libcmocka-dev python3-pytest python3-requests \
+	libcurl4-gnutls-dev libgnutls28-dev libgoogle-perftools-dev libcmocka-dev python3-pytest python3-requests openssl \
 	postgresql-15 postgresql-client-15
 BENCH_PKGS = wrk nginx-light
 

@@ -4,10 +4,13 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
+import requests
 
 from fxharness import API, BACKEND, FXD, expect, free_port, org_client, problem, raw_request
 
@@ -237,6 +240,46 @@ def test_a_second_server_on_a_taken_port_does_not_start(fxd, tmp_path):
     lines = [json.loads(x) for x in p.stderr.decode().splitlines() if x.strip()]
     assert any(x.get("msg") == "cannot listen" for x in lines), p.stderr
     expect(fxd.admin.get("me"), 200)
+
+
+def test_tls_serves_and_stops_cleanly(tmp_path):
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+    data = str(tmp_path / "data")
+    init = subprocess.run([FXD, "init", "--data", data, "--json"], check=True, capture_output=True,
+                          timeout=60)
+    token = json.loads(init.stdout)["token"]
+    port = free_port()
+    p = subprocess.Popen([FXD, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port,
+                          "--tls-cert", cert, "--tls-key", key], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    try:
+        url = "https://127.0.0.1:%d" % port
+        with requests.Session() as s:
+            # verify per request: REQUESTS_CA_BUNDLE in the environment overrides the session's
+            for _ in range(100):
+                try:
+                    s.get(url + "/healthz", timeout=5, verify=cert)
+                    break
+                except requests.exceptions.SSLError:
+                    raise
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            for _ in range(5):  # on one session: the acceptor hands TLS connections over too
+                r = s.get(url + "/api/v1/me", headers={"Authorization": "Bearer " + token}, timeout=30,
+                          verify=cert)
+                assert r.status_code == 200, r.text
+                assert r.json()["user"]["role"] == "admin"
+        # plain HTTP on the TLS port gets no answer that looks like one of ours
+        with pytest.raises(requests.RequestException):
+            requests.get("http://127.0.0.1:%d/healthz" % port, timeout=5).raise_for_status()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert b'"scheme":"https"' in err, err
 
 
 def test_init_refuses_an_initialised_data_dir(fxd):
