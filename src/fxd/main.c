@@ -38,7 +38,7 @@ struct opts {
     const char *data, *db, *listen, *master_key, *ledger_key, *tls_cert, *tls_key;
     const char *test_clock, *org_name, *admin_email, *origin;
     int json, quiet;
-    unsigned threads, pool;
+    unsigned threads, pool, max_conns;
     double rate;
     size_t taxii_max_body;
 };
@@ -49,7 +49,7 @@ static void usage(FILE *f)
           "       fxd serve --data DIR [--listen HOST:PORT] [--db URL] [--threads N]\n"
           "                 [--tls-cert F --tls-key F] [--rate-limit N] [--quiet]\n"
           "                 [--master-key-file F] [--ledger-key-file F] [--ledger-origin O]\n"
-          "                 [--test-clock FILE] [--taxii-max-body BYTES]\n"
+          "                 [--test-clock FILE] [--taxii-max-body BYTES] [--max-connections N]\n"
           "       fxd rotate-master-key --data DIR [--master-key-file F] [--db URL]\n"
           "       fxd migrate --data DIR [--db URL]\n"
           "       fxd backup DEST --data DIR\n"
@@ -63,7 +63,9 @@ static void usage(FILE *f)
           "use); for tests only, refused unless fxd listens on loopback.\n"
           "--rate-limit N: requests per second per token and per address (burst 2N;\n"
           "0 disables; default 2000).\n"
-          "--taxii-max-body BYTES: the largest TAXII envelope accepted (default 10 MiB).\n",
+          "--taxii-max-body BYTES: the largest TAXII envelope accepted (default 10 MiB).\n"
+          "--max-connections N: connections open at once (default 4096); more wait\n"
+          "in the kernel's backlog.\n",
           f);
 }
 
@@ -149,6 +151,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"ledger-origin", required_argument, NULL, 'O'},
         {"db-pool", required_argument, NULL, 'P'},
         {"taxii-max-body", required_argument, NULL, 'X'},
+        {"max-connections", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,6 +190,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (fx_parse_i64(optarg, strlen(optarg), 1, 1024, &v) != FX_OK)
                 return -1;
             o->pool = (unsigned)v;
+            break;
+        case 'C':
+            if (fx_parse_i64(optarg, strlen(optarg), 1, 1000000, &v) != FX_OK)
+                return -1;
+            o->max_conns = (unsigned)v;
             break;
         case 'r':
             if (fx_parse_i64(optarg, strlen(optarg), 0, 10000000, &v) != FX_OK)
@@ -440,8 +448,11 @@ static int cmd_serve(const struct opts *o)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     sem_init(&ctx.taxii_checkers, 0, cores > 2 ? (unsigned)(cores - 1) : 1);
     ctx.tokens = fx_tokencache_new(4096, 1000);
-    struct fx_server_opts so = {.listen = o->listen, .threads = o->threads,
-                                .tls_cert = o->tls_cert, .tls_key = o->tls_key};
+    struct fx_server_opts so = {.listen = o->listen,
+                                .threads = o->threads,
+                                .max_connections = o->max_conns,
+                                .tls_cert = o->tls_cert,
+                                .tls_key = o->tls_key};
     struct fx_server *srv = NULL;
     if (fx_server_start(&ctx, &so, &srv) != FX_OK) {
         fx_store_close(store);

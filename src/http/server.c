@@ -43,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,7 +71,13 @@ struct fx_server {
     int listen_fd; /* owned; the acceptor's */
     pthread_t acceptor;
     bool acceptor_started;
-    _Atomic bool stopping; /* the acceptor ends at its next wake-up */
+    _Atomic bool stopping;   /* the acceptor ends at its next wake-up */
+    unsigned max_conns;      /* the acceptor waits while this many are open or handed over */
+    _Atomic unsigned open;   /* connections libmicrohttpd started and has not closed */
+    _Atomic unsigned handed; /* accepted and handed over, not started yet */
+    _Atomic unsigned char *handed_fd; /* owned: 1 at a socket's number while it is handed over */
+    size_t n_handed_fd;
+    int64_t accept_warned_ns; /* the acceptor's last warning (one a second at most) */
 };
 
 struct conn_state {
@@ -759,28 +766,93 @@ static char *read_file(const char *path)
  * 32 threads served a third of them, and their requests queued behind each
  * other while other threads idled (decision 0016).
  */
+static void pause_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&t, NULL);
+}
+
+/* accept(2): errors of the connection at hand, or of the network, to be retried at once */
+static bool accept_retry_now(int e)
+{
+    return e == EINTR || e == EAGAIN || e == ECONNABORTED || e == EPROTO || e == ENETDOWN ||
+           e == ENOPROTOOPT || e == EHOSTDOWN || e == ENONET || e == EHOSTUNREACH ||
+           e == EOPNOTSUPP || e == ENETUNREACH || e == EPERM;
+}
+
+/*
+ * The acceptor stops accepting at --max-connections, counting the
+ * connections libmicrohttpd started and has not closed, and those handed
+ * over but not started yet (libmicrohttpd queues them for their thread).
+ * The clients beyond wait in the kernel's backlog. libmicrohttpd's own limit
+ * is set above what this lets through, because in 0.9.75 a connection
+ * started past it can leave one of its threads blocked for good.
+ *
+ * A handed-over connection is marked by its socket's number. If
+ * libmicrohttpd fails to start one (out of memory), it closes the socket
+ * without a word; the kernel then gives that number to a later connection,
+ * whose mark finds the old one still set and takes it over, so the count
+ * never drifts for long.
+ */
+static void hand_mark(struct fx_server *srv, int fd)
+{
+    if ((size_t)fd < srv->n_handed_fd && atomic_exchange(&srv->handed_fd[fd], 1) == 0)
+        atomic_fetch_add(&srv->handed, 1);
+}
+
+static void hand_clear(struct fx_server *srv, int fd)
+{
+    if (fd >= 0 && (size_t)fd < srv->n_handed_fd && atomic_exchange(&srv->handed_fd[fd], 0) == 1)
+        atomic_fetch_sub(&srv->handed, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)socket_ctx;
+    struct fx_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        atomic_fetch_add(&srv->open, 1);
+        hand_clear(srv, ci ? ci->connect_fd : -1);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&srv->open, 1);
+    }
+}
+
 static void *acceptor_main(void *arg)
 {
     struct fx_server *srv = arg;
     prctl(PR_SET_NAME, "fx-accept");
     while (!atomic_load(&srv->stopping)) {
+        if (atomic_load(&srv->open) + atomic_load(&srv->handed) >= srv->max_conns) {
+            pause_ms(10);
+            continue;
+        }
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         int fd =
             accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            hand_mark(srv, fd);
             /* libmicrohttpd closes the socket itself when it cannot take it */
-            MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&ss, len);
+            if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&ss, len) != MHD_YES)
+                hand_clear(srv, fd);
             continue;
         }
+        int e = errno;
         if (atomic_load(&srv->stopping))
             break;
-        if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO)
+        if (accept_retry_now(e))
             continue;
         /* out of descriptors or memory: the backlog holds the clients meanwhile */
-        fx_log("warn", "cannot accept a connection", json_pack("{s:s}", "error", strerror(errno)));
-        struct timespec pause = {0, 100 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        int64_t now = fx_clock_monotonic_ns();
+        if (now - srv->accept_warned_ns >= 1000 * 1000 * 1000) {
+            srv->accept_warned_ns = now;
+            fx_log("warn", "cannot accept a connection", json_pack("{s:s}", "error", strerror(e)));
+        }
+        pause_ms(100);
     }
     return NULL;
 }
@@ -801,6 +873,17 @@ static int listen_on(const struct sockaddr *sa, socklen_t sa_len)
     return fd;
 }
 
+/* The certificate and key text (the key wiped first), and the acceptor's marks. */
+static void free_parts(struct fx_server *srv)
+{
+    free(srv->handed_fd);
+    srv->handed_fd = NULL;
+    if (srv->key)
+        sodium_memzero(srv->key, strlen(srv->key));
+    free(srv->cert);
+    free(srv->key);
+}
+
 enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opts,
                             struct fx_server **out)
 {
@@ -817,8 +900,7 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         srv->cert = read_file(opts->tls_cert);
         srv->key = read_file(opts->tls_key);
         if (srv->cert == NULL || srv->key == NULL) {
-            free(srv->cert);
-            free(srv->key);
+            free_parts(srv);
             free(srv);
             return FX_EIO;
         }
@@ -826,13 +908,18 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
     }
     srv->listen_fd = listen_on((struct sockaddr *)&sa, sa_len);
     if (srv->listen_fd < 0) {
-        fx_log("error", "cannot listen",
+        fx_log("error", "cannot open the listening socket",
                json_pack("{s:s,s:s}", "listen", opts->listen, "error", strerror(errno)));
-        free(srv->cert);
-        free(srv->key);
+        free_parts(srv);
         free(srv);
         return FX_EIO;
     }
+    srv->max_conns = opts->max_connections ? opts->max_connections : FX_MAX_CONNECTIONS;
+    struct rlimit nofile;
+    srv->n_handed_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1u << 20)
+                           ? (size_t)nofile.rlim_cur
+                           : (size_t)1 << 20;
+    srv->handed_fd = fx_xcalloc(srv->n_handed_fd, sizeof(*srv->handed_fd));
     /* one pool thread per libmicrohttpd thread: as many writes wait for a commit as before */
     pool_start(&srv->pool, opts->threads);
     struct MHD_OptionItem tls_opts[] = {
@@ -840,13 +927,16 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* never reached: a thread gets at most what the acceptor lets through, with room for
+     * connections closed and not yet cleaned up */
+    unsigned mhd_limit = (srv->max_conns + 1024) * opts->threads;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FX_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_ARRAY,
-        opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon != NULL && pthread_create(&srv->acceptor, NULL, acceptor_main, srv) == 0)
         srv->acceptor_started = true;
     if (!srv->acceptor_started) {
@@ -855,8 +945,7 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         close(srv->listen_fd);
         pool_stop(&srv->pool);
         pool_destroy(&srv->pool);
-        free(srv->cert);
-        free(srv->key);
+        free_parts(srv);
         free(srv);
         return FX_EIO;
     }
@@ -880,9 +969,6 @@ void fx_server_stop(struct fx_server *srv)
     pool_stop(&srv->pool);
     MHD_stop_daemon(srv->daemon);
     pool_destroy(&srv->pool);
-    if (srv->key)
-        memset(srv->key, 0, strlen(srv->key));
-    free(srv->cert);
-    free(srv->key);
+    free_parts(srv);
     free(srv);
 }

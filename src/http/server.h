@@ -11,6 +11,7 @@ struct fx_server;
 struct fx_server_opts {
     const char *listen;   /* "127.0.0.1:8080" or "[::1]:8080" */
     unsigned threads;     /* libmicrohttpd thread pool size */
+    unsigned max_connections; /* open at once; 0: FX_MAX_CONNECTIONS */
     const char *tls_cert; /* PEM file or NULL */
     const char *tls_key;  /* PEM file or NULL */
 };

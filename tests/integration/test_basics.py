@@ -12,7 +12,8 @@ import time
 import pytest
 import requests
 
-from fxharness import API, BACKEND, FXD, expect, free_port, org_client, problem, raw_request
+from fxharness import (API, BACKEND, FXD, expect, free_port, org_client, problem, raw_request,
+                       start_server)
 
 
 def test_healthz_answers_without_auth(fxd):
@@ -238,8 +239,34 @@ def test_a_second_server_on_a_taken_port_does_not_start(fxd, tmp_path):
     p = subprocess.run([FXD, "serve", "--data", data, "--listen", listen], capture_output=True, timeout=60)
     assert p.returncode != 0
     lines = [json.loads(x) for x in p.stderr.decode().splitlines() if x.strip()]
-    assert any(x.get("msg") == "cannot listen" for x in lines), p.stderr
+    assert any(x.get("msg") == "cannot open the listening socket" and "in use" in x.get("error", "")
+               for x in lines), p.stderr
     expect(fxd.admin.get("me"), 200)
+
+
+def test_connections_past_the_limit_wait_and_are_served_later():
+    # decision 0016: the acceptor stops at --max-connections and the clients beyond wait in
+    # the backlog; libmicrohttpd's own limit, which could block one of its threads, is never met
+    srv = start_server(extra_args=("--threads", "2", "--max-connections", "20"))
+    host, port = srv.url.split("://")[1].split(":")
+    idle = []
+    try:
+        for _ in range(25):
+            idle.append(socket.create_connection((host, int(port)), timeout=30))
+        time.sleep(0.5)
+        auth = {"Authorization": "Bearer " + srv.init_info["token"]}
+        with pytest.raises(requests.exceptions.Timeout):  # a new connection waits in the backlog
+            requests.get(srv.url + "/api/v1/me", headers=auth, timeout=1)
+        for s in idle[:10]:
+            s.close()
+        del idle[:10]
+        for _ in range(5):  # new connections are served again
+            expect(requests.get(srv.url + "/api/v1/me", headers=auth, timeout=30), 200)
+        srv.stop()  # with idle connections still open: a clean exit, no thread left blocked
+    finally:
+        for s in idle:
+            s.close()
+        srv.cleanup()
 
 
 def test_tls_serves_and_stops_cleanly(tmp_path):
@@ -277,7 +304,12 @@ def test_tls_serves_and_stops_cleanly(tmp_path):
             requests.get("http://127.0.0.1:%d/healthz" % port, timeout=5).raise_for_status()
     finally:
         p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=60)
+        try:
+            _, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
     assert p.returncode == 0, err
     assert b'"scheme":"https"' in err, err
 
