@@ -5,6 +5,8 @@
 #include "http/ratelimit.h"
 #include "common/fx.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,4 +105,28 @@ bool fx_ratelimit_take(struct fx_ratelimit *rl, const char *key, int64_t now_ms,
     }
     pthread_mutex_unlock(&rl->mu);
     return ok;
+}
+
+void fx_ratelimit_addr_key(const struct sockaddr *sa, char out[static FX_RL_ADDR_KEY])
+{
+    out[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, out, FX_RL_ADDR_KEY);
+        return;
+    }
+    if (sa->sa_family != AF_INET6)
+        return;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+    if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, FX_RL_ADDR_KEY);
+        return;
+    }
+    struct in6_addr net = s6->sin6_addr;
+    memset(&net.s6_addr[8], 0, 8);
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &net, text, sizeof(text));
+    snprintf(out, FX_RL_ADDR_KEY, "%s/64", text);
 }

@@ -12,6 +12,7 @@
 #include "common/limits.h"
 #include "common/problem.h"
 #include "http/ctx.h"
+#include "http/ratelimit.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -32,7 +33,7 @@ struct fx_req {
     bool body_too_big;
     bool authenticated;
     struct fx_principal who;           /* valid when authenticated */
-    char client_ip[64];
+    char client_net[FX_RL_ADDR_KEY];   /* rate-limited as, before authentication */
 
     /* the answer */
     unsigned status;

@@ -108,20 +108,12 @@ static enum fx_err auth_fn(struct fx_db *db, void *arg)
     return fx_token_lookup_hash(db, a->hash, a->now, a->out, &a->expires);
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+/* The rate limiter's key for a client that has not authenticated (fx_ratelimit_addr_key). */
+static void client_key(struct MHD_Connection *conn, char out[static FX_RL_ADDR_KEY])
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    out[0] = '\0';
-    if (ci == NULL || ci->client_addr == NULL)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)n);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)n);
+    fx_ratelimit_addr_key(ci ? ci->client_addr : NULL, out);
 }
 
 static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -190,7 +182,7 @@ static void on_headers(struct conn_state *cs)
         unsigned retry = 0;
         char key[80];
         snprintf(key, sizeof(key), "%s%s", req->authenticated ? "t:" : "a:",
-                 req->authenticated ? req->who.token_id : req->client_ip);
+                 req->authenticated ? req->who.token_id : req->client_net);
         if (!fx_ratelimit_take(ctx->rl, key, now, &retry)) {
             char v[16];
             snprintf(v, sizeof(v), "%u", retry);
@@ -575,7 +567,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cs->req.conn = conn;
         cs->req.method = method;
         cs->req.path = url;
-        client_ip(conn, cs->req.client_ip, sizeof(cs->req.client_ip));
+        client_key(conn, cs->req.client_net);
         on_headers(cs);
         fx_buf_init(&cs->req.body, cs->body_max);
         *con_cls = cs;

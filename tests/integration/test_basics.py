@@ -1,4 +1,5 @@
 """Operational endpoints, the caller, authentication and the error shape (SPEC §12, API.md)."""
+import contextlib
 import hashlib
 import json
 import os
@@ -269,31 +270,65 @@ def test_connections_past_the_limit_wait_and_are_served_later():
         srv.cleanup()
 
 
+@contextlib.contextmanager
+def own_server(tmp_path, host, *serve_args):
+    """fxd init and serve on HOST at a free port; yields (port, admin token, stderr holder).
+    Leaving the block stops it with SIGTERM and asserts a clean exit."""
+    data = str(tmp_path / "data")
+    init = subprocess.run([FXD, "init", "--data", data, "--json"], check=True, capture_output=True,
+                          timeout=60)
+    port = free_port()
+    p = subprocess.Popen([FXD, "serve", "--data", data, "--listen", "%s:%d" % (host, port)]
+                         + list(serve_args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = {}
+    try:
+        yield port, json.loads(init.stdout)["token"], out
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, out["stderr"] = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+    assert p.returncode == 0, out["stderr"]
+
+
+def wait_up(get, url):
+    for _ in range(100):
+        try:
+            get(url + "/healthz", timeout=5)
+            return
+        except requests.exceptions.SSLError:
+            raise
+        except requests.ConnectionError:
+            time.sleep(0.1)
+
+
+def test_ipv6_listen_address(tmp_path):
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with own_server(tmp_path, "[::1]") as (port, token, _):
+        url = "http://[::1]:%d" % port
+        wait_up(requests.get, url)
+        r = requests.get(url + "/api/v1/me", headers={"Authorization": "Bearer " + token}, timeout=30)
+        assert r.status_code == 200, r.text
+
+
 def test_tls_serves_and_stops_cleanly(tmp_path):
     cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                     "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
-    data = str(tmp_path / "data")
-    init = subprocess.run([FXD, "init", "--data", data, "--json"], check=True, capture_output=True,
-                          timeout=60)
-    token = json.loads(init.stdout)["token"]
-    port = free_port()
-    p = subprocess.Popen([FXD, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port,
-                          "--tls-cert", cert, "--tls-key", key], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    try:
+    with own_server(tmp_path, "127.0.0.1", "--tls-cert", cert, "--tls-key", key) as (port, token, out):
         url = "https://127.0.0.1:%d" % port
         with requests.Session() as s:
             # verify per request: REQUESTS_CA_BUNDLE in the environment overrides the session's
-            for _ in range(100):
-                try:
-                    s.get(url + "/healthz", timeout=5, verify=cert)
-                    break
-                except requests.exceptions.SSLError:
-                    raise
-                except requests.ConnectionError:
-                    time.sleep(0.1)
+            wait_up(lambda u, **kw: s.get(u, verify=cert, **kw), url)
             for _ in range(5):  # on one session: the acceptor hands TLS connections over too
                 r = s.get(url + "/api/v1/me", headers={"Authorization": "Bearer " + token}, timeout=30,
                           verify=cert)
@@ -302,16 +337,7 @@ def test_tls_serves_and_stops_cleanly(tmp_path):
         # plain HTTP on the TLS port gets no answer that looks like one of ours
         with pytest.raises(requests.RequestException):
             requests.get("http://127.0.0.1:%d/healthz" % port, timeout=5).raise_for_status()
-    finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            _, err = p.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
-            raise
-    assert p.returncode == 0, err
-    assert b'"scheme":"https"' in err, err
+    assert b'"scheme":"https"' in out["stderr"], out["stderr"]
 
 
 def test_init_refuses_an_initialised_data_dir(fxd):

@@ -12,6 +12,10 @@
 #include "common/limits.h"
 #include "http/ratelimit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
 #define T0 1795746182000LL
 
 static void test_burst_then_refusal(void **state)
@@ -106,12 +110,55 @@ static void test_default_figures(void **state)
     fx_ratelimit_free(NULL);
 }
 
+static void key_of(int family, const char *text, char out[static FX_RL_ADDR_KEY])
+{
+    struct sockaddr_in s4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+    if (family == AF_INET) {
+        assert_int_equal(inet_pton(AF_INET, text, &s4.sin_addr), 1);
+        fx_ratelimit_addr_key((const struct sockaddr *)&s4, out);
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, text, &s6.sin6_addr), 1);
+        fx_ratelimit_addr_key((const struct sockaddr *)&s6, out);
+    }
+}
+
+/* an IPv6 host picks any address in its /64: the bucket is the /64's */
+static void test_address_keys(void **state)
+{
+    (void)state;
+    char a[FX_RL_ADDR_KEY], b[FX_RL_ADDR_KEY];
+    key_of(AF_INET, "192.0.2.7", a);
+    assert_string_equal(a, "192.0.2.7");
+    key_of(AF_INET, "192.0.2.8", b);
+    assert_string_not_equal(a, b);
+    key_of(AF_INET6, "::ffff:192.0.2.7", b); /* a dual-stack listener's IPv4 client */
+    assert_string_equal(a, b);
+    key_of(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", a);
+    assert_string_equal(a, "2001:db8:1:2::/64");
+    key_of(AF_INET6, "2001:db8:1:2::1", b);
+    assert_string_equal(a, b);
+    key_of(AF_INET6, "2001:db8:1:3::1", b);
+    assert_string_not_equal(a, b);
+    key_of(AF_INET6, "::1", a);
+    assert_string_equal(a, "::/64");
+    struct sockaddr other = {.sa_family = AF_UNIX};
+    fx_ratelimit_addr_key(&other, a);
+    assert_string_equal(a, "");
+    fx_ratelimit_addr_key(NULL, a);
+    assert_string_equal(a, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_burst_then_refusal),    cmocka_unit_test(test_refill),
-        cmocka_unit_test(test_retry_after_is_enough), cmocka_unit_test(test_keys_independent),
-        cmocka_unit_test(test_clock_going_back),      cmocka_unit_test(test_default_figures),
+        cmocka_unit_test(test_burst_then_refusal),
+        cmocka_unit_test(test_address_keys),
+        cmocka_unit_test(test_refill),
+        cmocka_unit_test(test_retry_after_is_enough),
+        cmocka_unit_test(test_keys_independent),
+        cmocka_unit_test(test_clock_going_back),
+        cmocka_unit_test(test_default_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
