@@ -498,53 +498,53 @@ int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *pre
                               FX_ARRAY_LEN(cols));
 }
 
-/* GETs path and writes the answer's bytes to stdout unchanged, with no added newline. */
-int fx_cli_print_raw(struct fx_cli *cli, const char *path)
+/*
+ * GETs prefix/ID suffix and writes the answer's bytes to stdout unchanged,
+ * with no added newline: served bytes a ledger leaf hashes, which
+ * "fx verify --record" checks exactly. what names ID in a usage error.
+ */
+int fx_cli_print_raw(struct fx_cli *cli, const char *prefix, const char *id, const char *suffix,
+                     const char *what)
 {
+    struct fx_buf path;
     struct fx_response resp;
-    struct fx_request rq = {"GET", path, NULL, 0, NULL, NULL};
+    int rc;
+    fx_buf_init(&path, 64 * 1024);
     fx_client_response_init(&resp);
-    int rc = fx_cli_call(cli, &rq, &resp, NULL);
+    if (fx_cli_path(&path, prefix, id, suffix) != FX_OK) {
+        rc = fx_args_usage_error(cli, "the %s is too long", what);
+        goto out;
+    }
+    struct fx_request rq = {"GET", path.p, NULL, 0, NULL, NULL};
+    rc = fx_cli_call(cli, &rq, &resp, NULL);
     if (rc == FX_EXIT_OK && resp.body.len > 0 &&
         fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len) {
         fputs("fx: cannot write to standard output\n", stderr);
         rc = FX_EXIT_LOCAL;
     }
+out:
     fx_client_response_cleanup(&resp);
+    fx_buf_cleanup(&path);
     return rc;
 }
 
 /*
- * "fx notice version NOTICE N" and its like for other records: GETs
- * prefix/ID/versions/N and writes the answer's bytes to stdout unchanged,
- * with no added newline and whatever --json says, because they are the bytes
- * whose SHA-256 the record's ledger leaf holds (SPEC §9): "fx verify
- * --record" checks exactly them.
+ * "fx notice version NOTICE N" and its like for other records: prints
+ * prefix/ID/versions/N as served (SPEC §9), whatever --json says.
  */
 int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                           const char *what)
 {
     const char *pos[FX_CLI_MAX_POS];
-    struct fx_buf path;
     int64_t v;
-
-    fx_buf_init(&path, 64 * 1024);
     int rc = fx_cli_positional(cli, argc, argv, NULL, 0, 2, 2, pos);
     if (rc != FX_EXIT_OK || cli->help)
-        goto out;
-    if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK) {
-        rc = fx_args_usage_error(cli, "the version must be a positive integer");
-        goto out;
-    }
-    if (fx_cli_path(&path, prefix, pos[0], "/versions") != FX_OK ||
-        fx_client_path_add(&path, pos[1]) != FX_OK) {
-        rc = fx_args_usage_error(cli, "the %s is too long", what);
-        goto out;
-    }
-    rc = fx_cli_print_raw(cli, path.p);
-out:
-    fx_buf_cleanup(&path);
-    return rc;
+        return rc;
+    if (fx_parse_i64(pos[1], strlen(pos[1]), 1, INT64_MAX, &v) != FX_OK)
+        return fx_args_usage_error(cli, "the version must be a positive integer");
+    char suffix[40];
+    snprintf(suffix, sizeof(suffix), "/versions/%lld", (long long)v);
+    return fx_cli_print_raw(cli, prefix, pos[0], suffix, what);
 }
 
 /* Reads fd to its end into out; FX_ETOOBIG past max bytes, FX_EIO (errno set) on error. */

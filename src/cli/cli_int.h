@@ -195,7 +195,8 @@ int fx_cli_record_list(struct fx_cli *cli, int argc, char **argv, const char *pr
                        const struct fx_table_col *cols, size_t ncols);
 int fx_cli_access_log(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                       const char *what);
-int fx_cli_print_raw(struct fx_cli *cli, const char *path);
+int fx_cli_print_raw(struct fx_cli *cli, const char *prefix, const char *id, const char *suffix,
+                     const char *what);
 int fx_cli_record_version(struct fx_cli *cli, int argc, char **argv, const char *prefix,
                           const char *what);
 enum fx_err fx_cli_path(struct fx_buf *b, const char *prefix, const char *id, const char *suffix);

@@ -161,15 +161,8 @@ int fx_cmd_screening_run(struct fx_cli *cli, int argc, char **argv)
             return fx_args_usage_error(cli, "N must be a screening version (1, 2, ...)");
         snprintf(suffix, sizeof(suffix), "/screenings/%lld", (long long)n);
     }
-    if (cli->json) { /* the served bytes, which the screening's leaf hashes (fx verify --record) */
-        struct fx_buf path;
-        fx_buf_init(&path, 64 * 1024);
-        rc = fx_cli_path(&path, "/api/v1/notices", pos[0], suffix) == FX_OK
-                 ? fx_cli_print_raw(cli, path.p)
-                 : fx_args_usage_error(cli, "the notice id is too long");
-        fx_buf_cleanup(&path);
-        return rc;
-    }
+    if (cli->json) /* the served bytes, which the screening's leaf hashes (fx verify --record) */
+        return fx_cli_print_raw(cli, "/api/v1/notices", pos[0], suffix, "notice id");
     rc = fx_cli_send(cli, "GET", "/api/v1/notices", pos[0], suffix, NULL, &s);
     if (rc == FX_EXIT_OK) {
         fx_cli_print_keys(s, keys, FX_ARRAY_LEN(keys));

@@ -38,9 +38,9 @@
  * Memory libmicrohttpd may use per connection to read headers: libmicrohttpd's
  * own default. Twice FX_MAX_HEADER_BYTES, so that FX itself refuses headers up
  * to about 31 KiB (and about 430 fields) with problem+json; past this
- * libmicrohttpd answers on its own (docs/decisions/0004). Not larger: libmicrohttpd zeroes the
- * whole pool between keep-alive requests, and at 80 KiB that memset was a tenth of a GET's CPU (a
- * third at 256 KiB).
+ * libmicrohttpd answers on its own (docs/decisions/0004). Not larger:
+ * libmicrohttpd zeroes the whole pool between keep-alive requests, and at
+ * 80 KiB that memset was a tenth of a GET's CPU (a third at 256 KiB).
  */
 #define FX_CONNECTION_MEMORY (32 * 1024)
 /* Connections open at once (--max-connections); past this the clients wait in the backlog. */

@@ -70,7 +70,6 @@ struct fx_server {
     struct write_pool pool;
     int listen_fd; /* owned; the acceptor's */
     pthread_t acceptor;
-    bool acceptor_started;
     _Atomic bool stopping;   /* the acceptor ends at its next wake-up */
     unsigned max_conns;      /* the acceptor waits while this many are open or handed over */
     _Atomic unsigned open;   /* connections libmicrohttpd started and has not closed */
@@ -322,6 +321,16 @@ static void audit_refusal(struct fx_req *req)
     bool denied = req->status == 403 || req->status == 404;
     const char *record = !denied && req->audit_record ? req->audit_record : req->params[0];
     fx_req_audit_row(req, req->audit_action, record, NULL, denied ? "denied" : "refused");
+}
+
+/* A refusal's row joins the request's, and they are queued with copies: nobody
+ * waits for the answer (the client has gone, or it has no body to wait for). */
+static void rows_later(struct fx_req *req)
+{
+    audit_refusal(req);
+    if (req->audit_rows)
+        fx_audit_rows_later(req->ctx->store, req->audit_rows);
+    req->audit_rows = NULL;
 }
 
 /* The request's audit rows are kept, or not: then 503 replaces a successful answer. */
@@ -576,10 +585,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             /* refuse before the client sends the body at all; a refused write's
              * row is kept without holding the answer, which has no body to wait for */
             route_of(cs);
-            audit_refusal(&cs->req);
-            if (cs->req.audit_rows)
-                fx_audit_rows_later(ctx->store, cs->req.audit_rows);
-            cs->req.audit_rows = NULL;
+            rows_later(&cs->req);
             return queue(cs);
         }
         return MHD_YES; /* answer on a later call: keeps keep-alive (RECIPES.md) */
@@ -632,9 +638,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct fx_req *req = &cs->req;
         cs->in_flight = false;
         fx_write_resume(req);
-        audit_refusal(req);
-        if (req->audit_rows)
-            fx_audit_rows_later(req->ctx->store, req->audit_rows);
+        rows_later(req);
     }
     settle(&srv->pool, cs); /* closed before its answer was queued */
     free(cs->req.resp);
@@ -750,14 +754,6 @@ static char *read_file(const char *path)
     return fx_buf_take(&b, NULL);
 }
 
-/*
- * One thread accepts and hands each connection to libmicrohttpd, which places
- * it on one of its threads by the socket's number (MHD_add_connection), so
- * connections spread evenly. When libmicrohttpd's threads accept themselves,
- * the first to wake takes up to ten at once: under wrk's 64 connections two of
- * 32 threads served a third of them, and their requests queued behind each
- * other while other threads idled (decision 0016).
- */
 static void pause_ms(long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000 * 1000};
@@ -813,6 +809,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
+/*
+ * One thread accepts and hands each connection to libmicrohttpd, which places
+ * it on one of its threads by the socket's number (MHD_add_connection), so
+ * connections spread evenly. When libmicrohttpd's threads accept themselves,
+ * the first to wake takes up to ten at once: under wrk's 64 connections two of
+ * 32 threads served a third of them, and their requests queued behind each
+ * other while other threads idled (decision 0016).
+ */
 static void *acceptor_main(void *arg)
 {
     struct fx_server *srv = arg;
@@ -929,9 +933,7 @@ enum fx_err fx_server_start(struct fx_ctx *ctx, const struct fx_server_opts *opt
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FX_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_ARRAY, opts->tls_cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
-    if (srv->daemon != NULL && pthread_create(&srv->acceptor, NULL, acceptor_main, srv) == 0)
-        srv->acceptor_started = true;
-    if (!srv->acceptor_started) {
+    if (srv->daemon == NULL || pthread_create(&srv->acceptor, NULL, acceptor_main, srv) != 0) {
         if (srv->daemon)
             MHD_stop_daemon(srv->daemon);
         close(srv->listen_fd);

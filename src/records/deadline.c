@@ -194,24 +194,21 @@ enum fx_err fx_deadline_list(struct fx_db *db, int64_t today, int64_t within,
         ", n.planned_release_date, 0 FROM notices n"
         " WHERE n.status NOT IN ('draft', 'withdrawn', 'released')"
         " AND n.planned_release_date BETWEEN $1 AND $2";
-    /* clang-format on */
     static const char *windows =
-        "SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED(
-            "n.id") ", a.access_starts, 0 FROM assessments a JOIN notices n ON n.id = a.notice_id"
-                    " WHERE a.status = 'open' AND n.status = 'assessment'"
-                    " AND a.access_starts BETWEEN $1 AND $2 UNION ALL"
-                    " SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED(
-                        "n.id") ", a.access_ends, 1 FROM assessments a JOIN notices n ON n.id = "
-                                "a.notice_id"
-                                " WHERE a.status = 'open' AND n.status = 'assessment'"
-                                " AND a.access_ends BETWEEN $1 AND $2";
+        "SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_starts, 0 FROM assessments a JOIN notices n ON n.id = a.notice_id"
+        " WHERE a.status = 'open' AND n.status = 'assessment'"
+        " AND a.access_starts BETWEEN $1 AND $2 UNION ALL"
+        " SELECT a.id, n.id, n.ref, n.org_id, n.status, NULL, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_ends, 1 FROM assessments a JOIN notices n ON n.id = a.notice_id"
+        " WHERE a.status = 'open' AND n.status = 'assessment'"
+        " AND a.access_ends BETWEEN $1 AND $2";
     static const char *tasks =
-        "SELECT a.id, n.id, n.ref, n.org_id, n.status, t.agency_org, NULL, 0, " ASSIGNED(
-            "n.id") ", a.access_ends, 0 FROM assessment_tasks t JOIN assessments a ON a.id = "
-                    "t.assessment_id"
-                    " JOIN notices n ON n.id = a.notice_id WHERE a.status = 'open'"
-                    " AND n.status = 'assessment' AND t.status <> 'complete' AND a.access_ends <= "
-                    "$2";
+        "SELECT a.id, n.id, n.ref, n.org_id, n.status, t.agency_org, NULL, 0, " ASSIGNED("n.id")
+        ", a.access_ends, 0 FROM assessment_tasks t JOIN assessments a ON a.id = t.assessment_id"
+        " JOIN notices n ON n.id = a.notice_id WHERE a.status = 'open'"
+        " AND n.status = 'assessment' AND t.status <> 'complete' AND a.access_ends <= $2";
+    /* clang-format on */
 #define GRANT_COLS                                                                                 \
     "SELECT g.id, n.id, n.ref, n.org_id, n.status, NULL, g.partner_org,"                          \
     " CASE WHEN g.developer_consent_at IS NOT NULL AND g.coordinator_consent_at IS NOT NULL"      \

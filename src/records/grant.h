@@ -58,6 +58,8 @@ enum fx_err fx_grant_load(struct fx_db *db, const char *id, struct fx_grant_row 
  * `today`, the consents and acceptance; with_notice adds the notice's id and
  * reference (for callers who may read the notice); with_feedback the feedback.
  */
+enum fx_err fx_grant_view(struct fx_db *db, struct fx_keyring *kr, const struct fx_grant_row *g,
+                          int64_t today, bool with_notice, bool with_feedback, json_t **out);
 /*
  * Version n of the grant's record exactly as stored (*out owned): the proposal
  * (1), then each state change, the bytes whose SHA-256 its ledger leaf holds
@@ -66,8 +68,6 @@ enum fx_err fx_grant_load(struct fx_db *db, const char *id, struct fx_grant_row 
 enum fx_err fx_grant_version_bytes(struct fx_db *db, struct fx_keyring *kr,
                                    const struct fx_grant_row *g, int64_t version, char **out,
                                    size_t *len_out);
-enum fx_err fx_grant_view(struct fx_db *db, struct fx_keyring *kr, const struct fx_grant_row *g,
-                          int64_t today, bool with_notice, bool with_feedback, json_t **out);
 
 /*
  * Steps. Each checks the state (FX_ECONFLICT with the state and a detail in pb),

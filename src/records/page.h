@@ -31,8 +31,7 @@ struct fx_page_kind {
     const char *(*id)(const void *row);            /* the row's cursor value */
 };
 
-/* Prepares and binds the caller's statement for the rows below before_id (NULL: from the newest).
- */
+/* Prepares the caller's statement for the rows below before_id (NULL: from the newest). */
 typedef enum fx_err (*fx_page_open_fn)(struct fx_db *db, const void *arg, const char *before_id,
                                        struct fx_stmt **st_out);
 

@@ -613,30 +613,29 @@ static bool copy_str(struct fx_jscan *js, long i, char *out, size_t n)
     return true;
 }
 
+/* Folds each item of the top-level array name (or its member, when not NULL) into the level. */
+static void fold_scanned(struct fx_jscan *js, const char *name, const char *member,
+                         enum fx_tlp *level, bool *found)
+{
+    long v = get(js, 0, name);
+    if (v < 0 || type_of(js, v) != FX_J_ARR)
+        return;
+    size_t e = (size_t)v + 1;
+    for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
+        long at = member ? get(js, e, member) : (long)e; /* -1 when the item is not an object */
+        size_t len = 0;
+        const char *s = at >= 0 ? fx_jscan_str(js, (size_t)at, &len) : NULL;
+        fold_ref(s, len, level, found);
+    }
+}
+
 /* fx_stix_object_tlp(), read from the checker's tokens: no tree is built. */
 static enum fx_tlp marking_tlp(struct fx_jscan *js, bool *found)
 {
     enum fx_tlp level = FX_TLP_CLEAR;
     *found = false;
-    long v = get(js, 0, "object_marking_refs");
-    if (v >= 0 && type_of(js, v) == FX_J_ARR) {
-        size_t e = (size_t)v + 1;
-        for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
-            size_t len = 0;
-            const char *s = fx_jscan_str(js, e, &len);
-            fold_ref(s, len, &level, found);
-        }
-    }
-    v = get(js, 0, "granular_markings");
-    if (v >= 0 && type_of(js, v) == FX_J_ARR) {
-        size_t e = (size_t)v + 1;
-        for (size_t i = 0; i < js->tok[v].size; i++, e = js->tok[e].next) {
-            long ref = get(js, e, "marking_ref"); /* -1 when the item is not an object */
-            size_t len = 0;
-            const char *s = ref >= 0 ? fx_jscan_str(js, (size_t)ref, &len) : NULL;
-            fold_ref(s, len, &level, found);
-        }
-    }
+    fold_scanned(js, "object_marking_refs", NULL, &level, found);
+    fold_scanned(js, "granular_markings", "marking_ref", &level, found);
     return *found ? level : FX_TLP_AMBER;
 }
 

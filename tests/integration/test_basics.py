@@ -232,6 +232,14 @@ def test_test_clock_is_refused_off_loopback(fxd):
     assert any("clock" in json.dumps(x) for x in lines), err
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1000001", ""])
+def test_a_bad_max_connections_is_refused_before_serving(fxd, value):
+    p = subprocess.run([FXD, "serve", "--data", fxd.data, "--listen", "127.0.0.1:%d" % free_port(),
+                        "--max-connections", value], capture_output=True, timeout=60)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert b"usage" in p.stderr, p.stderr
+
+
 def test_a_second_server_on_a_taken_port_does_not_start(fxd, tmp_path):
     # fxd's own listening socket has no SO_REUSEPORT: two servers never share a port (decision 0016)
     data = str(tmp_path / "other")
